@@ -1,0 +1,51 @@
+# One command surface for people and CI (.ci/run calls `make test`).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-sqlite test-pg lint format bench messages clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve the demo on the embedded SQLite database at http://127.0.0.1:8000
+run: $(STAMP)
+	$(BIN)/healthcode db upgrade
+	$(BIN)/healthcode demo
+	$(BIN)/healthcode serve --host 127.0.0.1 --port 8000
+
+## Lint, types, the whole suite on SQLite, then the database tests on PostgreSQL
+test: lint test-sqlite test-pg
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest
+
+# Starts a throwaway PostgreSQL (scripts/pg-test-server) unless HEALTHCODE_TEST_POSTGRES_URL is set.
+test-pg: $(STAMP)
+	scripts/pg-test-server $(BIN)/pytest -m db
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/pytest benchmarks --benchmark-only
+
+## Re-extract texts from code and templates and merge them into every catalog
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k translate --no-location --sort-output -o src/healthcode/i18n/messages.pot .
+	$(BIN)/pybabel update -i src/healthcode/i18n/messages.pot -d src/healthcode/i18n/locales -D messages --no-fuzzy-matching --no-location
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

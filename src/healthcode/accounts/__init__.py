@@ -1,0 +1,1 @@
+"""Residents' phone login: SMS codes, device sessions (SPEC §2)."""

@@ -1,0 +1,86 @@
+"""Resident login API under ``/api/v1/auth`` (API.md)."""
+
+from __future__ import annotations
+
+from litestar import Request, Router, delete, get, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.accounts.schemas import (
+    DeviceSession,
+    LoginRequest,
+    Me,
+    SessionCreated,
+    SmsCodeRequest,
+    SmsCodeSent,
+    SmsQuota,
+)
+from healthcode.accounts.service import LoginService
+from healthcode.config import Settings
+from healthcode.db.models import Resident
+from healthcode.domain.clock import Clock
+from healthcode.domain.phone import mask_mobile
+from healthcode.sessions.service import Principal, PrincipalKind, SessionStore
+from healthcode.sms.provider import make_provider
+
+
+def login_service(db: AsyncSession, settings: Settings, clock: Clock) -> LoginService:
+    return LoginService(db, settings, clock, make_provider(settings, db, clock))
+
+
+@post("/sms-codes", status_code=202, summary="Send a login code by SMS")
+async def send_sms_code(
+    data: SmsCodeRequest, db: AsyncSession, settings: Settings, clock: Clock, ip: str, language: str
+) -> SmsCodeSent:
+    """Sends a 6-digit code; 429 ``sms_daily_limit``, ``sms_too_soon`` or ``sms_ip_limit`` with
+    ``Retry-After`` when a limit stops it."""
+    sent = await login_service(db, settings, clock).send_code(data.phone, ip, language)
+    return SmsCodeSent(sent.expires_in, sent.quota.resend_after_s, sent.quota.remaining_today)
+
+
+@get("/sms-codes/quota", summary="How many codes this number can still get today")
+async def sms_quota(phone: str, db: AsyncSession, settings: Settings, clock: Clock, ip: str) -> SmsQuota:
+    quota = await login_service(db, settings, clock).quota(phone, ip)
+    return SmsQuota(quota.resend_after_s, quota.remaining_today)
+
+
+@post("/sessions", status_code=201, summary="Log in with the SMS code")
+async def create_session(
+    request: Request, data: LoginRequest, db: AsyncSession, settings: Settings, clock: Clock, ip: str
+) -> SessionCreated:
+    """Opens a device session lasting ``HEALTHCODE_SESSION_TTL_DAYS``; 401 ``sms_code_wrong``
+    with ``attempts_left``, ``sms_code_expired``, ``sms_code_exhausted`` or ``sms_code_missing``."""
+    done = await login_service(db, settings, clock).log_in(
+        data.phone, data.code, device=request.headers.get("user-agent", ""), client_ip=ip
+    )
+    return SessionCreated(done.token, done.session.expires_at)
+
+
+@get("/sessions", summary="The caller's logged-in devices")
+async def list_sessions(resident: Principal, db: AsyncSession, clock: Clock) -> list[DeviceSession]:
+    rows = await SessionStore(db, clock).live(PrincipalKind.RESIDENT, resident.id)
+    return [
+        DeviceSession(r.id, r.device, r.created_at, r.last_seen_at, r.expires_at, r.id == resident.session_id)
+        for r in rows
+    ]
+
+
+@delete("/sessions/{session_id:int}", status_code=204, summary="Log a device out")
+async def revoke_session(session_id: int, resident: Principal, db: AsyncSession, clock: Clock) -> None:
+    await SessionStore(db, clock).revoke(resident, session_id)
+
+
+@get("/me", summary="The logged-in resident")
+async def me(resident: Principal, db: AsyncSession) -> Me:
+    row = await db.get(Resident, resident.id)
+    assert row is not None
+    return Me(mask_mobile(row.phone), row.created_at)
+
+
+router = Router(
+    path="/api/v1",
+    route_handlers=[
+        Router(path="/auth", route_handlers=[send_sms_code, sms_quota, create_session, list_sessions, revoke_session]),
+        me,
+    ],
+    tags=["resident login"],
+)

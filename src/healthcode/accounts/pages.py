@@ -1,0 +1,140 @@
+"""Resident pages: login by SMS code, the "my health card" home, and device sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.datastructures import Cookie
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.accounts.api import login_service
+from healthcode.config import Settings
+from healthcode.db.models import Resident
+from healthcode.domain.clock import Clock
+from healthcode.domain.errors import DomainError
+from healthcode.domain.phone import mask_mobile
+from healthcode.domain.sms import SendQuota
+from healthcode.sessions.service import Principal, PrincipalKind, SessionStore
+from healthcode.web.deps import RESIDENT_COOKIE
+from healthcode.web.forms import FormData, field_errors, text
+from healthcode.web.requests import safe_next
+
+
+def _login_page(
+    phone: str = "",
+    *,
+    errors: dict[str, str] | None = None,
+    sent_to: str | None = None,
+    quota: SendQuota | None = None,
+    expires_in: int | None = None,
+    next_path: str = "/",
+    status: int = 200,
+) -> Template:
+    return Template(
+        template_name="accounts/login.html",
+        context={
+            "phone": phone,
+            "errors": errors or {},
+            "sent_to": mask_mobile(sent_to) if sent_to else None,
+            "quota": quota,
+            "expires_minutes": (expires_in or 0) // 60,
+            "next": next_path,
+        },
+        status_code=status,
+    )
+
+
+@get("/login", name="login")
+async def login_form(resident_or_none: Principal | None, next: str = "/") -> Template | Redirect:  # noqa: A002
+    if resident_or_none is not None:
+        return Redirect(safe_next(next))
+    return _login_page(next_path=safe_next(next))
+
+
+@post("/login/code")
+async def send_code(
+    data: FormData, db: AsyncSession, settings: Settings, clock: Clock, ip: str, language: str
+) -> Template:
+    phone = text(data, "phone", 40)
+    next_path = safe_next(text(data, "next"))
+    service = login_service(db, settings, clock)
+    try:
+        sent = await service.send_code(phone, ip, language)
+    except DomainError as exc:
+        quota = None
+        if exc.code.startswith("sms_"):
+            quota = SendQuota(exc.params.get("remaining_today", 0), exc.params.get("retry_after", 0))
+        status = 429 if exc.code.startswith("sms_") else 422
+        return _login_page(phone, errors=field_errors(exc), quota=quota, next_path=next_path, status=status)
+    return _login_page(
+        sent.phone, sent_to=sent.phone, quota=sent.quota, expires_in=sent.expires_in, next_path=next_path
+    )
+
+
+@post("/login")
+async def log_in(
+    request: Request[Any, Any, Any], data: FormData, db: AsyncSession, settings: Settings, clock: Clock, ip: str
+) -> Template | Redirect:
+    phone, code = text(data, "phone", 40), text(data, "code", 20)
+    next_path = safe_next(text(data, "next"))
+    try:
+        done = await login_service(db, settings, clock).log_in(
+            phone, code, device=request.headers.get("user-agent", ""), client_ip=ip
+        )
+    except DomainError as exc:
+        status = 401 if exc.kind.value == "unauthenticated" else 422
+        return _login_page(phone, errors=field_errors(exc), next_path=next_path, status=status)
+    cookie = Cookie(
+        key=RESIDENT_COOKIE,
+        value=done.token,
+        max_age=settings.session_ttl_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=settings.env == "prod",
+    )
+    return Redirect(next_path, status_code=303, cookies=[cookie])
+
+
+@post("/logout")
+async def log_out(resident_or_none: Principal | None, db: AsyncSession, clock: Clock) -> Redirect:
+    if resident_or_none is not None:
+        await SessionStore(db, clock).revoke(resident_or_none, resident_or_none.session_id)
+    response = Redirect("/login", status_code=303)
+    response.delete_cookie(RESIDENT_COOKIE)
+    return response
+
+
+@get("/", name="home")
+async def home(resident_or_none: Principal | None, db: AsyncSession) -> Template | Redirect:
+    if resident_or_none is None:
+        return Redirect("/login")
+    resident = await db.get(Resident, resident_or_none.id)
+    assert resident is not None
+    return Template(template_name="accounts/home.html", context={"masked_phone": mask_mobile(resident.phone)})
+
+
+@get("/account/sessions", name="sessions")
+async def sessions(resident_or_none: Principal | None, db: AsyncSession, clock: Clock) -> Template | Redirect:
+    if resident_or_none is None:
+        return Redirect("/login?next=/account/sessions")
+    rows = await SessionStore(db, clock).live(PrincipalKind.RESIDENT, resident_or_none.id)
+    return Template(
+        template_name="accounts/sessions.html", context={"rows": rows, "current_id": resident_or_none.session_id}
+    )
+
+
+@post("/account/sessions/{session_id:int}/revoke")
+async def revoke(session_id: int, resident_or_none: Principal | None, db: AsyncSession, clock: Clock) -> Redirect:
+    if resident_or_none is None:
+        return Redirect("/login", status_code=303)
+    await SessionStore(db, clock).revoke(resident_or_none, session_id)
+    if session_id == resident_or_none.session_id:
+        response = Redirect("/login", status_code=303)
+        response.delete_cookie(RESIDENT_COOKIE)
+        return response
+    return Redirect("/account/sessions", status_code=303)
+
+
+router = Router(path="/", route_handlers=[login_form, send_code, log_in, log_out, home, sessions, revoke], include_in_schema=False)

@@ -1,0 +1,75 @@
+"""Recording to and verifying the audit trail; every feature records through :class:`AuditTrail`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.db.models import AuditHead, AuditRecord
+from healthcode.domain.audit import GENESIS, AuditEntry, ChainReport, chain_digest, verify_chain
+from healthcode.domain.clock import Clock
+
+HEAD_ID = 1
+
+
+class AuditTrail:
+    """Appends entries inside the caller's transaction, so an action and its record commit together.
+
+    Writers take a row lock on the chain head (PostgreSQL) or the database write lock (SQLite),
+    which keeps sequence numbers gapless and digests linked in order.
+    """
+
+    def __init__(self, db: AsyncSession, key: str, clock: Clock):
+        self.db = db
+        self.key = key.encode()
+        self.clock = clock
+
+    async def record(self, actor: str, action: str, subject: str = "", **detail: Any) -> AuditRecord:
+        """Append one entry: ``actor`` like ``staff:7``, ``action`` like ``staff.login``,
+        ``subject`` like ``resident:42``; ``detail`` is JSON-encoded (never put secrets in it)."""
+        head = await self.db.scalar(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update())
+        if head is None:
+            raise RuntimeError("audit_head row missing: run `healthcode db upgrade`")
+        entry = AuditEntry(
+            seq=head.seq + 1,
+            at=self.clock.now(),
+            actor=actor,
+            action=action,
+            subject=subject,
+            detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
+        )
+        digest = chain_digest(self.key, head.digest, entry)
+        record = AuditRecord(
+            seq=entry.seq,
+            at=entry.at,
+            actor=actor,
+            action=action,
+            subject=subject,
+            detail=entry.detail,
+            prev_digest=head.digest,
+            digest=digest,
+        )
+        self.db.add(record)
+        head.seq, head.digest = entry.seq, digest
+        await self.db.flush()
+        return record
+
+    async def verify(self) -> ChainReport:
+        """Walk the whole chain; report the first entry that was changed, inserted or removed."""
+        head = await self.db.get(AuditHead, HEAD_ID)
+        head_state = (head.seq, head.digest) if head else (0, GENESIS)
+        rows = [row async for row in self._stored()]
+        return verify_chain(self.key, rows, head_state)
+
+    async def _stored(self) -> AsyncIterator[tuple[AuditEntry, str, str]]:
+        result = await self.db.stream_scalars(select(AuditRecord).order_by(AuditRecord.seq))
+        async for r in result:
+            yield AuditEntry(r.seq, r.at, r.actor, r.action, r.subject, r.detail), r.prev_digest, r.digest
+
+    async def latest(self, limit: int = 50) -> list[AuditRecord]:
+        rows = await self.db.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(limit))
+        return list(rows)

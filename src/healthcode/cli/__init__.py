@@ -1,0 +1,1 @@
+"""The ``healthcode`` command for operators and developers."""

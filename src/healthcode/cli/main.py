@@ -1,0 +1,46 @@
+"""``healthcode``: serve, db, demo, sms, staff, audit (API.md "Running it")."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from healthcode.cli import audit, demo, sms, staff
+from healthcode.cli.runtime import console, settings
+from healthcode.db.migrate import upgrade
+
+app = typer.Typer(help="City health-code platform.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(sms.app, name="sms")
+app.add_typer(staff.app, name="staff")
+app.add_typer(audit.app, name="audit")
+app.command("demo")(demo.demo)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision")) -> None:
+    """Create or upgrade the schema of HEALTHCODE_DATABASE_URL."""
+    upgrade(settings().database_url, revision)
+    console.print(f"database at revision {revision}")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+    port: int = typer.Option(8000, help="Port to listen on"),
+    workers: int = typer.Option(0, help="Worker processes; 0 means one per CPU core"),
+) -> None:
+    """Serve the platform with granian."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    settings()  # fail before forking workers if the settings are wrong
+    Granian(
+        "healthcode.web.asgi:app",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers or os.cpu_count() or 1,
+    ).serve()

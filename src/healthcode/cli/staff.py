@@ -1,0 +1,73 @@
+"""``healthcode staff``: create, list and unlock back-office accounts."""
+
+from __future__ import annotations
+
+import pyotp
+import typer
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.cli.runtime import CLOCK, console, errors, with_db
+from healthcode.config import Settings
+from healthcode.staff.service import StaffService
+
+app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    username: str = typer.Option(..., help="Sign-in name"),
+    role: list[str] = typer.Option(..., help="Role; repeat for several: reviewer, support, authority, clerk, checkpoint, admin"),
+    name: str = typer.Option("", help="Display name"),
+    password: str = typer.Option("", help="Password; generated when empty", hide_input=True),
+) -> None:
+    """Create an account; prints the password (if generated) and the TOTP enrolment URI once."""
+
+    async def work(db: AsyncSession, config: Settings) -> None:
+        created = await StaffService(db, config, CLOCK).create(username, name, role, password=password or None)
+        console.print(f"created {created.account.username} with roles {', '.join(created.account.roles)}")
+        if not password:
+            console.print(f"password: {created.password}", markup=False)
+        console.print(f"authenticator secret: {created.totp_secret}", markup=False)
+        console.print(f"authenticator URI: {created.provisioning_uri}", markup=False)
+
+    with_db(work)
+
+
+@app.command("list")
+def list_accounts() -> None:
+    """All staff accounts with roles and lock state."""
+
+    async def work(db: AsyncSession, config: Settings) -> None:
+        table = Table("user name", "name", "roles", "active", "locked until")
+        for a in await StaffService(db, config, CLOCK).all():
+            locked = f"{a.locked_until:%Y-%m-%d %H:%M}" if a.locked_until else ""
+            table.add_row(a.username, a.display_name, ", ".join(a.roles), "yes" if a.active else "no", locked)
+        console.print(table)
+
+    with_db(work)
+
+
+@app.command("unlock")
+def unlock(username: str) -> None:
+    """Lift a lockout after failed sign-ins."""
+
+    async def work(db: AsyncSession, config: Settings) -> None:
+        await StaffService(db, config, CLOCK).unlock(username)
+        console.print(f"unlocked {username}")
+
+    with_db(work)
+
+
+@app.command("code")
+def current_code(username: str) -> None:
+    """Print the account's current authenticator code (dev and test only: demo sign-ins)."""
+
+    async def work(db: AsyncSession, config: Settings) -> None:
+        if not config.dev_tools:
+            errors.print("refused: authenticator codes are never printed in prod")
+            raise typer.Exit(2)
+        account = await StaffService(db, config, CLOCK).by_username(username)
+        print(pyotp.TOTP(account.totp_secret).now())
+
+    with_db(work)

@@ -1,0 +1,17 @@
+"""Every table of the platform, one module per feature; importing this fills ``Base.metadata``."""
+
+from healthcode.db.models.accounts import Resident, SmsChallenge
+from healthcode.db.models.audit import AuditHead, AuditRecord
+from healthcode.db.models.sessions import AuthSession
+from healthcode.db.models.sms import SmsOutboxMessage
+from healthcode.db.models.staff import StaffAccount
+
+__all__ = [
+    "AuditHead",
+    "AuditRecord",
+    "AuthSession",
+    "Resident",
+    "SmsChallenge",
+    "SmsOutboxMessage",
+    "StaffAccount",
+]

@@ -1,0 +1,1 @@
+"""Device sessions: bearer tokens for residents' phones and staff browsers alike."""

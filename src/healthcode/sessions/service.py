@@ -1,0 +1,109 @@
+"""Opening, resolving, listing and revoking device sessions (SPEC §2: "sessions can be listed
+and revoked")."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.db.models import AuthSession
+from healthcode.domain.clock import Clock
+from healthcode.domain.errors import NotFound
+from healthcode.domain.i18n import N_
+
+TOUCH_EVERY = timedelta(minutes=10)
+
+
+class PrincipalKind(StrEnum):
+    """Who a session belongs to."""
+
+    RESIDENT = "resident"
+    STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of a request."""
+
+    kind: PrincipalKind
+    id: int
+    session_id: int
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionStore:
+    """Issues random bearer tokens and keeps only their hashes; a stolen database opens nothing."""
+
+    def __init__(self, db: AsyncSession, clock: Clock):
+        self.db = db
+        self.clock = clock
+
+    async def open(
+        self, kind: PrincipalKind, principal_id: int, ttl: timedelta, *, device: str = "", client_ip: str = ""
+    ) -> tuple[str, AuthSession]:
+        """Start a session (inside the caller's transaction); return the token, shown once."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        row = AuthSession(
+            principal_kind=kind.value,
+            principal_id=principal_id,
+            token_hash=token_hash(token),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + ttl,
+            device=device[:200],
+            client_ip=client_ip[:45],
+        )
+        self.db.add(row)
+        await self.db.flush()
+        return token, row
+
+    async def resolve(self, kind: PrincipalKind, token: str) -> Principal | None:
+        """The principal behind ``token`` if the session is live; one indexed read, and a write at
+        most every ten minutes to keep "last seen" useful."""
+        if not token or len(token) > 100:
+            return None
+        row = await self.db.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash(token)))
+        now = self.clock.now()
+        if row is None or row.principal_kind != kind or row.revoked_at is not None or row.expires_at <= now:
+            return None
+        if now - row.last_seen_at > TOUCH_EVERY:
+            await self.db.execute(update(AuthSession).where(AuthSession.id == row.id).values(last_seen_at=now))
+            await self.db.commit()
+        return Principal(kind, row.principal_id, row.id)
+
+    async def live(self, kind: PrincipalKind, principal_id: int) -> list[AuthSession]:
+        """The principal's sessions that still work, newest first."""
+        rows = await self.db.scalars(
+            select(AuthSession)
+            .where(
+                AuthSession.principal_kind == kind.value,
+                AuthSession.principal_id == principal_id,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > self.clock.now(),
+            )
+            .order_by(AuthSession.created_at.desc(), AuthSession.id.desc())
+        )
+        return list(rows)
+
+    async def revoke(self, principal: Principal, session_id: int) -> None:
+        """End one of the caller's own sessions (this device or another)."""
+        row = await self.db.get(AuthSession, session_id)
+        if (
+            row is None
+            or row.principal_kind != principal.kind
+            or row.principal_id != principal.id
+            or row.revoked_at is not None
+        ):
+            raise NotFound("session_not_found", N_("This login no longer exists."), field="session_id")
+        row.revoked_at = self.clock.now()
+        await self.db.commit()

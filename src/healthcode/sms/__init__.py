@@ -1,0 +1,1 @@
+"""Sending text messages through a provider chosen by settings (SPEC §2)."""

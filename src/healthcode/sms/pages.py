@@ -1,0 +1,20 @@
+"""The developer's view of the outbox provider: what phones would have received (dev/test only)."""
+
+from __future__ import annotations
+
+from litestar import Router, get
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.domain.phone import normalize_mobile
+from healthcode.sms.provider import read_outbox
+
+
+@get("/sms-outbox", name="dev_outbox")
+async def outbox(db: AsyncSession, phone: str = "") -> Template:
+    number = normalize_mobile(phone) if phone else None
+    messages = await read_outbox(db, number, limit=100)
+    return Template(template_name="sms/outbox.html", context={"messages": list(reversed(messages)), "phone": phone})
+
+
+router = Router(path="/dev", route_handlers=[outbox], include_in_schema=False)

@@ -1,0 +1,79 @@
+"""Back-office sign-in and the shell page that later features fill with their desks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.datastructures import Cookie
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.config import Settings
+from healthcode.domain.clock import Clock
+from healthcode.domain.errors import DomainError
+from healthcode.domain.roles import Role
+from healthcode.sessions.service import Principal, SessionStore
+from healthcode.staff.service import StaffService
+from healthcode.web.deps import STAFF_COOKIE
+from healthcode.web.forms import FormData, field_errors, text
+
+COOKIE_PATH = "/staff"
+
+
+@get("/login", name="staff_login")
+async def sign_in_form(staff_or_none: Principal | None) -> Template | Redirect:
+    if staff_or_none is not None:
+        return Redirect("/staff")
+    return Template(template_name="staff/login.html", context={"username": "", "errors": {}})
+
+
+@post("/login")
+async def sign_in(
+    request: Request[Any, Any, Any], data: FormData, db: AsyncSession, settings: Settings, clock: Clock, ip: str
+) -> Template | Redirect:
+    username = text(data, "username", 64)
+    try:
+        done = await StaffService(db, settings, clock).sign_in(
+            username,
+            text(data, "password", 200),
+            text(data, "totp", 12),
+            device=request.headers.get("user-agent", ""),
+            client_ip=ip,
+        )
+    except DomainError as exc:
+        return Template(
+            template_name="staff/login.html",
+            context={"username": username, "errors": field_errors(exc)},
+            status_code=401,
+        )
+    cookie = Cookie(
+        key=STAFF_COOKIE,
+        value=done.token,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=settings.env == "prod",
+    )
+    return Redirect("/staff", status_code=303, cookies=[cookie])
+
+
+@get("/", name="staff_home")
+async def shell(staff_or_none: Principal | None, db: AsyncSession, settings: Settings, clock: Clock) -> Template | Redirect:
+    if staff_or_none is None:
+        return Redirect("/staff/login")
+    account = await StaffService(db, settings, clock).get(staff_or_none.id)
+    roles = [Role(r) for r in account.roles]
+    return Template(template_name="staff/shell.html", context={"account": account, "roles": roles})
+
+
+@post("/logout")
+async def sign_out(staff_or_none: Principal | None, db: AsyncSession, clock: Clock) -> Redirect:
+    if staff_or_none is not None:
+        await SessionStore(db, clock).revoke(staff_or_none, staff_or_none.session_id)
+    response = Redirect("/staff/login", status_code=303)
+    response.delete_cookie(STAFF_COOKIE, path=COOKIE_PATH)
+    return response
+
+
+router = Router(path="/staff", route_handlers=[sign_in_form, sign_in, shell, sign_out], include_in_schema=False)

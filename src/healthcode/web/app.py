@@ -1,0 +1,69 @@
+"""``create_app(settings)``: the one place where features, templates and errors are assembled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from healthcode.accounts import api as accounts_api
+from healthcode.accounts import pages as accounts_pages
+from healthcode.config import Settings
+from healthcode.db.engine import make_engine, make_sessionmaker
+from healthcode.domain.clock import Clock, SystemClock
+from healthcode.sms import pages as sms_pages
+from healthcode.staff import pages as staff_pages
+from healthcode.web import common
+from healthcode.web.deps import DEPENDENCIES
+from healthcode.web.errors import EXCEPTION_HANDLERS
+from healthcode.web.requests import language_middleware
+from healthcode.web.state import AppContext
+from healthcode.web.templating import make_environment
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None, engine: AsyncEngine | None = None) -> Litestar:
+    """Build the application. Tests pass their own clock and engine; production passes nothing."""
+    settings = settings or Settings()
+    owns_engine = engine is None
+    engine = engine or make_engine(settings.database_url)
+    context = AppContext(settings, clock or SystemClock(), engine, make_sessionmaker(engine))
+
+    routers = [common.router, accounts_api.router, accounts_pages.router, staff_pages.router]
+    if settings.dev_tools and settings.sms_provider == "outbox":
+        routers.append(sms_pages.router)
+
+    async def dispose() -> None:
+        if owns_engine:
+            await engine.dispose()
+
+    return Litestar(
+        route_handlers=[*routers, create_static_files_router(path="/static", directories=[STATIC_DIR])],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[language_middleware(settings.default_language)],
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(make_environment(settings))
+        ),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="hc_csrf",
+            cookie_httponly=True,
+            cookie_secure=settings.env == "prod",
+            exclude=["/api/", "/healthz", "/readyz"],
+        ),
+        openapi_config=OpenAPIConfig(title="Health Code Platform", version="1.0.0", path="/schema"),
+        state=State({"hc": context}),
+        on_shutdown=[dispose],
+        logging_config=LoggingConfig(log_exceptions="never"),
+        debug=False,
+    )

@@ -1,0 +1,47 @@
+"""Routes that belong to no feature: health probes and display preferences."""
+
+from __future__ import annotations
+
+from litestar import Router, get
+from litestar.datastructures import Cookie
+from litestar.response import Redirect, Response
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.domain.errors import NotFound, Unavailable
+from healthcode.domain.i18n import N_
+from healthcode.i18n import LANGUAGES
+from healthcode.web.requests import LANGUAGE_COOKIE, LARGE_TEXT_COOKIE, safe_next
+
+ONE_YEAR = 365 * 86400
+
+
+@get("/healthz", summary="Liveness: the process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/readyz", summary="Readiness: the database answers")
+async def readyz(db: AsyncSession) -> dict[str, str]:
+    try:
+        await db.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means "not ready"
+        raise Unavailable("database_unavailable", N_("The database does not answer.")) from exc
+    return {"status": "ok", "database": "ok"}
+
+
+@get("/prefs/language/{code:str}", include_in_schema=False)
+async def choose_language(code: str, next: str = "/") -> Redirect:  # noqa: A002
+    if code not in LANGUAGES:
+        raise NotFound("language_unknown", N_("This language is not available."))
+    return Redirect(safe_next(next), cookies=[Cookie(key=LANGUAGE_COOKIE, value=code, max_age=ONE_YEAR, samesite="lax")])
+
+
+@get("/prefs/large-text", include_in_schema=False)
+async def large_text(on: bool = True, next: str = "/") -> Response[None]:  # noqa: A002
+    return Redirect(
+        safe_next(next), cookies=[Cookie(key=LARGE_TEXT_COOKIE, value="1" if on else "0", max_age=ONE_YEAR, samesite="lax")]
+    )
+
+
+router = Router(path="/", route_handlers=[healthz, readyz, choose_language, large_text])

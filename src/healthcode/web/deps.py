@@ -1,0 +1,87 @@
+"""Dependencies every feature's handlers ask for by name (Litestar injects by parameter name).
+
+``db`` is a fresh session per request, closed (and rolled back if a service did not commit) when
+the response is sent. Services are built from these, the same way the CLI builds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from litestar import Request
+from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.config import Settings
+from healthcode.domain.clock import Clock
+from healthcode.domain.errors import Unauthenticated
+from healthcode.domain.i18n import N_
+from healthcode.i18n import current_language
+from healthcode.sessions.service import Principal, PrincipalKind, SessionStore
+from healthcode.web.requests import client_ip
+from healthcode.web.state import AppContext
+
+RESIDENT_COOKIE = "hc_session"
+STAFF_COOKIE = "hc_staff"
+
+
+def app_context(request: Request[Any, Any, Any]) -> AppContext:
+    ctx: AppContext = request.app.state["hc"]
+    return ctx
+
+
+async def provide_db(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
+    async with app_context(request).sessionmaker() as session:
+        yield session
+
+
+def provide_settings(request: Request[Any, Any, Any]) -> Settings:
+    return app_context(request).settings
+
+
+def provide_clock(request: Request[Any, Any, Any]) -> Clock:
+    return app_context(request).clock
+
+
+def provide_client_ip(request: Request[Any, Any, Any], settings: Settings) -> str:
+    return client_ip(request, settings.trust_forwarded_for)
+
+
+def provide_language() -> str:
+    return current_language.get()
+
+
+def bearer_or_cookie(request: Request[Any, Any, Any], cookie: str) -> str:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return request.cookies.get(cookie, "")
+
+
+async def optional_resident(request: Request[Any, Any, Any], db: AsyncSession, clock: Clock) -> Principal | None:
+    """The logged-in resident, or None (pages redirect to the login page)."""
+    return await SessionStore(db, clock).resolve(PrincipalKind.RESIDENT, bearer_or_cookie(request, RESIDENT_COOKIE))
+
+
+async def required_resident(resident_or_none: Principal | None) -> Principal:
+    """The logged-in resident, or a 401 ``unauthenticated`` for API calls."""
+    if resident_or_none is None:
+        raise Unauthenticated("unauthenticated", N_("Please log in with your mobile number first."))
+    return resident_or_none
+
+
+async def optional_staff(request: Request[Any, Any, Any], db: AsyncSession, clock: Clock) -> Principal | None:
+    return await SessionStore(db, clock).resolve(PrincipalKind.STAFF, request.cookies.get(STAFF_COOKIE, ""))
+
+
+DEPENDENCIES = {
+    "db": Provide(provide_db),
+    "settings": Provide(provide_settings, sync_to_thread=False),
+    "clock": Provide(provide_clock, sync_to_thread=False),
+    "ip": Provide(provide_client_ip, sync_to_thread=False),
+    "language": Provide(provide_language, sync_to_thread=False),
+    "resident_or_none": Provide(optional_resident),
+    "resident": Provide(required_resident),
+    "staff_or_none": Provide(optional_staff),
+}

@@ -1,0 +1,111 @@
+"""Every error leaves through here: one JSON shape for the API, a page for browsers.
+
+``{"error": {"code", "message", "field", ...params}}`` with a fitting status, ``Retry-After`` on
+429, messages in the request's language, and never a stack trace.
+"""
+
+from __future__ import annotations
+
+import re
+
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Template
+
+from healthcode.domain.errors import DomainError, ErrorKind
+from healthcode.domain.i18n import N_
+from healthcode.i18n import translate
+from healthcode.web.requests import is_api_path
+
+STATUS = {
+    ErrorKind.INVALID: 422,
+    ErrorKind.UNAUTHENTICATED: 401,
+    ErrorKind.FORBIDDEN: 403,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.RATE_LIMITED: 429,
+    ErrorKind.UNAVAILABLE: 503,
+}
+
+HTTP_MESSAGES = {
+    400: ("bad_request", N_("The request could not be read. Check what was sent.")),
+    401: ("unauthenticated", N_("Please log in first.")),
+    403: ("forbidden", N_("You are not allowed to do this.")),
+    404: ("not_found", N_("This page or resource does not exist.")),
+    405: ("method_not_allowed", N_("This address does not accept this kind of request.")),
+    413: ("too_large", N_("What was sent is too large.")),
+    415: ("unsupported_media_type", N_("This kind of content is not accepted here.")),
+    429: ("rate_limited", N_("Too many requests. Wait a moment and try again.")),
+    500: ("internal_error", N_("Something went wrong on our side. Please try again later.")),
+    503: ("unavailable", N_("The service is busy or under maintenance. Please try again later.")),
+}
+
+
+def error_payload(code: str, message: str, field: str | None = None, **params: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "field": field, **params}}
+
+
+def translated(exc: DomainError) -> str:
+    return translate(exc.message, **exc.params)
+
+
+def _respond(request: Request[Any, Any, Any], status: int, body: dict[str, Any], headers: dict[str, str]) -> Response[Any]:
+    if is_api_path(request.url.path):
+        return Response(body, status_code=status, headers=headers, media_type="application/json")
+    return Template(
+        template_name="error.html", context={"error": body["error"], "status": status}, status_code=status, headers=headers
+    )
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    status = STATUS[exc.kind]
+    headers = {"Retry-After": str(exc.params["retry_after"])} if exc.kind is ErrorKind.RATE_LIMITED else {}
+    return _respond(request, status, error_payload(exc.code, translated(exc), exc.field, **exc.params), headers)
+
+
+def _invalid_field(exc: ValidationException) -> str | None:
+    """The input at fault, from Litestar's validation details (body key, missing field, parameter)."""
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if not isinstance(item, dict):
+            continue
+        key = str(item.get("key") or "")
+        if key and key != "data":
+            return key.split(".")[-1]
+        missing = re.search(r"field `([\w.]+)`", str(item.get("message", "")))
+        if missing:
+            return missing.group(1).split(".")[-1]
+    parameter = re.search(r"parameter '(\w+)'", str(exc.detail))
+    return parameter.group(1) if parameter else None
+
+
+def validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    field = _invalid_field(exc)
+    if field:
+        message = translate(N_("Field {field} is missing or has the wrong type."), field=field)
+        return _respond(request, 400, error_payload("invalid_request", message, field), {})
+    code, message = HTTP_MESSAGES[400]
+    return _respond(request, 400, error_payload(code, translate(message)), {})
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    code, message = HTTP_MESSAGES.get(status, HTTP_MESSAGES[500] if status >= 500 else HTTP_MESSAGES[400])
+    headers = dict(exc.headers or {})
+    return _respond(request, status, error_payload(code, translate(message)), headers)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Logged in full for operators; the client gets no detail."""
+    request.logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    code, message = HTTP_MESSAGES[500]
+    return _respond(request, 500, error_payload(code, translate(message)), {})
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error_handler,
+    ValidationException: validation_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}

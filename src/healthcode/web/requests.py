@@ -1,0 +1,56 @@
+"""Facts about a request that several features need: client address, language, wants JSON."""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from typing import Any
+
+from litestar.datastructures import Headers
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from healthcode.i18n import LANGUAGES, current_language, negotiate
+
+LANGUAGE_COOKIE = "lang"
+LARGE_TEXT_COOKIE = "large_text"
+
+
+def client_ip(connection: Any, trust_forwarded_for: bool) -> str:
+    """The caller's address; ``X-Forwarded-For`` counts only behind a trusted proxy."""
+    if trust_forwarded_for:
+        forwarded = connection.headers.get("x-forwarded-for", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()[:45]
+    client = connection.client
+    return client.host if client else "unknown"
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(("/api/", "/.well-known/", "/healthz", "/readyz", "/schema"))
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only local paths are followed after a preference change or login (no open redirects)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def language_middleware(default: str) -> Any:
+    """ASGI middleware that sets the request's language before anything renders a message."""
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                headers = Headers.from_scope(scope)
+                cookies = SimpleCookie(headers.get("cookie", ""))
+                chosen = cookies[LANGUAGE_COOKIE].value if LANGUAGE_COOKIE in cookies else None
+                current_language.set(negotiate(headers.get("accept-language"), chosen, default))
+            await app(scope, receive, send)
+
+        return middleware
+
+    return factory
+
+
+def language_tag() -> str:
+    return LANGUAGES[current_language.get()].tag

@@ -1,0 +1,49 @@
+"""The Jinja environment: every feature's ``templates/`` folder, translations and page globals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from healthcode.config import Settings
+from healthcode.i18n import LANGUAGES, current_language, ngettext, translate
+from healthcode.web.requests import LARGE_TEXT_COOKIE, language_tag
+
+PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def template_dirs() -> list[Path]:
+    """``web/templates`` first (the base layout), then each feature's own folder."""
+    return [PACKAGE / "web" / "templates", *sorted(p for p in PACKAGE.glob("*/templates") if p.parent.name != "web")]
+
+
+def make_environment(settings: Settings) -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in template_dirs()]),
+        autoescape=select_autoescape(default=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message: translate(message), ngettext=ngettext, newstyle=False
+    )
+
+    def local_time(value: datetime) -> str:
+        return value.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
+
+    def large_text(request: Any) -> bool:
+        return bool(request.cookies.get(LARGE_TEXT_COOKIE) == "1")
+
+    env.globals.update(
+        settings=settings,
+        languages=LANGUAGES,
+        current_language=current_language.get,
+        lang_tag=language_tag,
+        large_text=large_text,
+        local_time=local_time,
+    )
+    return env

@@ -1,0 +1,127 @@
+"""Shared fixtures: settings on a throwaway folder, a migrated database per test, the app.
+
+The database is SQLite unless ``HEALTHCODE_TEST_DB=postgresql``; then every test gets a fresh
+PostgreSQL database cloned from a migrated template on the server named by
+``HEALTHCODE_TEST_POSTGRES_URL`` (pytest-postgresql's janitor, "noproc" style: the server is
+started by ``scripts/pg-test-server``, not by the tests, since initdb refuses to run as root).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from healthcode.config import Settings
+from healthcode.db.engine import make_engine, make_sessionmaker
+from healthcode.db.migrate import upgrade
+from healthcode.domain.clock import FixedClock
+from healthcode.web.app import create_app
+
+BACKEND = os.environ.get("HEALTHCODE_TEST_DB", "sqlite")
+PG_URL = os.environ.get("HEALTHCODE_TEST_POSTGRES_URL", "postgresql+asyncpg://hc:hc@127.0.0.1:5433/postgres")
+# 10:00 in Hohhot on a Sunday in spring; far from midnight so day-boundary tests move on purpose.
+START = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+_counter = itertools.count()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that touch the database get the ``db`` marker (the PostgreSQL leg runs only those)."""
+    for item in items:
+        if "database_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+def _pg_janitor(dbname: str, template: str | None = None, as_template: bool = False) -> Any:
+    from pytest_postgresql.janitor import DatabaseJanitor
+
+    url = make_url(PG_URL)
+    return DatabaseJanitor(
+        user=url.username or "postgres",
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        password=url.password,
+        dbname=dbname,
+        template_dbname=template,
+        as_template=as_template,
+        version=15,
+    )
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated once per run, cloned for each test."""
+    if BACKEND == "postgresql":
+        name = f"hc_template_{os.getpid()}"
+        janitor = _pg_janitor(name, as_template=True)
+        janitor.init()
+        upgrade(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+        yield name
+        janitor.drop()
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        upgrade(f"sqlite+aiosqlite:///{path}")
+        yield str(path)
+
+
+@pytest.fixture
+def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated, empty database for one test."""
+    if BACKEND == "postgresql":
+        name = f"hc_test_{os.getpid()}_{next(_counter)}"
+        janitor = _pg_janitor(name, template=template_database)
+        janitor.init()
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        janitor.drop()
+    else:
+        path = tmp_path / "test.db"
+        shutil.copyfile(template_database, path)
+        yield f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, request: pytest.FixtureRequest) -> Settings:
+    """Test settings; a test can override any field with ``@pytest.mark.settings(name=value)``."""
+    overrides: dict[str, Any] = {}
+    for marker in request.node.iter_markers("settings"):
+        overrides = {**marker.kwargs, **overrides}
+    return Settings(env="test", var_dir=tmp_path / "var", database_url=database_url, **overrides)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(settings.database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with make_sessionmaker(engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FixedClock, engine: AsyncEngine) -> Litestar:
+    return create_app(settings, clock=clock, engine=engine)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app) as client:
+        yield client
