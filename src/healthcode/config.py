@@ -32,9 +32,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HEALTHCODE_", env_file=None, extra="ignore")
 
     env: Literal["dev", "test", "prod"] = Field("dev", description="dev, test or prod; prod fails closed on secrets")
-    database_url: str = Field(
-        "", description="SQLAlchemy async URL; empty means a SQLite file <var_dir>/healthcode.db"
-    )
+    database_url: str = Field("", description="SQLAlchemy async URL; empty means a SQLite file <var_dir>/healthcode.db")
     var_dir: Path = Field(Path("var"), description="Folder for the SQLite file and dev/test secrets")
     secret_key: str = Field("", description="Signs sessions and CSRF tokens, keys SMS code hashes (32+ chars)")
     audit_key: str = Field("", description="Keys the audit log's hash chain (32+ chars); keep it apart from the DB")

@@ -39,7 +39,8 @@ async def test_code_is_sent_in_chinese_and_login_creates_resident_and_session(
     sent = await service.send_code(PHONE, "10.0.0.1", "zh_CN")
     assert (sent.expires_in, sent.quota.remaining_today, sent.quota.resend_after_s) == (300, 4, 60)
     text = await db.scalar(select(SmsOutboxMessage.text))
-    assert text is not None and "验证码" in text
+    assert text is not None
+    assert "验证码" in text
 
     done = await service.log_in(PHONE, await latest_code(db), device="test phone", client_ip="10.0.0.1")
     assert done.resident.phone == PHONE
@@ -94,9 +95,7 @@ async def test_only_the_latest_code_works(service: LoginService, db: AsyncSessio
     await service.log_in(PHONE, second, device="", client_ip="10.0.0.1")
 
 
-async def test_daily_limit_resets_at_local_midnight(
-    service: LoginService, db: AsyncSession, clock: FixedClock
-) -> None:
+async def test_daily_limit_resets_at_local_midnight(service: LoginService, db: AsyncSession, clock: FixedClock) -> None:
     for remaining in (4, 3, 2, 1, 0):
         sent = await service.send_code(PHONE, "10.0.0.1", "en")
         assert sent.quota.remaining_today == remaining
@@ -138,7 +137,9 @@ async def test_client_address_budget(service: LoginService, clock: FixedClock) -
     ("phone", "code", "error"),
     [("12345", "123456", "phone_invalid"), (PHONE, "12345", "sms_code_format"), (PHONE, "abcdef", "sms_code_format")],
 )
-async def test_bad_input_changes_nothing(service: LoginService, db: AsyncSession, phone: str, code: str, error: str) -> None:
+async def test_bad_input_changes_nothing(
+    service: LoginService, db: AsyncSession, phone: str, code: str, error: str
+) -> None:
     await service.send_code(PHONE, "10.0.0.1", "en")
     before = [await count(db, m) for m in (SmsChallenge, Resident, AuthSession)]
     with pytest.raises(InvalidInput) as caught:

@@ -53,7 +53,7 @@ def test_truncated_tail_is_found_through_the_head() -> None:
 
 
 def test_rewritten_chain_without_the_key_is_found() -> None:
-    rows, head = build(3)
+    rows, _ = build(3)
     forged_prev = GENESIS
     forged = []
     for entry, _, _ in rows:

@@ -12,7 +12,9 @@ DAY_END = NOW + timedelta(hours=14)
 LIMITS = sms.SmsLimits(daily_limit=5, resend_interval_s=60, ip_hourly_limit=30, code_ttl_s=300, max_attempts=5)
 
 
-def history(sent_today: int = 0, last_ago: int | None = None, ip_sent: int = 0, ip_oldest_ago: int = 0) -> sms.SendHistory:
+def history(
+    sent_today: int = 0, last_ago: int | None = None, ip_sent: int = 0, ip_oldest_ago: int = 0
+) -> sms.SendHistory:
     last = NOW - timedelta(seconds=last_ago) if last_ago is not None else None
     return sms.SendHistory(sent_today, last, ip_sent, NOW - timedelta(seconds=ip_oldest_ago) if ip_sent else None)
 

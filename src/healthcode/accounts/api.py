@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request, Router, delete, get, post
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from healthcode.accounts.schemas import (
     DeviceSession,
@@ -14,22 +14,25 @@ from healthcode.accounts.schemas import (
     SmsCodeSent,
     SmsQuota,
 )
-from healthcode.accounts.service import LoginService
-from healthcode.config import Settings
-from healthcode.db.models import Resident
-from healthcode.domain.clock import Clock
+from healthcode.accounts.service import LoginService, get_resident
 from healthcode.domain.phone import mask_mobile
-from healthcode.sessions.service import Principal, PrincipalKind, SessionStore
+from healthcode.sessions.service import PrincipalKind, SessionStore
 from healthcode.sms.provider import make_provider
+from healthcode.web.deps import ClientIp, ClockDep, CurrentResident, DbSession, LanguageDep, SettingsDep
 
 
-def login_service(db: AsyncSession, settings: Settings, clock: Clock) -> LoginService:
+def login_service(db: DbSession, settings: SettingsDep, clock: ClockDep) -> LoginService:
     return LoginService(db, settings, clock, make_provider(settings, db, clock))
 
 
 @post("/sms-codes", status_code=202, summary="Send a login code by SMS")
 async def send_sms_code(
-    data: SmsCodeRequest, db: AsyncSession, settings: Settings, clock: Clock, ip: str, language: str
+    data: JSONBody[SmsCodeRequest],
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
+    ip: ClientIp,
+    language: LanguageDep,
 ) -> SmsCodeSent:
     """Sends a 6-digit code; 429 ``sms_daily_limit``, ``sms_too_soon`` or ``sms_ip_limit`` with
     ``Retry-After`` when a limit stops it."""
@@ -38,14 +41,16 @@ async def send_sms_code(
 
 
 @get("/sms-codes/quota", summary="How many codes this number can still get today")
-async def sms_quota(phone: str, db: AsyncSession, settings: Settings, clock: Clock, ip: str) -> SmsQuota:
+async def sms_quota(
+    phone: FromQuery[str], db: DbSession, settings: SettingsDep, clock: ClockDep, ip: ClientIp
+) -> SmsQuota:
     quota = await login_service(db, settings, clock).quota(phone, ip)
     return SmsQuota(quota.resend_after_s, quota.remaining_today)
 
 
 @post("/sessions", status_code=201, summary="Log in with the SMS code")
 async def create_session(
-    request: Request, data: LoginRequest, db: AsyncSession, settings: Settings, clock: Clock, ip: str
+    request: Request, data: JSONBody[LoginRequest], db: DbSession, settings: SettingsDep, clock: ClockDep, ip: ClientIp
 ) -> SessionCreated:
     """Opens a device session lasting ``HEALTHCODE_SESSION_TTL_DAYS``; 401 ``sms_code_wrong``
     with ``attempts_left``, ``sms_code_expired``, ``sms_code_exhausted`` or ``sms_code_missing``."""
@@ -56,7 +61,7 @@ async def create_session(
 
 
 @get("/sessions", summary="The caller's logged-in devices")
-async def list_sessions(resident: Principal, db: AsyncSession, clock: Clock) -> list[DeviceSession]:
+async def list_sessions(resident: CurrentResident, db: DbSession, clock: ClockDep) -> list[DeviceSession]:
     rows = await SessionStore(db, clock).live(PrincipalKind.RESIDENT, resident.id)
     return [
         DeviceSession(r.id, r.device, r.created_at, r.last_seen_at, r.expires_at, r.id == resident.session_id)
@@ -65,14 +70,13 @@ async def list_sessions(resident: Principal, db: AsyncSession, clock: Clock) -> 
 
 
 @delete("/sessions/{session_id:int}", status_code=204, summary="Log a device out")
-async def revoke_session(session_id: int, resident: Principal, db: AsyncSession, clock: Clock) -> None:
+async def revoke_session(session_id: FromPath[int], resident: CurrentResident, db: DbSession, clock: ClockDep) -> None:
     await SessionStore(db, clock).revoke(resident, session_id)
 
 
 @get("/me", summary="The logged-in resident")
-async def me(resident: Principal, db: AsyncSession) -> Me:
-    row = await db.get(Resident, resident.id)
-    assert row is not None
+async def me(resident: CurrentResident, db: DbSession) -> Me:
+    row = await get_resident(db, resident.id)
     return Me(mask_mobile(row.phone), row.created_at)
 
 

@@ -6,18 +6,16 @@ from typing import Any
 
 from litestar import Request, Router, get, post
 from litestar.datastructures import Cookie
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.accounts.api import login_service
-from healthcode.config import Settings
-from healthcode.db.models import Resident
-from healthcode.domain.clock import Clock
+from healthcode.accounts.service import get_resident
 from healthcode.domain.errors import DomainError
 from healthcode.domain.phone import mask_mobile
 from healthcode.domain.sms import SendQuota
-from healthcode.sessions.service import Principal, PrincipalKind, SessionStore
-from healthcode.web.deps import RESIDENT_COOKIE
+from healthcode.sessions.service import PrincipalKind, SessionStore
+from healthcode.web.deps import RESIDENT_COOKIE, ClientIp, ClockDep, DbSession, LanguageDep, ResidentOrNone, SettingsDep
 from healthcode.web.forms import FormData, field_errors, text
 from healthcode.web.requests import safe_next
 
@@ -47,7 +45,7 @@ def _login_page(
 
 
 @get("/login", name="login")
-async def login_form(resident_or_none: Principal | None, next: str = "/") -> Template | Redirect:  # noqa: A002
+async def login_form(resident_or_none: ResidentOrNone, next: FromQuery[str] = "/") -> Template | Redirect:  # noqa: A002
     if resident_or_none is not None:
         return Redirect(safe_next(next))
     return _login_page(next_path=safe_next(next))
@@ -55,7 +53,7 @@ async def login_form(resident_or_none: Principal | None, next: str = "/") -> Tem
 
 @post("/login/code")
 async def send_code(
-    data: FormData, db: AsyncSession, settings: Settings, clock: Clock, ip: str, language: str
+    data: FormData, db: DbSession, settings: SettingsDep, clock: ClockDep, ip: ClientIp, language: LanguageDep
 ) -> Template:
     phone = text(data, "phone", 40)
     next_path = safe_next(text(data, "next"))
@@ -75,7 +73,7 @@ async def send_code(
 
 @post("/login")
 async def log_in(
-    request: Request[Any, Any, Any], data: FormData, db: AsyncSession, settings: Settings, clock: Clock, ip: str
+    request: Request[Any, Any, Any], data: FormData, db: DbSession, settings: SettingsDep, clock: ClockDep, ip: ClientIp
 ) -> Template | Redirect:
     phone, code = text(data, "phone", 40), text(data, "code", 20)
     next_path = safe_next(text(data, "next"))
@@ -98,7 +96,7 @@ async def log_in(
 
 
 @post("/logout")
-async def log_out(resident_or_none: Principal | None, db: AsyncSession, clock: Clock) -> Redirect:
+async def log_out(resident_or_none: ResidentOrNone, db: DbSession, clock: ClockDep) -> Redirect:
     if resident_or_none is not None:
         await SessionStore(db, clock).revoke(resident_or_none, resident_or_none.session_id)
     response = Redirect("/login", status_code=303)
@@ -107,16 +105,15 @@ async def log_out(resident_or_none: Principal | None, db: AsyncSession, clock: C
 
 
 @get("/", name="home")
-async def home(resident_or_none: Principal | None, db: AsyncSession) -> Template | Redirect:
+async def home(resident_or_none: ResidentOrNone, db: DbSession) -> Template | Redirect:
     if resident_or_none is None:
         return Redirect("/login")
-    resident = await db.get(Resident, resident_or_none.id)
-    assert resident is not None
+    resident = await get_resident(db, resident_or_none.id)
     return Template(template_name="accounts/home.html", context={"masked_phone": mask_mobile(resident.phone)})
 
 
 @get("/account/sessions", name="sessions")
-async def sessions(resident_or_none: Principal | None, db: AsyncSession, clock: Clock) -> Template | Redirect:
+async def sessions(resident_or_none: ResidentOrNone, db: DbSession, clock: ClockDep) -> Template | Redirect:
     if resident_or_none is None:
         return Redirect("/login?next=/account/sessions")
     rows = await SessionStore(db, clock).live(PrincipalKind.RESIDENT, resident_or_none.id)
@@ -126,7 +123,9 @@ async def sessions(resident_or_none: Principal | None, db: AsyncSession, clock: 
 
 
 @post("/account/sessions/{session_id:int}/revoke")
-async def revoke(session_id: int, resident_or_none: Principal | None, db: AsyncSession, clock: Clock) -> Redirect:
+async def revoke(
+    session_id: FromPath[int], resident_or_none: ResidentOrNone, db: DbSession, clock: ClockDep
+) -> Redirect:
     if resident_or_none is None:
         return Redirect("/login", status_code=303)
     await SessionStore(db, clock).revoke(resident_or_none, session_id)
@@ -137,4 +136,6 @@ async def revoke(session_id: int, resident_or_none: Principal | None, db: AsyncS
     return Redirect("/account/sessions", status_code=303)
 
 
-router = Router(path="/", route_handlers=[login_form, send_code, log_in, log_out, home, sessions, revoke], include_in_schema=False)
+router = Router(
+    path="/", route_handlers=[login_form, send_code, log_in, log_out, home, sessions, revoke], include_in_schema=False
+)

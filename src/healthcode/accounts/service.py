@@ -16,7 +16,7 @@ from healthcode.domain.clock import Clock, local_day_bounds
 from healthcode.domain.i18n import N_
 from healthcode.domain.phone import normalize_mobile
 from healthcode.i18n import translate
-from healthcode.sessions.service import PrincipalKind, SessionStore
+from healthcode.sessions.service import PrincipalKind, SessionStore, not_logged_in
 from healthcode.sms.provider import SmsProvider
 
 LOGIN_TEXT = N_("[Health Code] Your login code is {code}. It expires in {minutes} minutes. Never share it.")
@@ -38,6 +38,14 @@ class LoggedIn:
     token: str
     session: AuthSession
     resident: Resident
+
+
+async def get_resident(db: AsyncSession, resident_id: int) -> Resident:
+    """The resident behind a live session; a deleted account reads as logged out."""
+    resident = await db.get(Resident, resident_id)
+    if resident is None:
+        raise not_logged_in()
+    return resident
 
 
 class LoginService:
@@ -109,19 +117,16 @@ class LoginService:
         row = await self.db.scalar(
             select(SmsChallenge).where(SmsChallenge.phone == phone).order_by(SmsChallenge.id.desc()).limit(1)
         )
-        challenge = (
-            sms.Challenge(row.code_hash, row.expires_at, row.attempts, row.used_at is not None) if row else None
-        )
+        challenge = sms.Challenge(row.code_hash, row.expires_at, row.attempts, row.used_at is not None) if row else None
         now = self.clock.now()
         verdict = sms.judge_code(challenge, sms.hash_code(self.key, phone, code), self.limits, now)
-        if verdict is not sms.CodeVerdict.OK:
+        if row is None or verdict is not sms.CodeVerdict.OK:
             attempts_left = 0
-            if row is not None and verdict is sms.CodeVerdict.WRONG:
+            if verdict is sms.CodeVerdict.WRONG and row is not None:
                 row.attempts += 1
                 attempts_left = self.limits.max_attempts - row.attempts
             await self.db.commit()
             raise sms.verdict_error(verdict, attempts_left, self.limits)
-        assert row is not None
         row.used_at = now
         resident = await self.db.scalar(select(Resident).where(Resident.phone == phone))
         if resident is None:
@@ -138,4 +143,3 @@ class LoginService:
         )
         await self.db.commit()
         return LoggedIn(token, session, resident)
-

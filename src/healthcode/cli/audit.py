@@ -22,7 +22,9 @@ def verify() -> None:
         if report.ok:
             console.print(f"audit log intact: {report.checked} entries verified")
         else:
-            errors.print(f"audit log BROKEN at entry {report.broken_at}: {report.problem} ({report.checked} verified before it)")
+            errors.print(
+                f"audit log BROKEN at entry {report.broken_at}: {report.problem} ({report.checked} verified before it)"
+            )
         return report.ok
 
     if not with_db(work):

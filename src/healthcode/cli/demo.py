@@ -15,7 +15,7 @@ from healthcode.db.models import Resident, StaffAccount
 from healthcode.domain.roles import Role
 from healthcode.staff.service import StaffService
 
-DEMO_PASSWORD = "Demo-Passw0rd-2026"
+DEMO_PASSWORD = "Demo-Passw0rd-2026"  # noqa: S105 - printed for demo sign-ins, refused in prod
 DEMO_PHONES = ("13800138000", "13900139000", "15000150000")
 
 

@@ -17,7 +17,9 @@ app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 @app.command("create")
 def create(
     username: str = typer.Option(..., help="Sign-in name"),
-    role: list[str] = typer.Option(..., help="Role; repeat for several: reviewer, support, authority, clerk, checkpoint, admin"),
+    role: list[str] = typer.Option(
+        ..., help="Role; repeat for several: reviewer, support, authority, clerk, checkpoint, admin"
+    ),
     name: str = typer.Option("", help="Display name"),
     password: str = typer.Option("", help="Password; generated when empty", hide_input=True),
 ) -> None:

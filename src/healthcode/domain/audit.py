@@ -51,9 +51,7 @@ class ChainReport:
     problem: str | None = None
 
 
-def verify_chain(
-    key: bytes, stored: Iterable[tuple[AuditEntry, str, str]], head: tuple[int, str]
-) -> ChainReport:
+def verify_chain(key: bytes, stored: Iterable[tuple[AuditEntry, str, str]], head: tuple[int, str]) -> ChainReport:
     """Walk ``(entry, prev_digest, digest)`` in sequence order and compare the end with ``head``."""
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     for entry, prev_digest, digest in stored:

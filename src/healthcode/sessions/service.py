@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.db.models import AuthSession
 from healthcode.domain.clock import Clock
-from healthcode.domain.errors import NotFound
+from healthcode.domain.errors import NotFound, Unauthenticated
 from healthcode.domain.i18n import N_
 
 TOUCH_EVERY = timedelta(minutes=10)
@@ -34,6 +34,11 @@ class Principal:
     kind: PrincipalKind
     id: int
     session_id: int
+
+
+def not_logged_in() -> Unauthenticated:
+    """The error for a request without a live resident session."""
+    return Unauthenticated("unauthenticated", N_("Please log in with your mobile number first."))
 
 
 def token_hash(token: str) -> str:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from litestar import Router, get
+from litestar.params import FromQuery
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.domain.phone import normalize_mobile
 from healthcode.sms.provider import read_outbox
+from healthcode.web.deps import DbSession
 
 
 @get("/sms-outbox", name="dev_outbox")
-async def outbox(db: AsyncSession, phone: str = "") -> Template:
+async def outbox(db: DbSession, phone: FromQuery[str] = "") -> Template:
     number = normalize_mobile(phone) if phone else None
     messages = await read_outbox(db, number, limit=100)
     return Template(template_name="sms/outbox.html", context={"messages": list(reversed(messages)), "phone": phone})

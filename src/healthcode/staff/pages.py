@@ -7,22 +7,19 @@ from typing import Any
 from litestar import Request, Router, get, post
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.config import Settings
-from healthcode.domain.clock import Clock
 from healthcode.domain.errors import DomainError
 from healthcode.domain.roles import Role
-from healthcode.sessions.service import Principal, SessionStore
+from healthcode.sessions.service import SessionStore
 from healthcode.staff.service import StaffService
-from healthcode.web.deps import STAFF_COOKIE
+from healthcode.web.deps import STAFF_COOKIE, ClientIp, ClockDep, DbSession, SettingsDep, StaffOrNone
 from healthcode.web.forms import FormData, field_errors, text
 
 COOKIE_PATH = "/staff"
 
 
 @get("/login", name="staff_login")
-async def sign_in_form(staff_or_none: Principal | None) -> Template | Redirect:
+async def sign_in_form(staff_or_none: StaffOrNone) -> Template | Redirect:
     if staff_or_none is not None:
         return Redirect("/staff")
     return Template(template_name="staff/login.html", context={"username": "", "errors": {}})
@@ -30,7 +27,7 @@ async def sign_in_form(staff_or_none: Principal | None) -> Template | Redirect:
 
 @post("/login")
 async def sign_in(
-    request: Request[Any, Any, Any], data: FormData, db: AsyncSession, settings: Settings, clock: Clock, ip: str
+    request: Request[Any, Any, Any], data: FormData, db: DbSession, settings: SettingsDep, clock: ClockDep, ip: ClientIp
 ) -> Template | Redirect:
     username = text(data, "username", 64)
     try:
@@ -59,7 +56,9 @@ async def sign_in(
 
 
 @get("/", name="staff_home")
-async def shell(staff_or_none: Principal | None, db: AsyncSession, settings: Settings, clock: Clock) -> Template | Redirect:
+async def shell(
+    staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
+) -> Template | Redirect:
     if staff_or_none is None:
         return Redirect("/staff/login")
     account = await StaffService(db, settings, clock).get(staff_or_none.id)
@@ -68,7 +67,7 @@ async def shell(staff_or_none: Principal | None, db: AsyncSession, settings: Set
 
 
 @post("/logout")
-async def sign_out(staff_or_none: Principal | None, db: AsyncSession, clock: Clock) -> Redirect:
+async def sign_out(staff_or_none: StaffOrNone, db: DbSession, clock: ClockDep) -> Redirect:
     if staff_or_none is not None:
         await SessionStore(db, clock).revoke(staff_or_none, staff_or_none.session_id)
     response = Redirect("/staff/login", status_code=303)

@@ -142,7 +142,8 @@ class StaffService:
         state = LoginState(account.failed_logins, account.locked_until)
         ensure_not_locked(state, now)
         code = "".join(totp_code.split())
-        if not (_verify(account.password_hash, password) and pyotp.TOTP(account.totp_secret).verify(code, valid_window=1)):
+        totp_ok = pyotp.TOTP(account.totp_secret).verify(code, for_time=now, valid_window=1)
+        if not (_verify(account.password_hash, password) and totp_ok):
             state = after_failure(state, self.settings.lockout, now)
             account.failed_logins, account.locked_until = state.failed_logins, state.locked_until
             action = "staff.locked" if state.locked_until else "staff.sign_in_failed"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,7 +31,9 @@ from healthcode.web.templating import make_environment
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None, engine: AsyncEngine | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, engine: AsyncEngine | None = None
+) -> Litestar:
     """Build the application. Tests pass their own clock and engine; production passes nothing."""
     settings = settings or Settings()
     owns_engine = engine is None
@@ -51,9 +53,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[language_middleware(settings.default_language)],
-        template_config=TemplateConfig(
-            engine=JinjaTemplateEngine.from_environment(make_environment(settings))
-        ),
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(make_environment(settings))),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="hc_csrf",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from litestar import Router, get
 from litestar.datastructures import Cookie
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.domain.errors import NotFound, Unavailable
 from healthcode.domain.i18n import N_
 from healthcode.i18n import LANGUAGES
+from healthcode.web.deps import DbSession
 from healthcode.web.requests import LANGUAGE_COOKIE, LARGE_TEXT_COOKIE, safe_next
 
 ONE_YEAR = 365 * 86400
@@ -22,7 +23,7 @@ async def healthz() -> dict[str, str]:
 
 
 @get("/readyz", summary="Readiness: the database answers")
-async def readyz(db: AsyncSession) -> dict[str, str]:
+async def readyz(db: DbSession) -> dict[str, str]:
     try:
         await db.execute(text("SELECT 1"))
     except Exception as exc:  # any driver error means "not ready"
@@ -31,16 +32,19 @@ async def readyz(db: AsyncSession) -> dict[str, str]:
 
 
 @get("/prefs/language/{code:str}", include_in_schema=False)
-async def choose_language(code: str, next: str = "/") -> Redirect:  # noqa: A002
+async def choose_language(code: FromPath[str], next: FromQuery[str] = "/") -> Redirect:  # noqa: A002
     if code not in LANGUAGES:
         raise NotFound("language_unknown", N_("This language is not available."))
-    return Redirect(safe_next(next), cookies=[Cookie(key=LANGUAGE_COOKIE, value=code, max_age=ONE_YEAR, samesite="lax")])
+    return Redirect(
+        safe_next(next), cookies=[Cookie(key=LANGUAGE_COOKIE, value=code, max_age=ONE_YEAR, samesite="lax")]
+    )
 
 
 @get("/prefs/large-text", include_in_schema=False)
-async def large_text(on: bool = True, next: str = "/") -> Response[None]:  # noqa: A002
+async def large_text(on: FromQuery[bool] = True, next: FromQuery[str] = "/") -> Response[None]:  # noqa: A002
     return Redirect(
-        safe_next(next), cookies=[Cookie(key=LARGE_TEXT_COOKIE, value="1" if on else "0", max_age=ONE_YEAR, samesite="lax")]
+        safe_next(next),
+        cookies=[Cookie(key=LARGE_TEXT_COOKIE, value="1" if on else "0", max_age=ONE_YEAR, samesite="lax")],
     )
 
 

@@ -10,17 +10,24 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from litestar import Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.config import Settings
 from healthcode.domain.clock import Clock
-from healthcode.domain.errors import Unauthenticated
-from healthcode.domain.i18n import N_
 from healthcode.i18n import current_language
-from healthcode.sessions.service import Principal, PrincipalKind, SessionStore
+from healthcode.sessions.service import Principal, PrincipalKind, SessionStore, not_logged_in
 from healthcode.web.requests import client_ip
 from healthcode.web.state import AppContext
+
+DbSession = NamedDependency[AsyncSession]
+SettingsDep = NamedDependency[Settings]
+ClockDep = NamedDependency[Clock]
+ClientIp = NamedDependency[str]
+LanguageDep = NamedDependency[str]
+ResidentOrNone = NamedDependency[Principal | None]
+CurrentResident = NamedDependency[Principal]
+StaffOrNone = NamedDependency[Principal | None]
 
 RESIDENT_COOKIE = "hc_session"
 STAFF_COOKIE = "hc_staff"
@@ -44,7 +51,7 @@ def provide_clock(request: Request[Any, Any, Any]) -> Clock:
     return app_context(request).clock
 
 
-def provide_client_ip(request: Request[Any, Any, Any], settings: Settings) -> str:
+def provide_client_ip(request: Request[Any, Any, Any], settings: SettingsDep) -> str:
     return client_ip(request, settings.trust_forwarded_for)
 
 
@@ -59,19 +66,19 @@ def bearer_or_cookie(request: Request[Any, Any, Any], cookie: str) -> str:
     return request.cookies.get(cookie, "")
 
 
-async def optional_resident(request: Request[Any, Any, Any], db: AsyncSession, clock: Clock) -> Principal | None:
+async def optional_resident(request: Request[Any, Any, Any], db: DbSession, clock: ClockDep) -> Principal | None:
     """The logged-in resident, or None (pages redirect to the login page)."""
     return await SessionStore(db, clock).resolve(PrincipalKind.RESIDENT, bearer_or_cookie(request, RESIDENT_COOKIE))
 
 
-async def required_resident(resident_or_none: Principal | None) -> Principal:
+async def required_resident(resident_or_none: ResidentOrNone) -> Principal:
     """The logged-in resident, or a 401 ``unauthenticated`` for API calls."""
     if resident_or_none is None:
-        raise Unauthenticated("unauthenticated", N_("Please log in with your mobile number first."))
+        raise not_logged_in()
     return resident_or_none
 
 
-async def optional_staff(request: Request[Any, Any, Any], db: AsyncSession, clock: Clock) -> Principal | None:
+async def optional_staff(request: Request[Any, Any, Any], db: DbSession, clock: ClockDep) -> Principal | None:
     return await SessionStore(db, clock).resolve(PrincipalKind.STAFF, request.cookies.get(STAFF_COOKIE, ""))
 
 

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
 from litestar import Request, Response
@@ -51,11 +50,16 @@ def translated(exc: DomainError) -> str:
     return translate(exc.message, **exc.params)
 
 
-def _respond(request: Request[Any, Any, Any], status: int, body: dict[str, Any], headers: dict[str, str]) -> Response[Any]:
+def _respond(
+    request: Request[Any, Any, Any], status: int, body: dict[str, Any], headers: dict[str, str]
+) -> Response[Any]:
     if is_api_path(request.url.path):
         return Response(body, status_code=status, headers=headers, media_type="application/json")
     return Template(
-        template_name="error.html", context={"error": body["error"], "status": status}, status_code=status, headers=headers
+        template_name="error.html",
+        context={"error": body["error"], "status": status},
+        status_code=status,
+        headers=headers,
     )
 
 
