@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     env: Literal["dev", "test", "prod"] = Field("dev", description="dev, test or prod; prod fails closed on secrets")
     database_url: str = Field("", description="SQLAlchemy async URL; empty means a SQLite file <var_dir>/healthcode.db")
     var_dir: Path = Field(Path("var"), description="Folder for the SQLite file and dev/test secrets")
-    secret_key: str = Field("", description="Signs sessions and CSRF tokens, keys SMS code hashes (32+ chars)")
+    secret_key: str = Field("", description="Signs CSRF tokens and keys the hashes of SMS codes (32+ chars)")
     audit_key: str = Field("", description="Keys the audit log's hash chain (32+ chars); keep it apart from the DB")
 
     region_code: str = Field("150100", description="GB/T 2260 code of the deploying region")

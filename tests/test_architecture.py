@@ -1,0 +1,49 @@
+"""The dependency rule of DESIGN.md: ``domain`` imports nothing of the web, ORM or storage."""
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "healthcode"
+FORBIDDEN_IN_DOMAIN = ("litestar", "sqlalchemy", "alembic", "jinja2", "granian", "typer", "healthcode.")
+ALLOWED_OURS = ("healthcode.domain",)
+
+
+def imports_of(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_domain_is_pure() -> None:
+    offenders = {}
+    for path in (SRC / "domain").rglob("*.py"):
+        bad = {
+            name
+            for name in imports_of(path)
+            if name.startswith(FORBIDDEN_IN_DOMAIN) and not name.startswith(ALLOWED_OURS)
+        }
+        if bad:
+            offenders[path.name] = sorted(bad)
+    assert offenders == {}
+
+
+def test_the_check_itself_catches_a_violation(tmp_path: Path) -> None:
+    sample = tmp_path / "bad.py"
+    sample.write_text("from sqlalchemy import select\nimport healthcode.db.models\n")
+    assert imports_of(sample) == {"sqlalchemy", "healthcode.db.models"}
+
+
+def test_features_do_not_import_the_web_layer() -> None:
+    """Services stay usable from the CLI and jobs: only pages and api modules may touch ``web``."""
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        relative = path.relative_to(SRC)
+        if relative.parts[0] in {"web", "cli"} or path.name in {"api.py", "pages.py"}:
+            continue
+        if any(name.startswith(("healthcode.web", "litestar")) for name in imports_of(path)):
+            offenders.append(str(relative))
+    assert offenders == []

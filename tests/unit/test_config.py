@@ -1,0 +1,64 @@
+"""Settings: fail closed in prod, throwaway secrets in dev, every setting documented."""
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from healthcode.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+STRONG = "x" * 40
+
+
+def test_prod_refuses_missing_secrets(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="HEALTHCODE_SECRET_KEY, HEALTHCODE_AUDIT_KEY"):
+        Settings(env="prod", var_dir=tmp_path, database_url="postgresql+asyncpg://x/y")
+
+
+@pytest.mark.parametrize("weak", ["change-me", "short", "secret"])
+def test_prod_refuses_placeholder_secrets(tmp_path: Path, weak: str) -> None:
+    with pytest.raises(ValidationError, match="HEALTHCODE_SECRET_KEY"):
+        Settings(env="prod", var_dir=tmp_path, secret_key=weak, audit_key=STRONG, database_url="sqlite+aiosqlite://")
+
+
+def test_prod_needs_an_explicit_database(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="HEALTHCODE_DATABASE_URL"):
+        Settings(env="prod", var_dir=tmp_path, secret_key=STRONG, audit_key=STRONG)
+
+
+def test_prod_with_real_secrets_starts(tmp_path: Path) -> None:
+    settings = Settings(env="prod", var_dir=tmp_path, secret_key=STRONG, audit_key=STRONG, database_url="x://")
+    assert not settings.dev_tools
+    assert not (tmp_path / "secrets.json").exists()
+
+
+def test_dev_generates_secrets_once_and_keeps_them(tmp_path: Path) -> None:
+    first = Settings(env="dev", var_dir=tmp_path)
+    second = Settings(env="dev", var_dir=tmp_path)
+    assert len(first.secret_key) >= 32
+    assert first.secret_key != first.audit_key
+    assert (first.secret_key, first.audit_key) == (second.secret_key, second.audit_key)
+    assert first.database_url == f"sqlite+aiosqlite:///{tmp_path / 'healthcode.db'}"
+    assert (tmp_path / "secrets.json").stat().st_mode & 0o077 == 0
+
+
+def test_environment_variables_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEALTHCODE_SMS_DAILY_LIMIT", "3")
+    monkeypatch.setenv("HEALTHCODE_HOTLINES", '["12320"]')
+    settings = Settings(var_dir=tmp_path)
+    assert settings.sms_limits.daily_limit == 3
+    assert settings.hotlines == ["12320"]
+
+
+def test_env_example_lists_every_setting() -> None:
+    documented = set(re.findall(r"^#?\s*(HEALTHCODE_[A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    expected = {f"HEALTHCODE_{name.upper()}" for name in Settings.model_fields}
+    assert documented == expected
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = [name for name in Settings.model_fields if f"HEALTHCODE_{name.upper()}" not in readme]
+    assert missing == []
