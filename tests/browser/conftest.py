@@ -1,0 +1,149 @@
+"""Browser tests: a real server (granian, as in production) on 127.0.0.1 and Debian's chromium.
+
+Playwright drives ``/usr/bin/chromium``; it never downloads a browser. Without chromium these
+tests skip on a developer's machine and fail in CI (``CI`` set), where ``.ci/run`` installs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("HEALTHCODE_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Small limits so a test can reach them in seconds: three codes a day, three seconds apart.
+SERVER_SETTINGS = {"HEALTHCODE_SMS_DAILY_LIMIT": "3", "HEALTHCODE_SMS_RESEND_INTERVAL_S": "3"}
+BIN = Path(sys.executable).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """The platform served by ``healthcode serve`` on its own SQLite database."""
+
+    def __init__(self, root: Path):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "HEALTHCODE_ENV": "test",
+            "HEALTHCODE_VAR_DIR": str(root / "var"),
+            "HEALTHCODE_DATABASE_URL": f"sqlite+aiosqlite:///{root / 'live.db'}",
+            **SERVER_SETTINGS,
+        }
+        self.log = (root / "server.log").open("w")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run(
+            [str(BIN / "healthcode"), *args], env=self.env, capture_output=True, text=True, check=False, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def outbox_code(self, phone: str) -> str:
+        lines = self.cli("sms", "outbox", "--phone", phone, "--json").splitlines()
+        return str(json.loads(lines[-1])["code"])
+
+    def start(self) -> None:
+        self.cli("db", "upgrade")
+        self.process = subprocess.Popen(
+            [str(BIN / "healthcode"), "serve", "--port", str(self.port), "--workers", "1"],
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = LiveServer(tmp_path_factory.mktemp("live"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run must apt-get install chromium")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); CI runs these tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+    """A phone-sized page (360 x 640, as on a cheap Android phone) in a fresh browser context."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 360, "height": 640}, locale="zh-CN", has_touch=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def serious_accessibility_problems(page: Any) -> list[str]:
+    """axe-core's serious and critical findings on the current page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def fits_the_screen(page: Any) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))

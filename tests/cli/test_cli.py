@@ -1,0 +1,123 @@
+"""The ``healthcode`` command as operators and scripts use it (API.md "Running it")."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from healthcode.accounts.service import LoginService
+from healthcode.cli.main import app
+from healthcode.config import Settings
+from healthcode.db.engine import make_engine, make_sessionmaker
+from healthcode.domain.clock import SystemClock
+from healthcode.sms.provider import OutboxProvider
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("HEALTHCODE_ENV", "test")
+    monkeypatch.setenv("HEALTHCODE_DATABASE_URL", database_url)
+    monkeypatch.setenv("HEALTHCODE_VAR_DIR", str(tmp_path / "var"))
+    return Settings()
+
+
+def run_sql(settings: Settings, *statements: str) -> None:
+    async def main() -> None:
+        engine = make_engine(settings.database_url)
+        async with engine.begin() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+        await engine.dispose()
+
+    asyncio.run(main())
+
+
+def send_codes(settings: Settings, *phones: str) -> None:
+    async def main() -> None:
+        engine = make_engine(settings.database_url)
+        async with make_sessionmaker(engine)() as db:
+            clock = SystemClock()
+            service = LoginService(db, settings, clock, OutboxProvider(db, clock))
+            for phone in phones:
+                await service.send_code(phone, "127.0.0.1", "zh_CN")
+        await engine.dispose()
+
+    asyncio.run(main())
+
+
+def test_outbox_as_json_lines_newest_last(env: Settings) -> None:
+    send_codes(env, "13800138000", "13900139000")
+    result = runner.invoke(app, ["sms", "outbox", "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [m["phone"] for m in lines] == ["13800138000", "13900139000"]
+    assert {"phone", "text", "code", "sent_at"} <= set(lines[0])
+    assert lines[0]["code"] in lines[0]["text"]
+    only = runner.invoke(app, ["sms", "outbox", "--phone", "13900139000", "--json"])
+    assert [json.loads(line)["phone"] for line in only.stdout.splitlines()] == ["13900139000"]
+
+
+def test_outbox_rejects_a_bad_number(env: Settings) -> None:
+    result = runner.invoke(app, ["sms", "outbox", "--phone", "123"])
+    assert result.exit_code == 1
+    assert "phone_invalid" in result.stderr
+
+
+def test_demo_is_idempotent_and_prints_logins(env: Settings) -> None:
+    first = runner.invoke(app, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert "13800138000" in first.stdout
+    assert "demo-admin" in first.stdout
+    second = runner.invoke(app, ["demo"])
+    assert second.exit_code == 0, second.output
+    listed = runner.invoke(app, ["staff", "list"])
+    assert listed.stdout.count("demo-") == 6
+    code = runner.invoke(app, ["staff", "code", "demo-admin"])
+    assert code.stdout.strip().isdigit()
+    assert len(code.stdout.strip()) == 6
+
+
+def test_staff_create_prints_secrets_once_and_refuses_bad_roles(env: Settings) -> None:
+    created = runner.invoke(app, ["staff", "create", "--username", "zhou", "--role", "reviewer", "--role", "support"])
+    assert created.exit_code == 0, created.output
+    assert "password:" in created.stdout
+    assert "otpauth://totp/" in created.stdout
+    bad = runner.invoke(app, ["staff", "create", "--username", "wu", "--role", "chef"])
+    assert bad.exit_code == 1
+    assert "role_unknown" in bad.stderr
+
+
+def test_audit_verify_passes_then_finds_tampering(env: Settings) -> None:
+    runner.invoke(app, ["demo"])
+    ok = runner.invoke(app, ["audit", "verify"])
+    assert ok.exit_code == 0
+    assert "6 entries verified" in ok.stdout
+    tail = runner.invoke(app, ["audit", "tail", "--limit", "2"])
+    assert "staff.create" in tail.stdout
+
+    if env.database_url.startswith("postgresql"):
+        lift = "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change"
+    else:
+        lift = "DROP TRIGGER audit_log_no_update"
+    run_sql(env, lift, "UPDATE audit_log SET detail = '{}' WHERE seq = 2")
+    broken = runner.invoke(app, ["audit", "verify"])
+    assert broken.exit_code == 1
+    assert "BROKEN at entry 2" in broken.stderr
+
+
+def test_demo_and_outbox_code_are_refused_in_prod(env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEALTHCODE_ENV", "prod")
+    monkeypatch.setenv("HEALTHCODE_SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("HEALTHCODE_AUDIT_KEY", "a" * 40)
+    assert runner.invoke(app, ["demo"]).exit_code == 2
+    assert runner.invoke(app, ["staff", "code", "anyone"]).exit_code == 2
+
+
+def test_db_upgrade_is_repeatable(env: Settings) -> None:
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
