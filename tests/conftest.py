@@ -12,6 +12,7 @@ import itertools
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.db)
 
 
+def migrate(url: str) -> None:
+    """Alembic runs its own event loop: keep it off the loop of an async test being set up."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(upgrade, url).result()
+
+
 def _pg_janitor(dbname: str, template: str | None = None, as_template: bool = False) -> Any:
     from pytest_postgresql.janitor import DatabaseJanitor
 
@@ -65,12 +72,12 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         name = f"hc_template_{os.getpid()}"
         janitor = _pg_janitor(name, as_template=True)
         janitor.init()
-        upgrade(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+        migrate(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
         yield name
         janitor.drop()
     else:
         path = tmp_path_factory.mktemp("template") / "template.db"
-        upgrade(f"sqlite+aiosqlite:///{path}")
+        migrate(f"sqlite+aiosqlite:///{path}")
         yield str(path)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, Router, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -50,7 +52,12 @@ async def sms_quota(
 
 @post("/sessions", status_code=201, summary="Log in with the SMS code")
 async def create_session(
-    request: Request, data: JSONBody[LoginRequest], db: DbSession, settings: SettingsDep, clock: ClockDep, ip: ClientIp
+    request: Request[Any, Any, Any],
+    data: JSONBody[LoginRequest],
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
+    ip: ClientIp,
 ) -> SessionCreated:
     """Opens a device session lasting ``HEALTHCODE_SESSION_TTL_DAYS``; 401 ``sms_code_wrong``
     with ``attempts_left``, ``sms_code_expired``, ``sms_code_exhausted`` or ``sms_code_missing``."""

@@ -13,6 +13,6 @@ async def lock_key(db: AsyncSession, key: str) -> None:
 
     PostgreSQL: an advisory lock. SQLite allows one writer at a time, which is already this.
     """
-    if db.bind.dialect.name == "postgresql":
+    if db.get_bind().dialect.name == "postgresql":
         number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
         await db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})

@@ -67,8 +67,8 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 def negotiate(accept_language: str | None, cookie: str | None, default: str = DEFAULT_LANGUAGE) -> str:
     """Pick the language: an explicit choice (cookie) first, then the browser's preferences."""
-    if cookie in LANGUAGES:
-        return cookie  # type: ignore[return-value]
+    if cookie is not None and cookie in LANGUAGES:
+        return cookie
     ranked: list[tuple[float, str]] = []
     for part in (accept_language or "").split(","):
         piece = part.strip()

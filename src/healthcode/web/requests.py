@@ -5,7 +5,9 @@ from __future__ import annotations
 from http.cookies import SimpleCookie
 from typing import Any
 
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Headers
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from healthcode.i18n import LANGUAGES, current_language, negotiate
@@ -14,7 +16,7 @@ LANGUAGE_COOKIE = "lang"
 LARGE_TEXT_COOKIE = "large_text"
 
 
-def client_ip(connection: Any, trust_forwarded_for: bool) -> str:
+def client_ip(connection: ASGIConnection[Any, Any, Any, Any], trust_forwarded_for: bool) -> str:
     """The caller's address; ``X-Forwarded-For`` counts only behind a trusted proxy."""
     if trust_forwarded_for:
         forwarded = connection.headers.get("x-forwarded-for", "")
@@ -40,7 +42,7 @@ def language_middleware(default: str) -> Any:
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http":
+            if scope["type"] == ScopeType.HTTP:
                 headers = Headers.from_scope(scope)
                 cookies = SimpleCookie(headers.get("cookie", ""))
                 chosen = cookies[LANGUAGE_COOKIE].value if LANGUAGE_COOKIE in cookies else None
