@@ -61,7 +61,6 @@ def _pg_janitor(dbname: str, template: str | None = None, as_template: bool = Fa
         dbname=dbname,
         template_dbname=template,
         as_template=as_template,
-        version=15,
     )
 
 
@@ -124,8 +123,10 @@ async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FixedClock, engine: AsyncEngine) -> Litestar:
-    return create_app(settings, clock=clock, engine=engine)
+def app(settings: Settings, clock: FixedClock) -> Litestar:
+    """The app with its own engine: the test client may run it on another event loop than the
+    test's, and an asyncpg connection belongs to the loop that opened it."""
+    return create_app(settings, clock=clock)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from healthcode.accounts import api as accounts_api
 from healthcode.accounts import pages as accounts_pages
@@ -31,13 +30,10 @@ from healthcode.web.templating import make_environment
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None, engine: AsyncEngine | None = None
-) -> Litestar:
-    """Build the application. Tests pass their own clock and engine; production passes nothing."""
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
+    """Build the application. Tests pass their own settings and clock; production passes nothing."""
     settings = settings or Settings()
-    owns_engine = engine is None
-    engine = engine or make_engine(settings.database_url)
+    engine = make_engine(settings.database_url)
     context = AppContext(settings, clock or SystemClock(), engine, make_sessionmaker(engine))
 
     routers = [common.router, accounts_api.router, accounts_pages.router, staff_pages.router]
@@ -45,8 +41,7 @@ def create_app(
         routers.append(sms_pages.router)
 
     async def dispose() -> None:
-        if owns_engine:
-            await engine.dispose()
+        await engine.dispose()
 
     return Litestar(
         route_handlers=[*routers, create_static_files_router(path="/static", directories=[STATIC_DIR])],
