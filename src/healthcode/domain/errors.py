@@ -22,6 +22,8 @@ class ErrorKind(Enum):
     CONFLICT = "conflict"
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
+    TOO_LARGE = "too_large"
+    UNSUPPORTED_MEDIA = "unsupported_media"
 
 
 class DomainError(Exception):
@@ -82,3 +84,15 @@ class Unavailable(DomainError):
     """A part the request needs is down or busy; the client may retry later (HTTP 503)."""
 
     kind = ErrorKind.UNAVAILABLE
+
+
+class TooLarge(DomainError):
+    """An upload or body is over its size limit (HTTP 413)."""
+
+    kind = ErrorKind.TOO_LARGE
+
+
+class UnsupportedMedia(DomainError):
+    """An upload is not of an accepted kind, judged by its content (HTTP 415)."""
+
+    kind = ErrorKind.UNSUPPORTED_MEDIA

@@ -26,6 +26,8 @@ STATUS = {
     ErrorKind.CONFLICT: 409,
     ErrorKind.RATE_LIMITED: 429,
     ErrorKind.UNAVAILABLE: 503,
+    ErrorKind.TOO_LARGE: 413,
+    ErrorKind.UNSUPPORTED_MEDIA: 415,
 }
 
 HTTP_MESSAGES = {
