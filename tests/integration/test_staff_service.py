@@ -116,3 +116,14 @@ async def test_audit_chain_of_staff_actions_verifies(
     await staff.create("wu", "", ["admin"], password=PASSWORD)
     report = await AuditTrail(db, settings.audit_key, clock).verify()
     assert (report.ok, report.checked) == (True, 2)
+
+
+async def test_an_authenticator_code_works_once(staff: StaffService, clock: FixedClock) -> None:
+    created = await staff.create("li", "", ["clerk"], password=PASSWORD)
+    code = now_code(created.totp_secret, clock)
+    await staff.sign_in("li", PASSWORD, code)
+    with pytest.raises(Unauthenticated) as caught:
+        await staff.sign_in("li", PASSWORD, code)
+    assert caught.value.code == "staff_credentials_wrong"
+    clock.advance(seconds=30)
+    await staff.sign_in("li", PASSWORD, now_code(created.totp_secret, clock))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pyotp
 from argon2 import PasswordHasher
@@ -141,9 +142,9 @@ class StaffService:
             raise failure_error(LoginState(0, None), now)
         state = LoginState(account.failed_logins, account.locked_until)
         ensure_not_locked(state, now)
-        code = "".join(totp_code.split())
-        totp_ok = pyotp.TOTP(account.totp_secret).verify(code, for_time=now, valid_window=1)
-        if not (_verify(account.password_hash, password) and totp_ok):
+        step = _totp_step(account.totp_secret, totp_code, now)
+        fresh_code = step is not None and step > account.totp_last_step
+        if not (_verify(account.password_hash, password) and fresh_code):
             state = after_failure(state, self.settings.lockout, now)
             account.failed_logins, account.locked_until = state.failed_logins, state.locked_until
             action = "staff.locked" if state.locked_until else "staff.sign_in_failed"
@@ -151,6 +152,7 @@ class StaffService:
             await self.db.commit()
             raise failure_error(state, now)
         account.failed_logins, account.locked_until, account.last_login_at = 0, None, now
+        account.totp_last_step = step or 0
         token, session = await SessionStore(self.db, self.clock).open(
             PrincipalKind.STAFF,
             account.id,
@@ -184,6 +186,17 @@ class StaffService:
 
     async def all(self) -> list[StaffAccount]:
         return list(await self.db.scalars(select(StaffAccount).order_by(StaffAccount.username)))
+
+
+def _totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step whose code was typed, allowing one step of clock drift either way."""
+    totp = pyotp.TOTP(secret)
+    typed = "".join(code.split())
+    current = totp.timecode(now)
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), typed):
+            return step
+    return None
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -13,7 +13,8 @@ from healthcode.db.base import Base
 class StaffAccount(Base):
     """A person who works the back office or a checkpoint: argon2 password, TOTP, roles.
 
-    ``failed_logins`` and ``locked_until`` implement the lockout of SPEC §10.
+    ``failed_logins`` and ``locked_until`` implement the lockout of SPEC §10; ``totp_last_step``
+    is the last authenticator time step accepted, so a code seen over a shoulder cannot be replayed.
     """
 
     __tablename__ = "staff_accounts"
@@ -23,6 +24,7 @@ class StaffAccount(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(200))
     totp_secret: Mapped[str] = mapped_column(String(64))
+    totp_last_step: Mapped[int] = mapped_column(default=0)
     roles: Mapped[list[str]] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
