@@ -24,8 +24,8 @@ run: $(STAMP)
 test: lint test-sqlite test-pg
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy
 
 test-sqlite: $(STAMP)
@@ -36,8 +36,8 @@ test-pg: $(STAMP)
 	scripts/pg-test-server $(BIN)/pytest -m db
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks scripts
+	$(BIN)/ruff check --fix src tests benchmarks scripts
 
 bench: $(STAMP)
 	$(BIN)/pytest benchmarks --benchmark-only
@@ -45,7 +45,7 @@ bench: $(STAMP)
 ## Re-extract texts from code and templates and merge them into every catalog
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k translate --no-location --sort-output -o src/healthcode/i18n/messages.pot .
-	$(BIN)/pybabel update -i src/healthcode/i18n/messages.pot -d src/healthcode/i18n/locales -D messages --no-fuzzy-matching --no-location
+	$(BIN)/pybabel update -i src/healthcode/i18n/messages.pot -d src/healthcode/i18n/locales -D messages --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -18,10 +19,20 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from healthcode.domain.cards import FamilyLimits, RealNameRules
+from healthcode.domain.crypto import DataKeyring, generate_key_spec
+from healthcode.domain.documents import DocumentType
 from healthcode.domain.sms import SmsLimits
 from healthcode.domain.staff_auth import LockoutPolicy
 
-SECRET_NAMES = ("secret_key", "audit_key")
+SECRET_GENERATORS: dict[str, Callable[[], str]] = {
+    "secret_key": lambda: secrets.token_urlsafe(48),
+    "audit_key": lambda: secrets.token_urlsafe(48),
+    "index_key": lambda: secrets.token_urlsafe(48),
+    "data_keys": lambda: generate_key_spec("k1"),
+    "card_key": lambda: secrets.token_hex(16),
+}
+SECRET_NAMES = tuple(SECRET_GENERATORS)
 PLACEHOLDERS = {"", "change-me", "changeme", "secret", "placeholder"}
 MIN_SECRET_LENGTH = 32
 
@@ -36,6 +47,13 @@ class Settings(BaseSettings):
     var_dir: Path = Field(Path("var"), description="Folder for the SQLite file and dev/test secrets")
     secret_key: str = Field("", description="Signs CSRF tokens and keys the hashes of SMS codes (32+ chars)")
     audit_key: str = Field("", description="Keys the audit log's hash chain (32+ chars); keep it apart from the DB")
+    data_keys: str = Field(
+        "",
+        description="Keys that encrypt personal data, 'id:base64,...'; the first encrypts, all decrypt "
+        "(rotate by putting a new key first, then run `healthcode data rekey`)",
+    )
+    index_key: str = Field("", description="Keys the lookup hashes of document numbers (32+ chars); never change it")
+    card_key: str = Field("", description="SM4 key of health-card IDs, 32 hex characters; never change it")
 
     region_code: str = Field("150100", description="GB/T 2260 code of the deploying region")
     region_name: str = Field("呼和浩特市", description="Name of the deploying region shown on pages")
@@ -53,6 +71,29 @@ class Settings(BaseSettings):
     sms_code_ttl_s: int = Field(300, ge=30, description="Seconds a code stays valid")
     sms_max_attempts: int = Field(5, ge=1, description="Wrong tries before a code dies")
 
+    photo_max_bytes: int = Field(8_000_000, ge=100_000, description="Largest document photo upload, in bytes")
+    realname_provider: Literal["rules"] = Field("rules", description="Real-name adapter; rules decides offline")
+    realname_delay_s: int = Field(5, ge=0, description="Seconds the built-in real-name provider waits before deciding")
+    realname_review_types: list[DocumentType] = Field(
+        default_factory=lambda: [
+            DocumentType.PASSPORT,
+            DocumentType.HK_MACAO_PERMIT,
+            DocumentType.TAIWAN_PERMIT,
+            DocumentType.HK_MACAO_TAIWAN_RESIDENCE_PERMIT,
+            DocumentType.FOREIGN_PERMANENT_RESIDENT_ID,
+        ],
+        description="Document types the built-in provider always sends to reviewers, JSON list",
+    )
+    realname_seconds_per_application: int = Field(
+        2, ge=1, description="Provider seconds per queued application, for the resident's wait estimate"
+    )
+    review_seconds_per_application: int = Field(
+        180, ge=1, description="Reviewer seconds per queued application, for the resident's wait estimate"
+    )
+    family_max_dependants: int = Field(8, ge=1, description="Family members one resident may add")
+    family_max_guardians: int = Field(3, ge=1, description="Family phones that may show one person's card")
+    jobs_interval_s: int = Field(5, ge=1, description="Seconds between runs of the in-process background jobs")
+
     session_ttl_days: int = Field(30, ge=1, description="Days a resident's device login lasts")
     staff_session_ttl_hours: int = Field(8, ge=1, description="Hours a staff sign-in lasts")
     staff_lockout_threshold: int = Field(5, ge=1, description="Failed staff sign-ins before lockout")
@@ -64,10 +105,13 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _secrets(self) -> Settings:
         if self.env == "prod":
-            bad = [n for n in SECRET_NAMES if _weak(getattr(self, n))]
+            bad = [n for n in ("secret_key", "audit_key", "index_key") if _weak(getattr(self, n))]
+            bad += [
+                n for n, check in (("data_keys", _bad_keyring), ("card_key", _bad_card_key)) if check(getattr(self, n))
+            ]
             if bad:
                 names = ", ".join("HEALTHCODE_" + n.upper() for n in bad)
-                raise ValueError(f"{names}: set a random value of at least {MIN_SECRET_LENGTH} characters in prod")
+                raise ValueError(f"{names}: set real secrets in prod (see .env.example for each one's form)")
             if not self.database_url:
                 raise ValueError("HEALTHCODE_DATABASE_URL must be set in prod")
         else:
@@ -93,6 +137,26 @@ class Settings(BaseSettings):
             max_attempts=self.sms_max_attempts,
         )
 
+    @cached_property
+    def keyring(self) -> DataKeyring:
+        return DataKeyring.parse(self.data_keys)
+
+    @property
+    def index_key_bytes(self) -> bytes:
+        return self.index_key.encode()
+
+    @property
+    def card_key_bytes(self) -> bytes:
+        return bytes.fromhex(self.card_key)
+
+    @property
+    def family_limits(self) -> FamilyLimits:
+        return FamilyLimits(self.family_max_dependants, self.family_max_guardians)
+
+    @property
+    def realname_rules(self) -> RealNameRules:
+        return RealNameRules(frozenset(self.realname_review_types))
+
     @property
     def lockout(self) -> LockoutPolicy:
         return LockoutPolicy(self.staff_lockout_threshold, self.staff_lockout_minutes)
@@ -107,12 +171,27 @@ def _weak(value: str) -> bool:
     return value.strip().lower() in PLACEHOLDERS or len(value) < MIN_SECRET_LENGTH
 
 
+def _bad_keyring(value: str) -> bool:
+    try:
+        DataKeyring.parse(value)
+    except ValueError:
+        return True
+    return False
+
+
+def _bad_card_key(value: str) -> bool:
+    try:
+        return len(bytes.fromhex(value)) != 16
+    except ValueError:
+        return True
+
+
 def _throwaway_secrets(var_dir: Path) -> dict[str, str]:
     path = var_dir / "secrets.json"
     kept: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     missing = [n for n in SECRET_NAMES if n not in kept]
     if missing:
-        kept.update({n: secrets.token_urlsafe(48) for n in missing})
+        kept.update({n: SECRET_GENERATORS[n]() for n in missing})
         var_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(kept, indent=2))
         path.chmod(0o600)

@@ -14,6 +14,7 @@ from healthcode.config import Settings
 from healthcode.db.engine import make_engine, make_sessionmaker
 from healthcode.domain.clock import SystemClock
 from healthcode.sms.provider import OutboxProvider
+from tests.unit.test_config import PROD_SECRETS
 
 runner = CliRunner()
 
@@ -112,8 +113,8 @@ def test_audit_verify_passes_then_finds_tampering(env: Settings) -> None:
 
 def test_demo_and_outbox_code_are_refused_in_prod(env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEALTHCODE_ENV", "prod")
-    monkeypatch.setenv("HEALTHCODE_SECRET_KEY", "s" * 40)
-    monkeypatch.setenv("HEALTHCODE_AUDIT_KEY", "a" * 40)
+    for name, value in PROD_SECRETS.items():
+        monkeypatch.setenv(f"HEALTHCODE_{name.upper()}", value)
     assert runner.invoke(app, ["demo"]).exit_code == 2
     assert runner.invoke(app, ["staff", "code", "anyone"]).exit_code == 2
 

@@ -15,6 +15,7 @@ from litestar.template import TemplateConfig
 
 from healthcode.accounts import api as accounts_api
 from healthcode.accounts import pages as accounts_pages
+from healthcode.cards import api as cards_api
 from healthcode.config import Settings
 from healthcode.db.engine import make_engine, make_sessionmaker
 from healthcode.domain.clock import Clock, SystemClock
@@ -23,6 +24,7 @@ from healthcode.staff import pages as staff_pages
 from healthcode.web import common
 from healthcode.web.deps import DEPENDENCIES
 from healthcode.web.errors import EXCEPTION_HANDLERS
+from healthcode.web.jobs import JobRunner
 from healthcode.web.requests import language_middleware
 from healthcode.web.state import AppContext
 from healthcode.web.templating import make_environment
@@ -36,11 +38,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     engine = make_engine(settings.database_url)
     context = AppContext(settings, clock or SystemClock(), engine, make_sessionmaker(engine))
 
-    routers = [common.router, accounts_api.router, accounts_pages.router, staff_pages.router]
+    routers = [common.router, accounts_api.router, accounts_pages.router, cards_api.router, staff_pages.router]
     if settings.dev_tools and settings.sms_provider == "outbox":
         routers.append(sms_pages.router)
 
+    jobs = JobRunner(context)
+
     async def dispose() -> None:
+        await jobs.stop()
         await engine.dispose()
 
     return Litestar(
@@ -58,6 +63,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         openapi_config=OpenAPIConfig(title="Health Code Platform", version="1.0.0", path="/schema"),
         state=State({"hc": context}),
+        on_startup=[jobs.start],
         on_shutdown=[dispose],
         logging_config=LoggingConfig(log_exceptions="never"),
         debug=False,

@@ -2,16 +2,23 @@
 
 from healthcode.db.models.accounts import Resident, SmsChallenge
 from healthcode.db.models.audit import AuditHead, AuditRecord
+from healthcode.db.models.cards import Application, ApplicationPhoto, Card, CardHolder
 from healthcode.db.models.sessions import AuthSession
 from healthcode.db.models.sms import SmsOutboxMessage
 from healthcode.db.models.staff import StaffAccount
+from healthcode.db.models.support import Ticket
 
 __all__ = [
+    "Application",
+    "ApplicationPhoto",
     "AuditHead",
     "AuditRecord",
     "AuthSession",
+    "Card",
+    "CardHolder",
     "Resident",
     "SmsChallenge",
     "SmsOutboxMessage",
     "StaffAccount",
+    "Ticket",
 ]

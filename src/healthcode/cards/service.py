@@ -1,0 +1,264 @@
+"""Use cases of residents' cards: apply, add photos, see cards and their state, remove links."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.cards.verification import Verifier, make_verifier
+from healthcode.config import Settings
+from healthcode.db.models import Application, ApplicationPhoto, Card, CardHolder
+from healthcode.domain import cards as rules
+from healthcode.domain.cards import LinkStatus, Relationship
+from healthcode.domain.clock import Clock
+from healthcode.domain.crypto import blind_index, card_id
+from healthcode.domain.documents import (
+    DocumentType,
+    birth_date_of,
+    normalize_document_number,
+    normalize_name,
+    parse_document_type,
+)
+from healthcode.domain.errors import Conflict, InvalidInput, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.masking import mask_document, mask_name
+from healthcode.photos.images import clean_photo
+
+# Resident ID and household register carry the same citizen number: one person, one card.
+CITIZEN_TYPES = {DocumentType.RESIDENT_ID, DocumentType.HOUSEHOLD_REGISTER}
+OPEN_STATES = ("awaiting_photos", "pending", "review")
+
+
+@dataclass(frozen=True)
+class CardView:
+    """One card as the resident holding it sees it, with the state of their application."""
+
+    card: Card
+    holder: CardHolder
+    application: Application | None
+    status: str
+    missing_photos: list[str] = field(default_factory=list)
+    queue_position: int | None = None
+    wait_s: int | None = None
+
+    @property
+    def relationship(self) -> Relationship:
+        return Relationship(self.holder.relationship)
+
+    @property
+    def document_type(self) -> DocumentType:
+        return DocumentType(self.card.document_type)
+
+
+def document_index(settings: Settings, document_type: DocumentType, number: str) -> str:
+    """The keyed hash that finds a card by its document without storing the number in clear."""
+    kind = "citizen" if document_type in CITIZEN_TYPES else document_type.health_card_code
+    return blind_index(settings.index_key_bytes, f"{kind}:{number}", purpose="document")
+
+
+def encryption_context(card: Card, column: str) -> str:
+    return f"card:{card.card_id}:{column}"
+
+
+class CardService:
+    """Residents' cards. Verification itself is :class:`~healthcode.cards.verification.Verifier`."""
+
+    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock, verifier: Verifier):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.verifier = verifier
+        self.keyring = settings.keyring
+
+    async def apply(
+        self, resident_id: int, name_raw: str, type_raw: str, number_raw: str, relationship_raw: str
+    ) -> CardView:
+        """Apply for a card, or to hold an existing one; the application then waits for photos."""
+        name = normalize_name(name_raw)
+        document_type = parse_document_type(type_raw)
+        today = self.clock.now().astimezone(self.settings.zone).date()
+        number = normalize_document_number(document_type, number_raw, today)
+        relationship = rules.parse_relationship(relationship_raw)
+        index = document_index(self.settings, document_type, number)
+
+        card = await self.db.scalar(select(Card).where(Card.document_index == index))
+        mine = await self._links(CardHolder.resident_id == resident_id)
+        theirs = await self._links(CardHolder.card_id == card.id) if card else []
+        kind = rules.plan_application(
+            relationship,
+            card.id if card else None,
+            card is not None and card.status == "approved",
+            mine,
+            theirs,
+            self.settings.family_limits,
+        )
+        now = self.clock.now()
+        if card is None:
+            public_id = card_id(self.settings.card_key_bytes, document_type.health_card_code, number)
+            card = Card(
+                card_id=public_id,
+                document_type=document_type.value,
+                document_index=index,
+                document_enc=b"",
+                name_enc=b"",
+                masked_name=mask_name(name),
+                masked_document=mask_document(number),
+                birth_date=(born.isoformat() if (born := birth_date_of(document_type, number)) else None),
+                status="pending",
+                created_at=now,
+            )
+            card.document_enc = self.keyring.encrypt_text(number, context=encryption_context(card, "document"))
+            card.name_enc = self.keyring.encrypt_text(name, context=encryption_context(card, "name"))
+            self.db.add(card)
+            await self.db.flush()
+        holder = CardHolder(
+            card_id=card.id,
+            resident_id=resident_id,
+            relationship=relationship.value,
+            status=LinkStatus.PENDING.value,
+            created_at=now,
+        )
+        self.db.add(holder)
+        await self.db.flush()
+        application = Application(
+            card_id=card.id,
+            holder_id=holder.id,
+            resident_id=resident_id,
+            kind=kind.value,
+            name_enc=b"",
+            state="awaiting_photos",
+            created_at=now,
+        )
+        self.db.add(application)
+        await self.db.flush()
+        application.name_enc = self.keyring.encrypt_text(name, context=f"application:{application.id}:name")
+        await self.db.commit()
+        return await self._view(card, holder)
+
+    async def add_photo(self, resident_id: int, public_id: str, side: str, data: bytes) -> CardView:
+        """Clean, encrypt and keep one photo; once all sides are in, verification starts."""
+        view = await self.get(resident_id, public_id)
+        application = view.application
+        if application is None or application.state != "awaiting_photos":
+            raise Conflict("photos_not_expected", N_("This card is not waiting for photos."), field="side")
+        sides = view.document_type.photo_sides
+        if side not in sides:
+            raise InvalidInput(
+                "photo_side_unknown",
+                N_("For this document upload: {sides}."),
+                field="side",
+                sides=", ".join(sides),
+            )
+        image = await asyncio.to_thread(clean_photo, data, max_bytes=self.settings.photo_max_bytes)
+        existing = await self.db.scalar(
+            select(ApplicationPhoto).where(
+                ApplicationPhoto.application_id == application.id, ApplicationPhoto.side == side
+            )
+        )
+        photo = existing or ApplicationPhoto(application_id=application.id, side=side)
+        photo.media_type = image.media_type
+        photo.content_enc = self.keyring.encrypt(image.content, context=f"photo:{application.id}:{side}".encode())
+        photo.uploaded_at = self.clock.now()
+        self.db.add(photo)
+        await self.db.flush()
+        if not await self._missing_photos(application, view.document_type):
+            await self.verifier.submit(application)
+        await self.db.commit()
+        return await self.get(resident_id, public_id)
+
+    async def all_for(self, resident_id: int) -> list[CardView]:
+        """The resident's own card first, then family cards in the order they were added."""
+        rows = await self.db.execute(
+            select(Card, CardHolder)
+            .join(CardHolder, CardHolder.card_id == Card.id)
+            .where(CardHolder.resident_id == resident_id, CardHolder.status != LinkStatus.ENDED.value)
+            .order_by((CardHolder.relationship != Relationship.SELF.value), CardHolder.id)
+        )
+        return [await self._view(card, holder) for card, holder in rows.tuples()]
+
+    async def get(self, resident_id: int, public_id: str) -> CardView:
+        """One of the resident's cards; another person's card reads as not found."""
+        row = (
+            await self.db.execute(
+                select(Card, CardHolder)
+                .join(CardHolder, CardHolder.card_id == Card.id)
+                .where(
+                    Card.card_id == public_id,
+                    CardHolder.resident_id == resident_id,
+                    CardHolder.status != LinkStatus.ENDED.value,
+                )
+            )
+        ).first()
+        if row is None:
+            raise NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
+        return await self._view(*row.tuple())
+
+    async def end_link(self, resident_id: int, public_id: str) -> None:
+        """Take a card off this phone: "this card is not me" for one's own link (FAQ 15), or
+        removing a family member. The card and everyone else's links stay as they are."""
+        view = await self.get(resident_id, public_id)
+        view.holder.status = LinkStatus.ENDED.value
+        if view.application is not None and view.application.state in OPEN_STATES:
+            view.application.state = "withdrawn"
+            view.application.decided_at = self.clock.now()
+        await self.db.commit()
+
+    async def guardians(self, resident_id: int, public_id: str) -> list[CardHolder]:
+        """The family links of the resident's own card (to let them remove one)."""
+        view = await self.get(resident_id, public_id)
+        if view.relationship is not Relationship.SELF:
+            return []
+        rows = await self.db.scalars(
+            select(CardHolder).where(
+                CardHolder.card_id == view.card.id,
+                CardHolder.relationship != Relationship.SELF.value,
+                CardHolder.status == LinkStatus.ACTIVE.value,
+            )
+        )
+        return list(rows)
+
+    async def remove_guardian(self, resident_id: int, public_id: str, holder_id: int) -> None:
+        """The card's own person ends a family member's link to it (§6: either side may)."""
+        for holder in await self.guardians(resident_id, public_id):
+            if holder.id == holder_id:
+                holder.status = LinkStatus.ENDED.value
+                await self.db.commit()
+                return
+        raise NotFound("guardian_not_found", N_("This family phone no longer shows the card."), field="holder_id")
+
+    async def _links(self, condition: object) -> list[rules.Link]:
+        rows = await self.db.scalars(
+            select(CardHolder).where(condition, CardHolder.status != LinkStatus.ENDED.value)  # type: ignore[arg-type]
+        )
+        return [rules.Link(h.resident_id, h.card_id, Relationship(h.relationship), LinkStatus(h.status)) for h in rows]
+
+    async def _missing_photos(self, application: Application, document_type: DocumentType) -> list[str]:
+        present = set(
+            await self.db.scalars(
+                select(ApplicationPhoto.side).where(ApplicationPhoto.application_id == application.id)
+            )
+        )
+        return [side for side in document_type.photo_sides if side not in present]
+
+    async def _view(self, card: Card, holder: CardHolder) -> CardView:
+        application = await self.db.scalar(
+            select(Application).where(Application.holder_id == holder.id).order_by(Application.id.desc()).limit(1)
+        )
+        if holder.status == LinkStatus.ACTIVE.value and card.status == "approved":
+            return CardView(card, holder, application, "approved")
+        if application is None or application.state == "rejected":
+            return CardView(card, holder, application, "rejected")
+        missing: list[str] = []
+        position = wait = None
+        if application.state == "awaiting_photos":
+            missing = await self._missing_photos(application, DocumentType(card.document_type))
+        else:
+            position, wait = await self.verifier.queue_place(application)
+        return CardView(card, holder, application, "pending", missing, position, wait)
+
+
+def make_card_service(db: AsyncSession, settings: Settings, clock: Clock) -> CardService:
+    return CardService(db, settings, clock, make_verifier(db, settings, clock))

@@ -1,0 +1,199 @@
+"""Deciding applications: the real-name provider first, reviewers for what it cannot decide.
+
+Submitted applications wait ``HEALTHCODE_REALNAME_DELAY_S`` (the provider's delay), then the
+background job (:meth:`Verifier.run_due`) decides them in order. With no delay they are decided
+at once, in the request that completed the photos. Reviewers' decisions go through
+:meth:`Verifier.conclude` too, so the effects (links, card state, SMS, audit) are the same.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.audit.service import AuditTrail
+from healthcode.cards.realname import IdentityClaim, RealNameProvider, make_realname_provider
+from healthcode.config import Settings
+from healthcode.db.models import Application, Card, CardHolder, Resident
+from healthcode.domain.cards import (
+    REJECTION_REASONS,
+    ApplicationKind,
+    LinkStatus,
+    Outcome,
+    Relationship,
+    Verdict,
+    estimated_wait_s,
+)
+from healthcode.domain.clock import Clock
+from healthcode.domain.documents import DocumentType
+from healthcode.domain.i18n import N_
+from healthcode.i18n import translate
+from healthcode.sms.provider import SmsProvider, make_provider
+
+APPROVED_TEXT = N_("[Health Code] Your application for {name}'s health card is approved. Open Health Code to see it.")
+REJECTED_TEXT = N_(
+    "[Health Code] Your application for {name}'s health card was not approved: {reason} "
+    "You can apply again, or call {hotline}."
+)
+MOVED_TEXT = N_(
+    "[Health Code] The health card of {name} was claimed by its owner on another phone and is no longer "
+    "shown on this one. If this was not you, call {hotline}."
+)
+
+
+class Verifier:
+    """Moves applications through pending → approved / rejected / review."""
+
+    def __init__(
+        self, db: AsyncSession, settings: Settings, clock: Clock, provider: RealNameProvider, sms: SmsProvider
+    ):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.provider = provider
+        self.sms = sms
+        self.audit = AuditTrail(db, settings.audit_key, clock)
+
+    async def submit(self, application: Application) -> None:
+        """All photos are in: queue the application (or decide it now when there is no delay)."""
+        now = self.clock.now()
+        application.state = "pending"
+        application.submitted_at = now
+        application.due_at = now + timedelta(seconds=self.settings.realname_delay_s)
+        await self.db.flush()
+        if self.settings.realname_delay_s == 0:
+            application.state = "deciding"
+            await self._decide(application)
+
+    async def queue_place(self, application: Application) -> tuple[int, int]:
+        """Applications ahead of this one in its queue, and the estimated seconds to a decision."""
+        ahead = await self.db.scalar(
+            select(func.count()).where(
+                Application.state == application.state,
+                or_(
+                    Application.submitted_at < application.submitted_at,
+                    (Application.submitted_at == application.submitted_at) & (Application.id < application.id),
+                ),
+            )
+        )
+        position = int(ahead or 0)
+        if application.state == "review":
+            return position, estimated_wait_s(position, 0, self.settings.review_seconds_per_application)
+        due_in = int((application.due_at - self.clock.now()).total_seconds()) if application.due_at else 0
+        return position, estimated_wait_s(position, due_in, self.settings.realname_seconds_per_application)
+
+    async def run_due(self, limit: int = 100) -> int:
+        """Decide the applications whose delay has passed, oldest first; safe to run in every
+        worker at once (each application is claimed by one conditional update)."""
+        ids = list(
+            await self.db.scalars(
+                select(Application.id)
+                .where(Application.state == "pending", Application.due_at <= self.clock.now())
+                .order_by(Application.due_at, Application.id)
+                .limit(limit)
+            )
+        )
+        await self.db.commit()
+        decided = 0
+        for application_id in ids:
+            claimed = await self.db.execute(
+                update(Application)
+                .where(Application.id == application_id, Application.state == "pending")
+                .values(state="deciding")
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                await self.db.rollback()
+                continue
+            application = await self.db.get(Application, application_id)
+            if application is not None:
+                await self._decide(application)
+                decided += 1
+            await self.db.commit()
+        return decided
+
+    async def _decide(self, application: Application) -> None:
+        card = await self.db.get(Card, application.card_id)
+        resident = await self.db.get(Resident, application.resident_id)
+        if card is None or resident is None:
+            return
+        keyring = self.settings.keyring
+        typed_name = keyring.decrypt_text(application.name_enc, context=f"application:{application.id}:name")
+        card_name = keyring.decrypt_text(card.name_enc, context=f"card:{card.card_id}:name")
+        kind = ApplicationKind(application.kind)
+        if kind is not ApplicationKind.NEW and not hmac.compare_digest(typed_name, card_name):
+            verdict = Verdict(Outcome.REJECTED, "name_mismatch")
+        else:
+            verdict = await self.provider.check(
+                IdentityClaim(
+                    document_type=DocumentType(card.document_type),
+                    document_number=keyring.decrypt_text(card.document_enc, context=f"card:{card.card_id}:document"),
+                    name=typed_name,
+                    phone=resident.phone,
+                    kind=kind,
+                )
+            )
+        await self.conclude(application, verdict, decided_by="realname")
+
+    async def conclude(self, application: Application, verdict: Verdict, *, decided_by: str, note: str = "") -> None:
+        """Apply a verdict: links, card state, the resident's SMS and the audit entry."""
+        card = await self.db.get(Card, application.card_id)
+        holder = await self.db.get(CardHolder, application.holder_id)
+        resident = await self.db.get(Resident, application.resident_id)
+        if card is None or holder is None or resident is None:
+            return
+        now = self.clock.now()
+        language = self.settings.default_language
+        hotline = self.settings.hotlines[0] if self.settings.hotlines else ""
+        if verdict.outcome is Outcome.UNDECIDED:
+            application.state = "review"
+            await self.audit.record(
+                decided_by, "application.to_review", f"card:{card.card_id}", application=application.id
+            )
+            return
+        application.decided_at, application.decided_by, application.note = now, decided_by, note or None
+        if verdict.outcome is Outcome.APPROVED:
+            application.state = "approved"
+            holder.status = LinkStatus.ACTIVE.value
+            if card.status != "approved":
+                card.status, card.approved_at = "approved", now
+            if ApplicationKind(application.kind) is ApplicationKind.REBIND:
+                await self._move_self_link(card, holder, language, hotline)
+            text = translate(APPROVED_TEXT, language, name=card.masked_name)
+        else:
+            application.state, application.reason = "rejected", verdict.reason or "other"
+            holder.status = LinkStatus.ENDED.value
+            reason = translate(REJECTION_REASONS[application.reason], language)
+            text = translate(REJECTED_TEXT, language, name=card.masked_name, reason=reason, hotline=hotline)
+        await self.sms.send(resident.phone, text)
+        await self.audit.record(
+            decided_by,
+            f"application.{application.state}",
+            f"card:{card.card_id}",
+            application=application.id,
+            reason=application.reason,
+        )
+        await self.db.flush()
+
+    async def _move_self_link(self, card: Card, new_holder: CardHolder, language: str, hotline: str) -> None:
+        """A proven owner takes the card: the phone that held it as "self" is told and let go."""
+        previous = await self.db.scalars(
+            select(CardHolder).where(
+                CardHolder.card_id == card.id,
+                CardHolder.relationship == Relationship.SELF.value,
+                CardHolder.status == LinkStatus.ACTIVE.value,
+                CardHolder.id != new_holder.id,
+            )
+        )
+        for holder in previous:
+            holder.status = LinkStatus.ENDED.value
+            phone = await self.db.scalar(select(Resident.phone).where(Resident.id == holder.resident_id))
+            if phone:
+                await self.sms.send(phone, translate(MOVED_TEXT, language, name=card.masked_name, hotline=hotline))
+
+
+def make_verifier(db: AsyncSession, settings: Settings, clock: Clock) -> Verifier:
+    """A verifier with the providers the settings name (used by the web, jobs and the CLI)."""
+    return Verifier(db, settings, clock, make_realname_provider(settings), make_provider(settings, db, clock))

@@ -1,0 +1,97 @@
+"""Electronic health cards, who holds them, applications for them and their photos."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from healthcode.db.base import Base
+
+
+class Card(Base):
+    """One person's electronic health card (电子健康卡): one per document, applied for once.
+
+    The document number and name are stored encrypted (``*_enc``, AES-GCM under the data keyring);
+    ``document_index`` is a keyed hash for lookups, ``card_id`` the health-card scheme's ID.
+    The masked forms are kept in clear because every screen shows them and none needs more.
+    """
+
+    __tablename__ = "cards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[str] = mapped_column(String(64), unique=True)
+    document_type: Mapped[str] = mapped_column(String(40))
+    document_index: Mapped[str] = mapped_column(String(64), unique=True)
+    document_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    name_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    masked_name: Mapped[str] = mapped_column(String(60))
+    masked_document: Mapped[str] = mapped_column(String(40))
+    birth_date: Mapped[str | None] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    approved_at: Mapped[datetime | None]
+
+
+class CardHolder(Base):
+    """A resident login that shows a card: the person themself (``self``) or a guardian.
+
+    ``status`` is ``pending`` until the application that created the link is approved.
+    """
+
+    __tablename__ = "card_holders"
+    __table_args__ = (
+        Index("ix_card_holders_resident", "resident_id", "status"),
+        Index("ix_card_holders_card", "card_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
+    relationship: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+
+
+class Application(Base):
+    """A request to hold a card, checked by the real-name provider or a reviewer.
+
+    ``kind``: ``new`` (first card for a document), ``join`` (a guardian adds an existing card),
+    ``claim`` (二次申领: the person takes their card onto their own phone), ``rebind`` (the card's
+    own link moves to this phone after proof, FAQ 8/15). ``state``: ``awaiting_photos``,
+    ``pending`` (with the provider, due at ``due_at``), ``review`` (reviewers' queue),
+    ``approved``, ``rejected`` (with ``reason``).
+    """
+
+    __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_state_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
+    holder_id: Mapped[int] = mapped_column(ForeignKey("card_holders.id"), index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ApplicationPhoto(Base):
+    """A cleaned, encrypted document photo; only reviewers ever see it, and each view is audited."""
+
+    __tablename__ = "application_photos"
+    __table_args__ = (Index("ix_application_photos_app_side", "application_id", "side", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    side: Mapped[str] = mapped_column(String(8))
+    media_type: Mapped[str] = mapped_column(String(20))
+    content_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime]

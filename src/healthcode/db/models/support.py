@@ -1,0 +1,31 @@
+"""Support tickets filed by residents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from healthcode.db.base import Base
+
+
+class Ticket(Base):
+    """A support ticket ("留下姓名、身份证号、手机号"), pre-filled with what failed.
+
+    The name and document the resident typed are encrypted like a card's.
+    """
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_resident", "resident_id"), Index("ix_tickets_status", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
+    category: Mapped[str] = mapped_column(String(32))
+    name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    document_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    document_type: Mapped[str | None] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    context: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
