@@ -12,7 +12,7 @@ from healthcode.domain.errors import DomainError
 from healthcode.domain.roles import Role
 from healthcode.sessions.service import SessionStore
 from healthcode.staff.service import StaffService
-from healthcode.web.deps import STAFF_COOKIE, ClientIp, ClockDep, DbSession, SettingsDep, StaffOrNone
+from healthcode.web.deps import STAFF_COOKIE, ClientIp, ClockDep, DbSession, SettingsDep, StaffOrNone, app_context
 from healthcode.web.forms import FormData, field_errors, text
 
 COOKIE_PATH = "/staff"
@@ -57,13 +57,14 @@ async def sign_in(
 
 @get("/", name="staff_home")
 async def shell(
-    staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
+    request: Request[Any, Any, Any], staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
 ) -> Template | Redirect:
     if staff_or_none is None:
         return Redirect("/staff/login")
     account = await StaffService(db, settings, clock).get(staff_or_none.id)
     roles = [Role(r) for r in account.roles]
-    return Template(template_name="staff/shell.html", context={"account": account, "roles": roles})
+    desks = [desk for desk in app_context(request).desks if desk.role in roles]
+    return Template(template_name="staff/shell.html", context={"account": account, "roles": roles, "desks": desks})
 
 
 @post("/logout")

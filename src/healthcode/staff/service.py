@@ -19,7 +19,7 @@ from healthcode.audit.service import AuditTrail
 from healthcode.config import Settings
 from healthcode.db.models import AuthSession, StaffAccount
 from healthcode.domain.clock import Clock
-from healthcode.domain.errors import Conflict, InvalidInput, NotFound
+from healthcode.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
 from healthcode.domain.staff_auth import (
@@ -29,7 +29,8 @@ from healthcode.domain.staff_auth import (
     ensure_not_locked,
     failure_error,
 )
-from healthcode.sessions.service import PrincipalKind, SessionStore
+from healthcode.i18n import translate
+from healthcode.sessions.service import Principal, PrincipalKind, SessionStore
 
 HASHER = PasswordHasher()
 _DUMMY_HASH = HASHER.hash("not a password of anyone")
@@ -51,6 +52,10 @@ class StaffSignedIn:
     token: str
     session: AuthSession
     account: StaffAccount
+
+
+def staff_not_signed_in() -> Unauthenticated:
+    return Unauthenticated("staff_unauthenticated", N_("Sign in to the back office first."))
 
 
 def parse_roles(values: list[str]) -> list[Role]:
@@ -163,6 +168,18 @@ class StaffService:
         await self.audit.record(f"staff:{account.id}", "staff.sign_in", f"staff:{account.id}", client_ip=client_ip)
         await self.db.commit()
         return StaffSignedIn(token, session, account)
+
+    async def authorize(self, principal: Principal | None, role: Role) -> StaffAccount:
+        """The signed-in staff account if it holds ``role``; pages turn the 401 into the sign-in
+        page. Administrators do not hold other roles implicitly: each duty is granted."""
+        if principal is None:
+            raise staff_not_signed_in()
+        account = await self.db.get(StaffAccount, principal.id)
+        if account is None or not account.active:
+            raise staff_not_signed_in()
+        if role.value not in account.roles:
+            raise Forbidden("staff_role_missing", N_("This page needs the role: {role}."), role=translate(role.label))
+        return account
 
     async def get(self, staff_id: int) -> StaffAccount:
         account = await self.db.get(StaffAccount, staff_id)

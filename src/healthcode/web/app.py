@@ -13,17 +13,13 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from healthcode.accounts import api as accounts_api
-from healthcode.accounts import pages as accounts_pages
-from healthcode.cards import api as cards_api
 from healthcode.config import Settings
 from healthcode.db.engine import make_engine, make_sessionmaker
 from healthcode.domain.clock import Clock, SystemClock
-from healthcode.sms import pages as sms_pages
-from healthcode.staff import pages as staff_pages
 from healthcode.web import common
 from healthcode.web.deps import DEPENDENCIES
 from healthcode.web.errors import EXCEPTION_HANDLERS
+from healthcode.web.features import discover
 from healthcode.web.jobs import JobRunner
 from healthcode.web.requests import language_middleware
 from healthcode.web.state import AppContext
@@ -36,11 +32,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     """Build the application. Tests pass their own settings and clock; production passes nothing."""
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
-    context = AppContext(settings, clock or SystemClock(), engine, make_sessionmaker(engine))
 
-    routers = [common.router, accounts_api.router, accounts_pages.router, cards_api.router, staff_pages.router]
-    if settings.dev_tools and settings.sms_provider == "outbox":
-        routers.append(sms_pages.router)
+    features = discover(settings)
+    context = AppContext(settings, clock or SystemClock(), engine, make_sessionmaker(engine), features.desks)
 
     jobs = JobRunner(context)
 
@@ -49,7 +43,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         await engine.dispose()
 
     return Litestar(
-        route_handlers=[*routers, create_static_files_router(path="/static", directories=[STATIC_DIR])],
+        route_handlers=[
+            common.router,
+            *features.routers,
+            create_static_files_router(path="/static", directories=[STATIC_DIR]),
+        ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[language_middleware(settings.default_language)],

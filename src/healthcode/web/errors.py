@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from healthcode.domain.errors import DomainError, ErrorKind
 from healthcode.domain.i18n import N_
@@ -65,7 +66,15 @@ def _respond(
     )
 
 
+LOGIN_PAGES = {"unauthenticated": "/login", "staff_unauthenticated": "/staff/login"}
+
+
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    if exc.code in LOGIN_PAGES and not is_api_path(request.url.path):
+        target = LOGIN_PAGES[exc.code]
+        if exc.code == "unauthenticated" and request.method == "GET":
+            target += "?next=" + quote(request.url.path, safe="/")
+        return Redirect(target, status_code=303)
     status = STATUS[exc.kind]
     headers = {"Retry-After": str(exc.params["retry_after"])} if exc.kind is ErrorKind.RATE_LIMITED else {}
     return _respond(request, status, error_payload(exc.code, translated(exc), exc.field, **exc.params), headers)

@@ -8,13 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from healthcode.config import Settings
 from healthcode.domain.clock import Clock
+from healthcode.web.features import Desk
 
 
 @dataclass
 class AppContext:
-    """Settings, the clock, and the database engine and session factory, shared by all requests."""
+    """Settings, the clock, the database engine and session factory, and the back-office desks
+    the features offer; shared by all requests."""
 
     settings: Settings
     clock: Clock
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    desks: list[Desk]
