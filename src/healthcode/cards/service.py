@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.cards.verification import Verifier, make_verifier
@@ -96,6 +96,16 @@ class CardService:
             self.settings.family_limits,
         )
         now = self.clock.now()
+        if card is not None:
+            await self.db.execute(
+                update(CardHolder)
+                .where(
+                    CardHolder.card_id == card.id,
+                    CardHolder.resident_id == resident_id,
+                    CardHolder.status == LinkStatus.REJECTED.value,
+                )
+                .values(status=LinkStatus.ENDED.value)
+            )
         if card is None:
             public_id = card_id(self.settings.card_key_bytes, document_type.health_card_code, number)
             card = Card(
@@ -177,7 +187,7 @@ class CardService:
             .where(CardHolder.resident_id == resident_id, CardHolder.status != LinkStatus.ENDED.value)
             .order_by((CardHolder.relationship != Relationship.SELF.value), CardHolder.id)
         )
-        return [await self._view(card, holder) for card, holder in rows.tuples()]
+        return [await self._view(card, holder) for card, holder in rows.all()]
 
     async def get(self, resident_id: int, public_id: str) -> CardView:
         """One of the resident's cards; another person's card reads as not found."""
@@ -194,7 +204,8 @@ class CardService:
         ).first()
         if row is None:
             raise NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
-        return await self._view(*row.tuple())
+        card, holder = row
+        return await self._view(card, holder)
 
     async def end_link(self, resident_id: int, public_id: str) -> None:
         """Take a card off this phone: "this card is not me" for one's own link (FAQ 15), or

@@ -8,7 +8,6 @@ at once, in the request that completed the photos. Reviewers' decisions go throu
 
 from __future__ import annotations
 
-import hmac
 from datetime import timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -123,7 +122,7 @@ class Verifier:
         typed_name = keyring.decrypt_text(application.name_enc, context=f"application:{application.id}:name")
         card_name = keyring.decrypt_text(card.name_enc, context=f"card:{card.card_id}:name")
         kind = ApplicationKind(application.kind)
-        if kind is not ApplicationKind.NEW and not hmac.compare_digest(typed_name, card_name):
+        if kind is not ApplicationKind.NEW and typed_name != card_name:
             verdict = Verdict(Outcome.REJECTED, "name_mismatch")
         else:
             verdict = await self.provider.check(
@@ -164,7 +163,7 @@ class Verifier:
             text = translate(APPROVED_TEXT, language, name=card.masked_name)
         else:
             application.state, application.reason = "rejected", verdict.reason or "other"
-            holder.status = LinkStatus.ENDED.value
+            holder.status = LinkStatus.REJECTED.value
             reason = translate(REJECTION_REASONS[application.reason], language)
             text = translate(REJECTED_TEXT, language, name=card.masked_name, reason=reason, hotline=hotline)
         await self.sms.send(resident.phone, text)

@@ -55,11 +55,17 @@ class ApplicationKind(StrEnum):
 
 
 class LinkStatus(StrEnum):
-    """A link waits for its application, then shows the card until someone ends it."""
+    """A link waits for its application, then shows the card until someone ends it; a rejected
+    link stays visible (with the reason) until the resident applies again or removes it."""
 
     PENDING = "pending"
     ACTIVE = "active"
+    REJECTED = "rejected"
     ENDED = "ended"
+
+    @property
+    def live(self) -> bool:
+        return self in (LinkStatus.PENDING, LinkStatus.ACTIVE)
 
 
 @dataclass(frozen=True)
@@ -106,8 +112,8 @@ def plan_application(
     live links of the card the document belongs to (none when it has no card yet, ``card_id``
     None). A card never approved is applied for anew.
     """
-    mine = [link for link in applicant_links if link.status is not LinkStatus.ENDED]
-    theirs = [link for link in card_links if link.status is not LinkStatus.ENDED]
+    mine = [link for link in applicant_links if link.status.live]
+    theirs = [link for link in card_links if link.status.live]
     if card_id is not None and any(link.card_id == card_id for link in mine):
         raise Conflict("card_already_held", N_("This card is already on your phone."), field="document_number")
     if relationship is Relationship.SELF:
