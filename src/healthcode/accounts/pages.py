@@ -1,4 +1,4 @@
-"""Resident pages: login by SMS code, the "my health card" home, and device sessions."""
+"""Resident pages: login by SMS code and device sessions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from healthcode.accounts.api import login_service
-from healthcode.accounts.service import get_resident
 from healthcode.domain.errors import DomainError
 from healthcode.domain.phone import mask_mobile
 from healthcode.domain.sms import SendQuota
@@ -104,14 +103,6 @@ async def log_out(resident_or_none: ResidentOrNone, db: DbSession, clock: ClockD
     return response
 
 
-@get("/", name="home")
-async def home(resident_or_none: ResidentOrNone, db: DbSession) -> Template | Redirect:
-    if resident_or_none is None:
-        return Redirect("/login")
-    resident = await get_resident(db, resident_or_none.id)
-    return Template(template_name="accounts/home.html", context={"masked_phone": mask_mobile(resident.phone)})
-
-
 @get("/account/sessions", name="sessions")
 async def sessions(resident_or_none: ResidentOrNone, db: DbSession, clock: ClockDep) -> Template | Redirect:
     if resident_or_none is None:
@@ -137,5 +128,5 @@ async def revoke(
 
 
 router = Router(
-    path="/", route_handlers=[login_form, send_code, log_in, log_out, home, sessions, revoke], include_in_schema=False
+    path="/", route_handlers=[login_form, send_code, log_in, log_out, sessions, revoke], include_in_schema=False
 )

@@ -1,0 +1,168 @@
+"""Resident pages for cards: the home page with my card and my family's, applying, photos,
+the state of an application, and taking a card off the phone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Router, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, FromQuery, MultipartBody
+from litestar.response import Redirect, Template
+
+from healthcode.accounts.service import get_resident
+from healthcode.cards.service import CardView, make_card_service
+from healthcode.domain.cards import REJECTION_REASONS, Relationship
+from healthcode.domain.documents import DocumentType
+from healthcode.domain.errors import DomainError
+from healthcode.domain.i18n import N_
+from healthcode.domain.phone import mask_mobile
+from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
+from healthcode.web.forms import FormData, field_errors, text
+
+SIDE_LABELS = {
+    (DocumentType.RESIDENT_ID, "front"): N_("Front of the ID card (the side with the photo)"),
+    (DocumentType.RESIDENT_ID, "back"): N_("Back of the ID card (the side with the national emblem)"),
+    (DocumentType.HOUSEHOLD_REGISTER, "front"): N_("First page of the household register"),
+    (DocumentType.HOUSEHOLD_REGISTER, "page"): N_("The person's own page of the household register"),
+}
+OTHER_SIDE_LABEL = N_("The page of the document with the photo and number")
+
+
+def side_label(document_type: DocumentType, side: str) -> str:
+    return SIDE_LABELS.get((document_type, side), OTHER_SIDE_LABEL)
+
+
+@dataclass(frozen=True)
+class Guardian:
+    id: int
+    relationship: Relationship
+
+
+@dataclass
+class PhotoForm:
+    side: str
+    file: UploadFile
+
+
+def _apply_page(form: dict[str, str], errors: dict[str, str], family: bool, status: int = 200) -> Template:
+    relationships = [r for r in Relationship if r is not Relationship.SELF] if family else [Relationship.SELF]
+    return Template(
+        template_name="cards/apply.html",
+        context={
+            "form": form,
+            "errors": errors,
+            "family": family,
+            "document_types": list(DocumentType),
+            "relationships": relationships,
+        },
+        status_code=status,
+    )
+
+
+def _card_page(view: CardView, extra: dict[str, Any], status: int = 200) -> Template:
+    return Template(
+        template_name="cards/card.html",
+        context={
+            "view": view,
+            "side_label": side_label,
+            "reason_message": REJECTION_REASONS.get(view.application.reason or "") if view.application else None,
+            "errors": {},
+            **extra,
+        },
+        status_code=status,
+    )
+
+
+@get("/", name="home")
+async def home(resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep) -> Template:
+    account = await get_resident(db, resident.id)
+    views = await make_card_service(db, settings, clock).all_for(resident.id)
+    own = next((v for v in views if v.relationship is Relationship.SELF), None)
+    family = [v for v in views if v.relationship is not Relationship.SELF]
+    return Template(
+        template_name="cards/home.html",
+        context={"masked_phone": mask_mobile(account.phone), "own": own, "family": family},
+    )
+
+
+@get("/cards/new", name="apply")
+async def apply_form(resident: CurrentResident, relationship: FromQuery[str] = "self") -> Template:
+    family = relationship != "self"
+    return _apply_page({"document_type": DocumentType.RESIDENT_ID.value}, {}, family)
+
+
+@post("/cards")
+async def apply(
+    data: FormData, resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
+) -> Template | Redirect:
+    form = {key: text(data, key, 100) for key in ("name", "document_type", "document_number", "relationship")}
+    family = form["relationship"] not in ("", "self")
+    try:
+        view = await make_card_service(db, settings, clock).apply(
+            resident.id, form["name"], form["document_type"], form["document_number"], form["relationship"] or "self"
+        )
+    except DomainError as exc:
+        form["error_code"] = exc.code
+        return _apply_page(form, field_errors(exc), family, status=422 if exc.kind.value == "invalid" else 409)
+    return Redirect(f"/cards/{view.card.card_id}", status_code=303)
+
+
+@get("/cards/{card_id:str}", name="card")
+async def card(
+    card_id: FromPath[str], resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
+) -> Template:
+    service = make_card_service(db, settings, clock)
+    view = await service.get(resident.id, card_id)
+    guardians = [Guardian(g.id, Relationship(g.relationship)) for g in await service.guardians(resident.id, card_id)]
+    return _card_page(view, {"guardians": guardians})
+
+
+@post("/cards/{card_id:str}/photos")
+async def upload_photo(
+    card_id: FromPath[str],
+    data: MultipartBody[PhotoForm],
+    resident: CurrentResident,
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> Template | Redirect:
+    service = make_card_service(db, settings, clock)
+    content = await data.file.read(settings.photo_max_bytes + 1)
+    try:
+        await service.add_photo(resident.id, card_id, data.side, content)
+    except DomainError as exc:
+        view = await service.get(resident.id, card_id)
+        return _card_page(
+            view, {"guardians": [], "errors": {f"photo-{data.side}": field_errors(exc).popitem()[1]}}, 422
+        )
+    return Redirect(f"/cards/{card_id}", status_code=303)
+
+
+@post("/cards/{card_id:str}/remove")
+async def remove(
+    card_id: FromPath[str], resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
+) -> Redirect:
+    await make_card_service(db, settings, clock).end_link(resident.id, card_id)
+    return Redirect("/", status_code=303)
+
+
+@post("/cards/{card_id:str}/guardians/{holder_id:int}/remove")
+async def remove_guardian(
+    card_id: FromPath[str],
+    holder_id: FromPath[int],
+    resident: CurrentResident,
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> Redirect:
+    await make_card_service(db, settings, clock).remove_guardian(resident.id, card_id, holder_id)
+    return Redirect(f"/cards/{card_id}", status_code=303)
+
+
+router = Router(
+    path="/",
+    route_handlers=[home, apply_form, apply, card, upload_photo, remove, remove_guardian],
+    include_in_schema=False,
+)
