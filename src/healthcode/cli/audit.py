@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,13 +34,21 @@ def verify() -> None:
 
 
 @app.command("tail")
-def tail(limit: int = typer.Option(20, help="How many entries")) -> None:
+def tail(
+    limit: int = typer.Option(20, help="How many entries"),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line"),
+) -> None:
     """The latest entries, newest first."""
 
     async def work(db: AsyncSession, config: Settings) -> None:
         table = Table("seq", "at", "actor", "action", "subject", "detail")
         for r in await AuditTrail(db, config.audit_key, CLOCK).latest(limit):
-            table.add_row(str(r.seq), f"{r.at:%Y-%m-%d %H:%M:%S}", r.actor, r.action, r.subject, r.detail)
-        console.print(table)
+            if as_json:
+                fields = {"seq": r.seq, "at": r.at.isoformat(), "actor": r.actor, "action": r.action}
+                print(json.dumps({**fields, "subject": r.subject, "detail": json.loads(r.detail)}, ensure_ascii=False))
+            else:
+                table.add_row(str(r.seq), f"{r.at:%Y-%m-%d %H:%M:%S}", r.actor, r.action, r.subject, r.detail)
+        if not as_json:
+            console.print(table)
 
     with_db(work)

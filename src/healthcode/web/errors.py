@@ -73,7 +73,8 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
     if exc.code in LOGIN_PAGES and not is_api_path(request.url.path):
         target = LOGIN_PAGES[exc.code]
         if exc.code == "unauthenticated" and request.method == "GET":
-            target += "?next=" + quote(request.url.path, safe="/")
+            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            target += "?next=" + quote(here, safe="/")
         return Redirect(target, status_code=303)
     status = STATUS[exc.kind]
     headers = {"Retry-After": str(exc.params["retry_after"])} if exc.kind is ErrorKind.RATE_LIMITED else {}

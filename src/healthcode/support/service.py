@@ -1,0 +1,174 @@
+"""Use cases of support tickets on the resident's side: file one, list one's own."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.accounts.service import get_resident
+from healthcode.cards.service import encryption_context, make_card_service
+from healthcode.config import Settings
+from healthcode.db.models import Ticket
+from healthcode.domain.clock import Clock
+from healthcode.domain.documents import (
+    DocumentType,
+    normalize_document_number,
+    normalize_name,
+    parse_document_type,
+)
+from healthcode.domain.masking import mask_name
+from healthcode.domain.tickets import (
+    TicketCategory,
+    TicketStatus,
+    normalize_text,
+    parse_category,
+    parse_error_code,
+)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The name and document a ticket carries; any part may be missing on a general ticket."""
+
+    name: str | None = field(default=None, repr=False)
+    document_type: DocumentType | None = None
+    document_number: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """What a ticket copies from one of the resident's cards: who, and how the application went."""
+
+    card_id: str
+    identity: Identity
+    masked_document: str
+    application_state: str | None
+    application_kind: str | None
+    rejection_reason: str | None
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.identity.name or "")
+
+    @property
+    def document_type(self) -> DocumentType | None:
+        return self.identity.document_type
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "card_id": self.card_id,
+            "application_state": self.application_state,
+            "application_kind": self.application_kind,
+            "rejection_reason": self.rejection_reason,
+        }
+
+
+class SupportService:
+    """Residents file tickets and see their own. A ticket filed from a card carries the card's
+    document and the state of the resident's application, so the agent sees what failed without
+    asking; the name and document are encrypted at rest like a card's (SPEC §12)."""
+
+    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.keyring = settings.keyring
+        self.cards = make_card_service(db, settings, clock)
+
+    async def file(
+        self,
+        resident_id: int,
+        category: str,
+        text: str,
+        *,
+        card_public_id: str | None = None,
+        name: str | None = None,
+        document_type: str | None = None,
+        document_number: str | None = None,
+        error_code: str | None = None,
+    ) -> Ticket:
+        """File a ticket. With ``card_public_id`` the name and document come from that card (what
+        the resident typed is then ignored); without, they are checked like an application's."""
+        chosen = parse_category(category)
+        body = normalize_text(text)
+        code = parse_error_code(error_code)
+        resident = await get_resident(self.db, resident_id)
+        context: dict[str, Any] = {
+            "phone": resident.phone,
+            "error_code": code,
+            "card_id": None,
+            "application_state": None,
+            "application_kind": None,
+            "rejection_reason": None,
+        }
+        if card_public_id:
+            facts = await self.card_facts(resident_id, card_public_id)
+            identity = facts.identity
+            context.update(facts.context())
+        else:
+            identity = self._typed_identity(chosen, name, document_type, document_number)
+        ticket = Ticket(
+            resident_id=resident_id,
+            category=chosen.value,
+            document_type=identity.document_type.value if identity.document_type else None,
+            text=body,
+            context=json.dumps(context, sort_keys=True),
+            status=TicketStatus.OPEN.value,
+            created_at=self.clock.now(),
+        )
+        self.db.add(ticket)
+        await self.db.flush()  # the ID binds the encrypted values to this row
+        if identity.name is not None:
+            ticket.name_enc = self.keyring.encrypt_text(identity.name, context=f"ticket:{ticket.id}:name")
+        if identity.document_number is not None:
+            ticket.document_enc = self.keyring.encrypt_text(
+                identity.document_number, context=f"ticket:{ticket.id}:document"
+            )
+        await self.db.commit()
+        return ticket
+
+    async def mine(self, resident_id: int) -> list[Ticket]:
+        """The resident's own tickets, newest first."""
+        rows = await self.db.scalars(
+            select(Ticket).where(Ticket.resident_id == resident_id).order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        )
+        return list(rows)
+
+    async def card_facts(self, resident_id: int, public_id: str) -> CardFacts:
+        """One of the resident's cards, as a ticket would copy it; another person's is not found.
+
+        The name is the one the resident gave in their latest application for the card: when
+        verification failed on the name, the card's own name may be another person's.
+        """
+        view = await self.cards.get(resident_id, public_id)
+        card, application = view.card, view.application
+        if application is not None:
+            name = self.keyring.decrypt_text(application.name_enc, context=f"application:{application.id}:name")
+        else:
+            name = self.keyring.decrypt_text(card.name_enc, context=encryption_context(card, "name"))
+        number = self.keyring.decrypt_text(card.document_enc, context=encryption_context(card, "document"))
+        return CardFacts(
+            card_id=card.card_id,
+            identity=Identity(name, DocumentType(card.document_type), number),
+            masked_document=card.masked_document,
+            application_state=application.state if application else None,
+            application_kind=application.kind if application else None,
+            rejection_reason=application.reason if application else None,
+        )
+
+    def _typed_identity(
+        self, category: TicketCategory, name: str | None, type_raw: str | None, number_raw: str | None
+    ) -> Identity:
+        """What the resident typed, checked like an application; required for tickets about a
+        document, optional (but checked when given) for the others."""
+        required = category.needs_identity
+        checked_name = normalize_name(name or "") if required or (name or "").strip() else None
+        if not (required or (type_raw or "").strip() or (number_raw or "").strip()):
+            return Identity(checked_name)
+        doc_type = parse_document_type(type_raw or "")
+        today = self.clock.now().astimezone(self.settings.zone).date()
+        return Identity(checked_name, doc_type, normalize_document_number(doc_type, number_raw or "", today))

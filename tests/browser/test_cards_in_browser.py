@@ -1,0 +1,101 @@
+"""Issue 3's walk-through: apply with a resident ID and photos, wait for approval, add a child by
+birth certificate and a sibling, see all three cards."""
+
+import io
+from typing import Any
+
+from PIL import Image
+from stdnum.cn import ric
+
+from tests.browser.conftest import LiveServer, fits_the_screen, log_in, serious_accessibility_problems
+
+
+def citizen(body: str) -> str:
+    return body + ric.calc_check_digit(body + "0")
+
+
+def photo() -> dict[str, Any]:
+    buffer = io.BytesIO()
+    Image.new("RGB", (900, 560), (90, 120, 150)).save(buffer, "JPEG")
+    return {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
+
+
+def upload_all(page: Any) -> None:
+    while page.locator("form.photo input[type=file]").count():
+        form = page.locator("form.photo").filter(has_not=page.locator(".tag")).first
+        form.locator("input[type=file]").set_input_files(photo())
+        form.get_by_role("button", name="上传").click()
+        page.wait_for_load_state()
+        if page.locator("form.photo").filter(has_not=page.locator(".tag")).count() == 0:
+            break
+
+
+def wait_for_approval(page: Any) -> None:
+    for _ in range(30):
+        if "电子健康卡已签发" in page.locator("#state").inner_text():
+            return
+        page.wait_for_timeout(500)
+        page.reload()
+    raise AssertionError("the application was not approved in time")
+
+
+def apply(page: Any, name: str, document_type: str, number: str, relationship: str | None = None) -> None:
+    if relationship:
+        page.get_by_role("link", name="新增家人").click()
+        page.get_by_label("与您的关系").select_option(relationship)
+    else:
+        page.get_by_role("link", name="申领我的电子健康卡").click()
+    page.get_by_label("姓名").fill(name)
+    page.get_by_label("证件类型").select_option(document_type)
+    page.get_by_label("证件号码").fill(number)
+    page.get_by_role("button", name="下一步：拍照上传").click()
+
+
+def test_apply_for_myself_a_child_and_a_sibling(page: Any, live_server: LiveServer) -> None:
+    log_in(page, live_server, "15000150000")
+    assert serious_accessibility_problems(page) == []
+
+    apply(page, "张三丰", "resident_id", citizen("15010219880808123").lower())
+    assert serious_accessibility_problems(page) == []
+    upload_all(page)
+    assert (
+        "实名核验进行中" in page.locator("#state").inner_text()
+        or "电子健康卡已签发" in page.locator("#state").inner_text()
+    )
+    wait_for_approval(page)
+    assert fits_the_screen(page)
+
+    page.get_by_role("link", name="返回首页").click()
+    apply(page, "张小宝", "birth_certificate", "P150111222", "child")
+    upload_all(page)
+    wait_for_approval(page)
+
+    page.get_by_role("link", name="返回首页").click()
+    apply(page, "张三妹", "resident_id", citizen("15010220000101234"), "sibling")
+    upload_all(page)
+    wait_for_approval(page)
+
+    page.get_by_role("link", name="返回首页").click()
+    own = page.locator("section", has=page.get_by_role("heading", name="我的电子健康卡"))
+    assert "张*丰" in own.inner_text()
+    family = page.locator("#family").inner_text()
+    assert "张*宝" in family
+    assert "子女" in family
+    assert "张*妹" in family
+    assert "兄弟姐妹" in family
+    assert family.count("已签发") == 2
+    assert serious_accessibility_problems(page) == []
+
+
+def test_bad_number_is_explained_beside_the_field(page: Any, live_server: LiveServer) -> None:
+    log_in(page, live_server, "15000150001")
+    page.get_by_role("link", name="申领我的电子健康卡").click()
+    page.get_by_label("姓名").fill("李四")
+    body = "15010219880808123"
+    wrong = "1" if citizen(body)[-1] != "1" else "2"
+    page.get_by_label("证件号码").fill(body + wrong)
+    page.get_by_role("button", name="下一步：拍照上传").click()
+    error = page.locator("#document_number-error").inner_text()
+    assert "最后一位" in error
+    assert page.get_by_label("证件号码").get_attribute("aria-invalid") == "true"
+    assert serious_accessibility_problems(page) == []
