@@ -26,6 +26,7 @@ from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.masking import mask_document, mask_name
 from healthcode.photos.images import clean_photo
+from healthcode.privacy.sealed import Sealer
 
 # Resident ID and household register carry the same citizen number: one person, one card.
 CITIZEN_TYPES = {DocumentType.RESIDENT_ID, DocumentType.HOUSEHOLD_REGISTER}
@@ -59,10 +60,6 @@ def document_index(settings: Settings, document_type: DocumentType, number: str)
     return blind_index(settings.index_key_bytes, f"{kind}:{number}", purpose="document")
 
 
-def encryption_context(card: Card, column: str) -> str:
-    return f"card:{card.card_id}:{column}"
-
-
 class CardService:
     """Residents' cards. Verification itself is :class:`~healthcode.cards.verification.Verifier`."""
 
@@ -71,7 +68,7 @@ class CardService:
         self.settings = settings
         self.clock = clock
         self.verifier = verifier
-        self.keyring = settings.keyring
+        self.sealer = Sealer(settings.keyring)
 
     async def apply(
         self, resident_id: int, name_raw: str, type_raw: str, number_raw: str, relationship_raw: str
@@ -120,8 +117,8 @@ class CardService:
                 status="pending",
                 created_at=now,
             )
-            card.document_enc = self.keyring.encrypt_text(number, context=encryption_context(card, "document"))
-            card.name_enc = self.keyring.encrypt_text(name, context=encryption_context(card, "name"))
+            self.sealer.seal_text(card, "document_enc", number)
+            self.sealer.seal_text(card, "name_enc", name)
             self.db.add(card)
             await self.db.flush()
         holder = CardHolder(
@@ -144,7 +141,7 @@ class CardService:
         )
         self.db.add(application)
         await self.db.flush()
-        application.name_enc = self.keyring.encrypt_text(name, context=f"application:{application.id}:name")
+        self.sealer.seal_text(application, "name_enc", name)
         await self.db.commit()
         return await self._view(card, holder)
 
@@ -170,7 +167,7 @@ class CardService:
         )
         photo = existing or ApplicationPhoto(application_id=application.id, side=side)
         photo.media_type = image.media_type
-        photo.content_enc = self.keyring.encrypt(image.content, context=f"photo:{application.id}:{side}".encode())
+        self.sealer.seal_bytes(photo, "content_enc", image.content)
         photo.uploaded_at = self.clock.now()
         self.db.add(photo)
         await self.db.flush()

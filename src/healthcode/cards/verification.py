@@ -30,6 +30,7 @@ from healthcode.domain.clock import Clock
 from healthcode.domain.documents import DocumentType
 from healthcode.domain.i18n import N_
 from healthcode.i18n import translate
+from healthcode.privacy.sealed import Sealer
 from healthcode.sms.provider import SmsProvider, make_provider
 
 APPROVED_TEXT = N_("[Health Code] Your application for {name}'s health card is approved. Open Health Code to see it.")
@@ -118,9 +119,9 @@ class Verifier:
         resident = await self.db.get(Resident, application.resident_id)
         if card is None or resident is None:
             return
-        keyring = self.settings.keyring
-        typed_name = keyring.decrypt_text(application.name_enc, context=f"application:{application.id}:name")
-        card_name = keyring.decrypt_text(card.name_enc, context=f"card:{card.card_id}:name")
+        sealer = Sealer(self.settings.keyring)
+        typed_name = sealer.open_text(application, "name_enc")
+        card_name = sealer.open_text(card, "name_enc")
         kind = ApplicationKind(application.kind)
         if kind is not ApplicationKind.NEW and typed_name != card_name:
             verdict = Verdict(Outcome.REJECTED, "name_mismatch")
@@ -128,7 +129,7 @@ class Verifier:
             verdict = await self.provider.check(
                 IdentityClaim(
                     document_type=DocumentType(card.document_type),
-                    document_number=keyring.decrypt_text(card.document_enc, context=f"card:{card.card_id}:document"),
+                    document_number=sealer.open_text(card, "document_enc"),
                     name=typed_name,
                     phone=resident.phone,
                     kind=kind,

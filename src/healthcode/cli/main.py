@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from healthcode.cli import audit, demo, sms, staff
+from healthcode.cli import audit, data, demo, sms, staff
 from healthcode.cli.runtime import console, settings
 from healthcode.db.migrate import upgrade
 
@@ -16,6 +16,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(sms.app, name="sms")
 app.add_typer(staff.app, name="staff")
 app.add_typer(audit.app, name="audit")
+app.add_typer(data.app, name="data")
 app.command("demo")(demo.demo)
 
 

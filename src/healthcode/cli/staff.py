@@ -69,7 +69,7 @@ def current_code(username: str) -> None:
         if not config.dev_tools:
             errors.print("refused: authenticator codes are never printed in prod")
             raise typer.Exit(2)
-        account = await StaffService(db, config, CLOCK).by_username(username)
-        print(pyotp.TOTP(account.totp_secret).now())
+        secret = await StaffService(db, config, CLOCK).authenticator_secret(username)
+        print(pyotp.TOTP(secret).now())
 
     with_db(work)

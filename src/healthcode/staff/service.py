@@ -30,6 +30,7 @@ from healthcode.domain.staff_auth import (
     failure_error,
 )
 from healthcode.i18n import translate
+from healthcode.privacy.sealed import Sealer
 from healthcode.sessions.service import Principal, PrincipalKind, SessionStore
 
 HASHER = PasswordHasher()
@@ -91,6 +92,7 @@ class StaffService:
         self.settings = settings
         self.clock = clock
         self.audit = AuditTrail(db, settings.audit_key, clock)
+        self.sealer = Sealer(settings.keyring)
 
     async def create(
         self,
@@ -116,7 +118,7 @@ class StaffService:
             username=username,
             display_name=display_name.strip() or username,
             password_hash=HASHER.hash(password),
-            totp_secret=secret,
+            totp_secret_enc=b"",
             roles=[r.value for r in parsed],
             active=True,
             failed_logins=0,
@@ -128,6 +130,7 @@ class StaffService:
         except IntegrityError:
             await self.db.rollback()
             raise Conflict("username_taken", N_("This user name is taken."), field="username") from None
+        self.sealer.seal_text(account, "totp_secret_enc", secret)
         await self.audit.record(actor, "staff.create", f"staff:{account.id}", roles=account.roles)
         await self.db.commit()
         uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
@@ -147,7 +150,7 @@ class StaffService:
             raise failure_error(LoginState(0, None), now)
         state = LoginState(account.failed_logins, account.locked_until)
         ensure_not_locked(state, now)
-        step = _totp_step(account.totp_secret, totp_code, now)
+        step = _totp_step(self.sealer.open_text(account, "totp_secret_enc"), totp_code, now)
         fresh_code = step is not None and step > account.totp_last_step
         if not (_verify(account.password_hash, password) and fresh_code):
             state = after_failure(state, self.settings.lockout, now)
@@ -192,6 +195,10 @@ class StaffService:
         if account is None:
             raise NotFound("staff_not_found", N_("No such staff account."), field="username")
         return account
+
+    async def authenticator_secret(self, username: str) -> str:
+        """The account's TOTP secret (for the development CLI's current-code helper)."""
+        return self.sealer.open_text(await self.by_username(username), "totp_secret_enc")
 
     async def unlock(self, username: str, *, actor: str = "cli") -> StaffAccount:
         """Clear a lockout and the failure count."""

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.accounts.service import get_resident
-from healthcode.cards.service import encryption_context, make_card_service
+from healthcode.cards.service import make_card_service
 from healthcode.config import Settings
 from healthcode.db.models import Ticket
 from healthcode.domain.clock import Clock
@@ -28,6 +28,7 @@ from healthcode.domain.tickets import (
     parse_category,
     parse_error_code,
 )
+from healthcode.privacy.sealed import Sealer
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class SupportService:
         self.db = db
         self.settings = settings
         self.clock = clock
-        self.keyring = settings.keyring
+        self.sealer = Sealer(settings.keyring)
         self.cards = make_card_service(db, settings, clock)
 
     async def file(
@@ -123,11 +124,9 @@ class SupportService:
         self.db.add(ticket)
         await self.db.flush()  # the ID binds the encrypted values to this row
         if identity.name is not None:
-            ticket.name_enc = self.keyring.encrypt_text(identity.name, context=f"ticket:{ticket.id}:name")
+            self.sealer.seal_text(ticket, "name_enc", identity.name)
         if identity.document_number is not None:
-            ticket.document_enc = self.keyring.encrypt_text(
-                identity.document_number, context=f"ticket:{ticket.id}:document"
-            )
+            self.sealer.seal_text(ticket, "document_enc", identity.document_number)
         await self.db.commit()
         return ticket
 
@@ -147,10 +146,10 @@ class SupportService:
         view = await self.cards.get(resident_id, public_id)
         card, application = view.card, view.application
         if application is not None:
-            name = self.keyring.decrypt_text(application.name_enc, context=f"application:{application.id}:name")
+            name = self.sealer.open_text(application, "name_enc")
         else:
-            name = self.keyring.decrypt_text(card.name_enc, context=encryption_context(card, "name"))
-        number = self.keyring.decrypt_text(card.document_enc, context=encryption_context(card, "document"))
+            name = self.sealer.open_text(card, "name_enc")
+        number = self.sealer.open_text(card, "document_enc")
         return CardFacts(
             card_id=card.card_id,
             identity=Identity(name, DocumentType(card.document_type), number),

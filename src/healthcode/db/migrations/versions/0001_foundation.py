@@ -121,7 +121,7 @@ def upgrade() -> None:
         sa.Column("username", sa.String(length=64), nullable=False),
         sa.Column("display_name", sa.String(length=100), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=False),
-        sa.Column("totp_secret", sa.String(length=64), nullable=False),
+        sa.Column("totp_secret_enc", sa.LargeBinary(), nullable=False),
         sa.Column("totp_last_step", sa.Integer(), nullable=False),
         sa.Column("roles", sa.JSON(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),

@@ -1,0 +1,1 @@
+"""The real-name reviewers' desk: applications the provider could not decide (SPEC §3, §10)."""
