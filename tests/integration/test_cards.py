@@ -12,8 +12,10 @@ from healthcode.cards.service import CardService, make_card_service
 from healthcode.cards.verification import make_verifier
 from healthcode.config import Settings
 from healthcode.db.models import Card, Resident, SmsOutboxMessage
+from healthcode.domain.cards import Outcome, Verdict
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.errors import Conflict, InvalidInput, NotFound, UnsupportedMedia
+from healthcode.privacy.sealed import Sealer
 
 
 def citizen_number(body: str) -> str:
@@ -249,3 +251,28 @@ async def test_someone_elses_card_is_not_found(service: CardService, db: AsyncSe
         await service.get(stranger, view.card.card_id)
     with pytest.raises(NotFound):
         await service.add_photo(stranger, view.card.card_id, "front", jpeg())
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_the_first_approved_application_names_the_card(
+    service: CardService, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    """A guardian's mistyped name on a card that was never approved does not stick."""
+    guardian = await resident(db, clock, "13800138000")
+    owner = await resident(db, clock, "13900139000")
+    card = await apply_with_photos(service, guardian, "张山", "passport", "E12345678", "child")
+    verifier = make_verifier(db, settings, clock)
+    first = (await service.get(guardian, card)).application
+    assert first is not None
+    assert first.state == "review"  # passports go to reviewers
+    await verifier.conclude(first, Verdict(Outcome.REJECTED, "name_mismatch"), decided_by="staff:1")
+    await db.commit()
+
+    await apply_with_photos(service, owner, "张三", "passport", "E12345678")
+    second = (await service.get(owner, card)).application
+    assert second is not None
+    await verifier.conclude(second, Verdict(Outcome.APPROVED), decided_by="staff:1")
+    await db.commit()
+    view = await service.get(owner, card)
+    assert (view.status, view.card.masked_name) == ("approved", "张*")
+    assert Sealer(settings.keyring).open_text(view.card, "name_enc") == "张三"

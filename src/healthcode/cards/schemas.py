@@ -26,6 +26,7 @@ class ApplicationOut(msgspec.Struct):
     wait_seconds: int | None
     reason: str | None
     reason_message: str | None
+    note: str | None
 
 
 class CardOut(msgspec.Struct):
@@ -56,6 +57,7 @@ def card_out(view: CardView) -> CardOut:
             wait_seconds=view.wait_s,
             reason=reason,
             reason_message=translate(REJECTION_REASONS[reason]) if reason in REJECTION_REASONS else None,
+            note=view.application.note,
         )
     return CardOut(
         card_id=view.card.card_id,

@@ -29,6 +29,7 @@ from healthcode.domain.cards import (
 from healthcode.domain.clock import Clock
 from healthcode.domain.documents import DocumentType
 from healthcode.domain.i18n import N_
+from healthcode.domain.masking import mask_name
 from healthcode.i18n import translate
 from healthcode.privacy.sealed import Sealer
 from healthcode.sms.provider import SmsProvider, make_provider
@@ -123,7 +124,7 @@ class Verifier:
         typed_name = sealer.open_text(application, "name_enc")
         card_name = sealer.open_text(card, "name_enc")
         kind = ApplicationKind(application.kind)
-        if kind is not ApplicationKind.NEW and typed_name != card_name:
+        if card.status == "approved" and typed_name != card_name:
             verdict = Verdict(Outcome.REJECTED, "name_mismatch")
         else:
             verdict = await self.provider.check(
@@ -158,6 +159,12 @@ class Verifier:
             application.state = "approved"
             holder.status = LinkStatus.ACTIVE.value
             if card.status != "approved":
+                # the first approved application names the card: an earlier, unapproved one may
+                # have carried a mistyped or someone else's name
+                sealer = Sealer(self.settings.keyring)
+                name = sealer.open_text(application, "name_enc")
+                sealer.seal_text(card, "name_enc", name)
+                card.masked_name = mask_name(name)
                 card.status, card.approved_at = "approved", now
             if ApplicationKind(application.kind) is ApplicationKind.REBIND:
                 await self._move_self_link(card, holder, language, hotline)

@@ -65,7 +65,10 @@ class Application(Base):
     """
 
     __tablename__ = "applications"
-    __table_args__ = (Index("ix_applications_state_due", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_applications_state_due", "state", "due_at"),
+        Index("ix_applications_state_submitted", "state", "submitted_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)

@@ -101,6 +101,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_applications_holder_id"), ["holder_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_applications_resident_id"), ["resident_id"], unique=False)
         batch_op.create_index("ix_applications_state_due", ["state", "due_at"], unique=False)
+        batch_op.create_index("ix_applications_state_submitted", ["state", "submitted_at"], unique=False)
 
     op.create_table(
         "application_photos",
@@ -128,6 +129,7 @@ def downgrade() -> None:
 
     op.drop_table("application_photos")
     with op.batch_alter_table("applications", schema=None) as batch_op:
+        batch_op.drop_index("ix_applications_state_submitted")
         batch_op.drop_index("ix_applications_state_due")
         batch_op.drop_index(batch_op.f("ix_applications_resident_id"))
         batch_op.drop_index(batch_op.f("ix_applications_holder_id"))
