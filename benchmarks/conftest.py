@@ -1,0 +1,1 @@
+"""Benchmarks run with ``make bench`` (pytest-benchmark); figures go into the issue notes."""
