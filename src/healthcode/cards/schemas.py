@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import msgspec
 
 from healthcode.cards.service import CardView
+from healthcode.colours.schemas import ReasonOut, reasons_out
 from healthcode.domain.cards import REJECTION_REASONS
 from healthcode.i18n import translate
 
@@ -38,6 +41,8 @@ class CardOut(msgspec.Struct):
     relationship: str
     application: ApplicationOut | None
     colour: str | None = None
+    reasons: list[ReasonOut] = []
+    green_on: date | None = None
 
 
 class GuardianOut(msgspec.Struct):
@@ -67,4 +72,7 @@ def card_out(view: CardView) -> CardOut:
         document_type=view.card.document_type,
         relationship=view.holder.relationship,
         application=application,
+        colour=view.card.colour if view.status == "approved" else None,
+        reasons=reasons_out(view.card.colour_reasons) if view.status == "approved" else [],
+        green_on=view.card.green_on if view.status == "approved" else None,
     )

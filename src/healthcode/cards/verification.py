@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.audit.service import AuditTrail
 from healthcode.cards.realname import IdentityClaim, RealNameProvider, make_realname_provider
+from healthcode.colours.service import ColourService
 from healthcode.config import Settings
 from healthcode.db.models import Application, Card, CardHolder, Resident
 from healthcode.domain.cards import (
@@ -49,13 +50,20 @@ class Verifier:
     """Moves applications through pending → approved / rejected / review."""
 
     def __init__(
-        self, db: AsyncSession, settings: Settings, clock: Clock, provider: RealNameProvider, sms: SmsProvider
+        self,
+        db: AsyncSession,
+        settings: Settings,
+        clock: Clock,
+        provider: RealNameProvider,
+        sms: SmsProvider,
+        colours: ColourService,
     ):
         self.db = db
         self.settings = settings
         self.clock = clock
         self.provider = provider
         self.sms = sms
+        self.colours = colours
         self.audit = AuditTrail(db, settings.audit_key, clock)
 
     async def submit(self, application: Application) -> None:
@@ -166,6 +174,7 @@ class Verifier:
                 sealer.seal_text(card, "name_enc", name)
                 card.masked_name = mask_name(name)
                 card.status, card.approved_at = "approved", now
+            await self.colours.recompute([card.id], notify=False)
             if ApplicationKind(application.kind) is ApplicationKind.REBIND:
                 await self._move_self_link(card, holder, language, hotline)
             text = translate(APPROVED_TEXT, language, name=card.masked_name)
@@ -203,4 +212,5 @@ class Verifier:
 
 def make_verifier(db: AsyncSession, settings: Settings, clock: Clock) -> Verifier:
     """A verifier with the providers the settings name (used by the web, jobs and the CLI)."""
-    return Verifier(db, settings, clock, make_realname_provider(settings), make_provider(settings, db, clock))
+    sms = make_provider(settings, db, clock)
+    return Verifier(db, settings, clock, make_realname_provider(settings), sms, ColourService(db, settings, clock, sms))

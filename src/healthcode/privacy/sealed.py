@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from healthcode.db.base import Base
-from healthcode.db.models import Application, ApplicationPhoto, Card, StaffAccount, Ticket
+from healthcode.db.models import (
+    Application,
+    ApplicationPhoto,
+    Card,
+    Declaration,
+    ListImport,
+    StaffAccount,
+    Ticket,
+)
 from healthcode.domain.crypto import DataKeyring
 
 
@@ -33,6 +41,9 @@ SEALED_COLUMNS = (
     SealedColumn(Ticket, "name_enc", lambda ticket: f"ticket:{ticket.id}:name"),
     SealedColumn(Ticket, "document_enc", lambda ticket: f"ticket:{ticket.id}:document"),
     SealedColumn(StaffAccount, "totp_secret_enc", lambda staff: f"staff:{staff.id}:totp"),
+    SealedColumn(Declaration, "address_detail_enc", lambda declaration: f"declaration:{declaration.id}:address"),
+    SealedColumn(ListImport, "file_enc", lambda upload: f"import:{upload.id}:file"),
+    SealedColumn(ListImport, "report_enc", lambda upload: f"import:{upload.id}:report"),
 )
 _BY_KEY = {(sealed.model, sealed.column): sealed for sealed in SEALED_COLUMNS}
 

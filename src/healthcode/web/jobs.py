@@ -11,15 +11,26 @@ import contextlib
 import logging
 
 from healthcode.cards.verification import make_verifier
+from healthcode.colours.service import make_colour_service
+from healthcode.lists.service import make_list_import_service
 from healthcode.web.state import AppContext
 
 log = logging.getLogger("healthcode.jobs")
 
 
 async def run_jobs_once(context: AppContext) -> int:
-    """One pass of every job; returns how many pieces of work were done."""
+    """One pass of every job; returns how many pieces of work were done: decide due real-name
+    checks, recolour cards whose time has come, run one queued list import."""
+    settings, clock = context.settings, context.clock
     async with context.sessionmaker() as db:
-        return await make_verifier(db, context.settings, context.clock).run_due()
+        done = await make_verifier(db, settings, clock).run_due()
+        done += await make_colour_service(db, settings, clock).recheck_due()
+        imports = make_list_import_service(db, settings, clock)
+        import_id = await imports.claim_next()
+        if import_id is not None:
+            await imports.run(import_id)
+            done += 1
+        return done
 
 
 async def _loop(context: AppContext) -> None:

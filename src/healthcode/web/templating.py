@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
+from healthcode.colours.service import COLOUR_WORDS
 from healthcode.config import Settings
 from healthcode.i18n import LANGUAGES, current_language, ngettext, translate
 from healthcode.web.requests import LARGE_TEXT_COOKIE, language_tag
@@ -35,6 +36,10 @@ def make_environment(settings: Settings) -> Environment:
     def local_time(value: datetime) -> str:
         return value.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
 
+    def words(texts: dict[str, str]) -> str:
+        """A text kept in several languages (rule reasons), in the request's language."""
+        return texts.get(current_language.get()) or texts.get("zh_CN") or next(iter(texts.values()), "")
+
     def large_text(request: Any) -> bool:
         return bool(request.cookies.get(LARGE_TEXT_COOKIE) == "1")
 
@@ -45,5 +50,7 @@ def make_environment(settings: Settings) -> Environment:
         lang_tag=language_tag,
         large_text=large_text,
         local_time=local_time,
+        words=words,
+        colour_words=COLOUR_WORDS,
     )
     return env

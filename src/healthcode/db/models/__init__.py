@@ -3,6 +3,14 @@
 from healthcode.db.models.accounts import Resident, SmsChallenge
 from healthcode.db.models.audit import AuditHead, AuditRecord
 from healthcode.db.models.cards import Application, ApplicationPhoto, Card, CardHolder
+from healthcode.db.models.colours import (
+    Declaration,
+    ListEntry,
+    ListImport,
+    RecodeRecord,
+    RiskAreaRecord,
+    RuleSetRecord,
+)
 from healthcode.db.models.sessions import AuthSession
 from healthcode.db.models.sms import SmsOutboxMessage
 from healthcode.db.models.staff import StaffAccount
@@ -16,7 +24,13 @@ __all__ = [
     "AuthSession",
     "Card",
     "CardHolder",
+    "Declaration",
+    "ListEntry",
+    "ListImport",
+    "RecodeRecord",
     "Resident",
+    "RiskAreaRecord",
+    "RuleSetRecord",
     "SmsChallenge",
     "SmsOutboxMessage",
     "StaffAccount",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from healthcode.db.base import Base
@@ -16,6 +17,8 @@ class Card(Base):
     The document number and name are stored encrypted (``*_enc``, AES-GCM under the data keyring);
     ``document_index`` is a keyed hash for lookups, ``card_id`` the health-card scheme's ID.
     The masked forms are kept in clear because every screen shows them and none needs more.
+    The colour and its reasons are stored here when their inputs change (never computed on
+    read: showing a code is the hot path); ``recheck_at`` is when time alone may change them.
     """
 
     __tablename__ = "cards"
@@ -32,6 +35,11 @@ class Card(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     approved_at: Mapped[datetime | None]
+    colour: Mapped[str] = mapped_column(String(8), default="green")
+    colour_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    colour_changed_at: Mapped[datetime | None]
+    green_on: Mapped[date | None] = mapped_column(Date)
+    recheck_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class CardHolder(Base):

@@ -1,0 +1,1 @@
+"""Health declarations (SPEC §4): the form, the confirmation, every version kept."""

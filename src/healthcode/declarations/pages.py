@@ -1,0 +1,113 @@
+"""The declaration form with its confirmation step (guide step 3): answers that turn the code red or
+yellow are shown with the reason before they are kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Router, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from healthcode.cards.service import make_card_service
+from healthcode.colours.schemas import decision_out
+from healthcode.declarations.service import answers_from, make_declaration_service
+from healthcode.domain.colours import Colour
+from healthcode.domain.declarations import CaseStatus, Symptom
+from healthcode.domain.errors import DomainError
+from healthcode.domain.regions import resolve_regions
+from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
+from healthcode.web.forms import FormData, field_errors, text
+
+YES = "yes"
+
+
+def _form_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The form as typed, to show it again (after an error or to edit before confirming)."""
+    symptoms = data.get("symptoms", [])
+    return {
+        "temperature": text(data, "temperature", 10),
+        "symptoms": symptoms if isinstance(symptoms, list) else [symptoms],
+        "travel": text(data, "travel", 300),
+        "contact_with_case": text(data, "contact_with_case", 5),
+        "under_quarantine": text(data, "under_quarantine", 5),
+        "case_status": text(data, "case_status", 20) or CaseStatus.NONE.value,
+        "address": text(data, "address", 60),
+        "address_detail": text(data, "address_detail", 250),
+        "pledge": text(data, "pledge", 5),
+    }
+
+
+def _answers(values: dict[str, Any]) -> dict[str, Any]:
+    """Form values to the API's answer shape (regions typed as names or codes are resolved)."""
+    raw_temperature = values["temperature"].strip()
+    try:
+        temperature = float(raw_temperature) if raw_temperature else None
+    except ValueError:
+        temperature = -1.0  # reported by the domain as out of range, beside the field
+    address = resolve_regions(values["address"], "address_region") if values["address"].strip() else [""]
+    return {
+        "temperature": temperature,
+        "symptoms": values["symptoms"],
+        "travel_regions": resolve_regions(values["travel"], "travel_regions"),
+        "contact_with_case": values["contact_with_case"] == YES,
+        "under_quarantine": values["under_quarantine"] == YES,
+        "case_status": values["case_status"],
+        "address_region": address[0],
+        "address_detail": values["address_detail"],
+        "pledge": values["pledge"] == YES,
+    }
+
+
+def _form(card: Any, values: dict[str, Any], errors: dict[str, str], status: int = 200) -> Template:
+    return Template(
+        template_name="declarations/form.html",
+        context={
+            "card": card,
+            "form": values,
+            "errors": errors,
+            "symptoms": list(Symptom),
+            "case_statuses": list(CaseStatus),
+        },
+        status_code=status,
+    )
+
+
+@get("/cards/{card_id:str}/declare", name="declare")
+async def declare_form(
+    card_id: FromPath[str], resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
+) -> Template:
+    view = await make_card_service(db, settings, clock).get(resident.id, card_id)
+    return _form(view.card, _form_values({}), {})
+
+
+@post("/cards/{card_id:str}/declare")
+async def declare(
+    card_id: FromPath[str],
+    data: FormData,
+    resident: CurrentResident,
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> Template | Redirect:
+    service = make_declaration_service(db, settings, clock)
+    view = await service.cards.get(resident.id, card_id)
+    values = _form_values(data)
+    try:
+        answers = answers_from(_answers(values))
+        if text(data, "edit", 5) == YES:
+            return _form(view.card, values, {})
+        if text(data, "confirmed", 5) != YES:
+            decision = await service.preview(resident.id, card_id, answers)
+            if decision.colour is not Colour.GREEN:
+                return Template(
+                    template_name="declarations/confirm.html",
+                    context={"card": view.card, "form": values, "decision": decision_out(decision)},
+                )
+        await service.declare(resident.id, card_id, answers)
+    except DomainError as exc:
+        return _form(view.card, values, field_errors(exc), status=422)
+    return Redirect(f"/cards/{card_id}", status_code=303)
+
+
+router = Router(path="/", route_handlers=[declare_form, declare], include_in_schema=False)

@@ -1,0 +1,132 @@
+"""Declaring for a card (one's own or a family member's), previewing what the answers do to the
+colour before they are kept, and the history of versions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.cards.service import CardService, CardView, make_card_service
+from healthcode.colours.facts import declaration_fact, facts_for, risk_areas
+from healthcode.colours.service import ColourService, make_colour_service
+from healthcode.config import Settings
+from healthcode.db.models import Card, Declaration
+from healthcode.domain.clock import Clock
+from healthcode.domain.colours import Decision, evaluate
+from healthcode.domain.declarations import Answers, check_answers
+from healthcode.domain.errors import Conflict
+from healthcode.domain.i18n import N_
+from healthcode.privacy.sealed import Sealer
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A kept declaration and the card's colour after it."""
+
+    declaration: Declaration
+    card: Card
+
+
+def answers_from(data: dict[str, Any]) -> Answers:
+    """Check raw answers (API body or form) into :class:`Answers`."""
+    return check_answers(
+        temperature=data.get("temperature"),
+        symptoms=data.get("symptoms") or [],
+        travel_regions=data.get("travel_regions") or [],
+        contact_with_case=bool(data.get("contact_with_case")),
+        under_quarantine=bool(data.get("under_quarantine")),
+        case_status=str(data.get("case_status") or "none"),
+        address_region=str(data.get("address_region") or ""),
+        address_detail=str(data.get("address_detail") or ""),
+        pledge=bool(data.get("pledge")),
+    )
+
+
+class DeclarationService:
+    """Declarations for cards the resident holds. A correction is simply a newer version: the
+    rules read the latest one, and never let it clear an authority list or a recode."""
+
+    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock, cards: CardService, colours: ColourService):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.cards = cards
+        self.colours = colours
+
+    async def _issued_card(self, resident_id: int, public_id: str) -> CardView:
+        view = await self.cards.get(resident_id, public_id)
+        if view.status != "approved":
+            raise Conflict(
+                "card_not_approved",
+                N_("This card is not issued yet: declare once the real-name check has passed."),
+                field="card_id",
+            )
+        return view
+
+    async def preview(self, resident_id: int, public_id: str, answers: Answers) -> Decision:
+        """The colour these answers would give, with the card's other facts, without keeping them."""
+        view = await self._issued_card(resident_id, public_id)
+        now = self.clock.now()
+        areas = await risk_areas(self.db, now.astimezone(self.settings.zone).date())
+        facts = (await facts_for(self.db, [view.card], areas))[view.card.id]
+        draft = Declaration(
+            declared_at=now,
+            temperature=answers.temperature,
+            symptoms=[s.value for s in answers.symptoms],
+            travel_regions=list(answers.travel_regions),
+            contact_with_case=answers.contact_with_case,
+            under_quarantine=answers.under_quarantine,
+            case_status=answers.case_status.value,
+        )
+        facts = replace(facts, declaration=declaration_fact(draft))
+        return evaluate(await self.colours.ruleset(), facts, now, self.settings.zone)
+
+    async def declare(self, resident_id: int, public_id: str, answers: Answers) -> Declared:
+        """Keep a new version and recolour the card at once."""
+        view = await self._issued_card(resident_id, public_id)
+        card = view.card
+        version = int(
+            await self.db.scalar(
+                select(func.coalesce(func.max(Declaration.version), 0)).where(Declaration.card_id == card.id)
+            )
+            or 0
+        )
+        declaration = Declaration(
+            card_id=card.id,
+            version=version + 1,
+            declared_by=resident_id,
+            declared_at=self.clock.now(),
+            temperature=answers.temperature,
+            symptoms=[s.value for s in answers.symptoms],
+            travel_regions=list(answers.travel_regions),
+            contact_with_case=answers.contact_with_case,
+            under_quarantine=answers.under_quarantine,
+            case_status=answers.case_status.value,
+            address_region=answers.address_region,
+            address_detail_enc=b"",
+            pledge=True,
+        )
+        self.db.add(declaration)
+        await self.db.flush()
+        Sealer(self.settings.keyring).seal_text(declaration, "address_detail_enc", answers.address_detail)
+        await self.colours.recompute([card.id])
+        await self.db.commit()
+        await self.db.refresh(card)
+        return Declared(declaration, card)
+
+    async def history(self, resident_id: int, public_id: str) -> list[Declaration]:
+        """Every version for the card, newest first."""
+        view = await self._issued_card(resident_id, public_id)
+        rows = await self.db.scalars(
+            select(Declaration).where(Declaration.card_id == view.card.id).order_by(Declaration.version.desc())
+        )
+        return list(rows)
+
+
+def make_declaration_service(db: AsyncSession, settings: Settings, clock: Clock) -> DeclarationService:
+    return DeclarationService(
+        db, settings, clock, make_card_service(db, settings, clock), make_colour_service(db, settings, clock)
+    )

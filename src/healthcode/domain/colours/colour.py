@@ -1,0 +1,25 @@
+"""The three colours of the health code (SPEC §5) and their order of severity."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Colour(StrEnum):
+    """A code's colour. The values are stored and sent in the API and tokens: append only.
+
+    Colours compare by :attr:`rank`, never by their string values (``"green" < "red" < "yellow"``
+    alphabetically, which is not the order of severity).
+    """
+
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+    @property
+    def rank(self) -> int:
+        """0 for green, 1 for yellow, 2 for red: the larger, the more severe."""
+        return _RANKS[self]
+
+
+_RANKS = {Colour.GREEN: 0, Colour.YELLOW: 1, Colour.RED: 2}

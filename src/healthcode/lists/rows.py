@@ -1,0 +1,330 @@
+"""One row of a list file, read by column and accepted as a case or area, or rejected with a reason.
+
+A row is checked column by column in the file's order of importance (document type, number, list,
+dates; for areas region, level, dates) and rejected with the first problem found: one
+:class:`RejectedRow` per row, whose ``code`` is stable and whose English message tells the operator
+what to change. Numbers typed into Excel number cells lose their last digits; such cells are refused
+with a message that says so, rather than checked (a mangled number could pass the check digit).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Generic, TypeVar
+
+from healthcode.domain import gb11643
+from healthcode.domain.documents import DocumentType, normalize_document_number, normalize_name
+from healthcode.domain.errors import InvalidInput
+from healthcode.lists.vocabulary import (
+    AREA_COLUMNS,
+    CASE_COLUMNS,
+    DOCUMENT_TYPE_CHOICES,
+    DOCUMENT_TYPE_WORDS,
+    LEVEL_CHOICES,
+    LEVEL_WORDS,
+    LIST_CHOICES,
+    LIST_WORDS,
+    cell_text,
+    fold,
+    is_empty,
+    lookup,
+    parse_date,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    """A person on an authority list: ``kind`` is one of ``vocabulary.CASE_LISTS``, from ``since`` to ``until``.
+
+    ``name`` is the name the file gives (normalised when it is a valid name), for reports only.
+    """
+
+    line: int
+    document_type: DocumentType
+    document_number: str
+    kind: str
+    since: date
+    until: date | None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AreaRow:
+    """A risk level for a GB/T 2260 region from ``effective_from``; ``"low"`` lifts an earlier level."""
+
+    line: int
+    region_code: str
+    level: str
+    effective_from: date
+    effective_to: date | None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    """A row not imported: the column at fault (None for the whole row), a stable code, why in English."""
+
+    line: int
+    column: str | None
+    code: str
+    message: str
+    raw: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Header:
+    """Where each known column is, and every header cell's text (made unique) to key raw rows by."""
+
+    positions: dict[str, int]
+    names: list[str]
+
+    def raw(self, row: Sequence[object]) -> dict[str, str]:
+        raw = dict.fromkeys(self.names, "")
+        for position, cell in enumerate(row):
+            text = cell_text(cell)
+            if position < len(self.names):
+                raw[self.names[position]] = text
+            elif text:
+                raw[f"column {position + 1}"] = text
+        return raw
+
+
+class _Rejection(Exception):
+    """Why a row is not imported; raised while reading it, caught by :meth:`Checker.check`."""
+
+    def __init__(self, column: str | None, code: str, message: str) -> None:
+        super().__init__(code)
+        self.column = column
+        self.code = code
+        self.message = message
+
+
+R = TypeVar("R", CaseRow, AreaRow)
+
+
+class Checker(Generic[R]):
+    """Accepts or rejects rows one at a time; subclasses say how a row is read and what repeats it."""
+
+    def __init__(self, header: Header) -> None:
+        self.header = header
+        self.accepted: list[R] = []
+        self.rejected: list[RejectedRow] = []
+        self._first_line: dict[tuple[object, ...], int] = {}
+
+    def check(self, line: int, row: Sequence[object]) -> None:
+        try:
+            parsed = self.read(line, row)
+        except _Rejection as rejection:
+            self._reject(line, row, rejection)
+            return
+        first = self._first_line.setdefault(self.identity(parsed), line)
+        if first == line:
+            self.accepted.append(parsed)
+        else:
+            self._reject(line, row, self.duplicate(parsed, first))
+
+    def _reject(self, line: int, row: Sequence[object], rejection: _Rejection) -> None:
+        self.rejected.append(
+            RejectedRow(line, rejection.column, rejection.code, rejection.message, self.header.raw(row))
+        )
+
+    def cell(self, row: Sequence[object], column: str) -> object:
+        position = self.header.positions.get(column)
+        return row[position] if position is not None and position < len(row) else None
+
+    def read(self, line: int, row: Sequence[object]) -> R:
+        raise NotImplementedError
+
+    def identity(self, parsed: R) -> tuple[object, ...]:
+        raise NotImplementedError
+
+    def duplicate(self, parsed: R, first: int) -> _Rejection:
+        raise NotImplementedError
+
+
+class CaseChecker(Checker[CaseRow]):
+    """Case-list rows: a document (checked as an application's is), a list, a period."""
+
+    def __init__(self, header: Header, today: date) -> None:
+        super().__init__(header)
+        self.today = today
+
+    def read(self, line: int, row: Sequence[object]) -> CaseRow:
+        doc_type = _document_type(self.cell(row, "document_type"))
+        number = _document_number(doc_type, self.cell(row, "document_number"), self.today)
+        kind = _word(self.cell(row, "list"), "list", LIST_WORDS, "list_kind_unknown", "a list", LIST_CHOICES)
+        since = _required_date(self.cell(row, "since"), "since")
+        until = _optional_date(self.cell(row, "until"), "until")
+        if until is not None and until < since:
+            raise _date_order("until", "since", until, since)
+        return CaseRow(line, doc_type, number, kind, since, until, _name(self.cell(row, "name")))
+
+    def identity(self, parsed: CaseRow) -> tuple[object, ...]:
+        return (parsed.document_type, parsed.document_number, parsed.kind)
+
+    def duplicate(self, parsed: CaseRow, first: int) -> _Rejection:
+        return _Rejection(
+            "document_number",
+            "duplicate_row",
+            f"The same document is already on the {parsed.kind} list at line {first}; only line {first} is imported.",
+        )
+
+
+class AreaChecker(Checker[AreaRow]):
+    """Risk-area rows: a GB/T 2260 region, a level, a period."""
+
+    def __init__(self, header: Header) -> None:
+        super().__init__(header)
+        # An area file names few regions many times; the GB/T 2260 table lookup is the slow part.
+        self._known_regions: dict[str, bool] = {}
+
+    def read(self, line: int, row: Sequence[object]) -> AreaRow:
+        region = self._region_code(self.cell(row, "region_code"))
+        level = _word(self.cell(row, "level"), "level", LEVEL_WORDS, "level_unknown", "a risk level", LEVEL_CHOICES)
+        start = _required_date(self.cell(row, "effective_from"), "effective_from")
+        end = _optional_date(self.cell(row, "effective_to"), "effective_to")
+        if end is not None and end < start:
+            raise _date_order("effective_to", "effective_from", end, start)
+        return AreaRow(line, region, level, start, end, cell_text(self.cell(row, "name")) or None)
+
+    def identity(self, parsed: AreaRow) -> tuple[object, ...]:
+        return (parsed.region_code, parsed.effective_from)
+
+    def duplicate(self, parsed: AreaRow, first: int) -> _Rejection:
+        return _Rejection(
+            "region_code",
+            "duplicate_row",
+            f"Region {parsed.region_code} already has a level from {parsed.effective_from.isoformat()} at line "
+            f"{first}; only line {first} is imported. Give one row per region and date.",
+        )
+
+    def _region_code(self, cell: object) -> str:
+        code = _required_text(cell, "region_code")
+        if not code.isascii():
+            code = fold(code)  # full-width digits
+        known = self._known_regions.get(code)
+        if known is None:
+            known = self._known_regions[code] = gb11643.is_region_code(code)
+        if known:
+            return code
+        if len(code) != 6 or not code.isdigit():
+            message = f"“{_shown(code)}” is not a region code: it has 6 digits, such as 150102."
+        else:
+            message = f"{code} is not a GB/T 2260 region code. Check it against the official code list."
+        raise _Rejection("region_code", "region_unknown", message)
+
+
+# --- cells ------------------------------------------------------------------------------------------
+
+_COLUMN_LABELS = {column.name: column.label for column in CASE_COLUMNS + AREA_COLUMNS}
+# "1.50102E+17": what Excel shows, and saves to CSV, for an 18-digit number in a number cell.
+_SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?E\+?[0-9]+", re.IGNORECASE)
+_EXCEL_NUMBER = (
+    "The number was stored as a number in Excel, which keeps only 15 digits, so its last digits are lost. "
+    "Format the column as text, enter the number again from the source, and upload the row again."
+)
+# Excel keeps 15 significant digits: a number cell of 16 or more digits has lost some.
+_EXCEL_DIGITS = 10**15
+
+
+def _shown(text: str) -> str:
+    """A cell value quoted in a message, cut short: a message is one line of a report."""
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _missing(column: str) -> _Rejection:
+    return _Rejection(
+        column, "required_missing", f"{_COLUMN_LABELS[column]} is empty. Every row needs a value in this column."
+    )
+
+
+def _required_text(cell: object, column: str) -> str:
+    text = cell_text(cell)
+    if not text:
+        raise _missing(column)
+    return text
+
+
+def _document_type(cell: object) -> DocumentType:
+    text = cell_text(cell)
+    if not text:
+        return DocumentType.RESIDENT_ID
+    found = lookup(DOCUMENT_TYPE_WORDS, text)
+    if found is None:
+        raise _Rejection(
+            "document_type",
+            "document_type_unknown",
+            f"“{_shown(text)}” is not a document type. Use {DOCUMENT_TYPE_CHOICES}, "
+            "or leave the cell empty for a resident ID.",
+        )
+    return found
+
+
+def _document_number(doc_type: DocumentType, cell: object, today: date) -> str:
+    if isinstance(cell, int | float) and not isinstance(cell, bool) and abs(cell) >= _EXCEL_DIGITS:
+        raise _Rejection("document_number", "document_format", _EXCEL_NUMBER)
+    text = _required_text(cell, "document_number")
+    try:
+        return normalize_document_number(doc_type, text, today)
+    except InvalidInput as error:
+        message = _EXCEL_NUMBER if _SCIENTIFIC.fullmatch(text) else _english(error)
+        raise _Rejection("document_number", error.code, message) from None
+
+
+def _english(error: InvalidInput) -> str:
+    try:
+        return error.message.format(**error.params)
+    except (KeyError, IndexError, ValueError):
+        return error.message
+
+
+def _word(cell: object, column: str, words: dict[str, str], code: str, what: str, choices: str) -> str:
+    text = _required_text(cell, column)
+    found = lookup(words, text)
+    if found is None:
+        raise _Rejection(column, code, f"“{_shown(text)}” is not {what}. Use {choices}.")
+    return found
+
+
+def _required_date(cell: object, column: str) -> date:
+    if is_empty(cell):
+        raise _missing(column)
+    return _date(cell, column)
+
+
+def _optional_date(cell: object, column: str) -> date | None:
+    return None if is_empty(cell) else _date(cell, column)
+
+
+def _date(cell: object, column: str) -> date:
+    found = parse_date(cell)
+    if found is None:
+        raise _Rejection(
+            column,
+            "date_invalid",
+            f"“{_shown(cell_text(cell))}” in {_COLUMN_LABELS[column]} is not a date. "
+            "Write it as 2020-02-05, 2020/02/05 or 20200205, or use an Excel date cell.",
+        )
+    return found
+
+
+def _date_order(later: str, earlier: str, end: date, start: date) -> _Rejection:
+    return _Rejection(
+        later,
+        "date_order",
+        f"{_COLUMN_LABELS[later]} {end.isoformat()} is before {_COLUMN_LABELS[earlier]} {start.isoformat()}. "
+        "Check both dates.",
+    )
+
+
+def _name(cell: object) -> str | None:
+    text = cell_text(cell)
+    if not text:
+        return None
+    try:
+        return normalize_name(text)
+    except InvalidInput:
+        return text  # shown in reports only; a badly typed name does not make the listing wrong

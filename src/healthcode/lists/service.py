@@ -1,0 +1,229 @@
+"""Importing authority lists (SPEC §5, §10): queue an upload, parse and check it row by row, then
+in ONE transaction add the entries and recolour everyone concerned. A file that fails changes
+nothing; a file with bad rows imports the good ones and keeps a report of the rest."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.audit.service import AuditTrail
+from healthcode.cards.service import document_index
+from healthcode.colours.service import ColourService, make_colour_service
+from healthcode.config import Settings
+from healthcode.db.models import Card, Declaration, ListEntry, ListImport, RiskAreaRecord
+from healthcode.domain.clock import Clock
+from healthcode.domain.colours import RiskArea
+from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.roles import Role
+from healthcode.lists.files import ListFileError, detect_format
+from healthcode.lists.parsing import ParsedFile, parse_list_file, rejected_report_csv
+from healthcode.lists.rows import AreaRow, CaseRow
+from healthcode.privacy.sealed import Sealer
+from healthcode.sessions.service import Principal
+from healthcode.staff.service import StaffService
+
+KINDS = ("cases", "areas")
+MAX_FILE_BYTES = 200_000_000
+BATCH = 5_000
+TRAVEL_WINDOW = timedelta(days=14)
+
+
+class ListImportService:
+    """Uploads are queued (``start``) and worked by the background job or the CLI (``run``)."""
+
+    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock, colours: ColourService):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.colours = colours
+        self.sealer = Sealer(settings.keyring)
+        self.audit = AuditTrail(db, settings.audit_key, clock)
+
+    async def start(self, principal: Principal | None, kind: str, filename: str, data: bytes) -> ListImport:
+        """Check the file is a list at all and queue it; row checks happen when it runs."""
+        official = await StaffService(self.db, self.settings, self.clock).authorize(principal, Role.AUTHORITY)
+        return await self.queue(f"staff:{official.id}", kind, filename, data)
+
+    async def queue(self, actor: str, kind: str, filename: str, data: bytes) -> ListImport:
+        if kind not in KINDS:
+            raise InvalidInput("list_kind_unknown", N_("Choose a case list or a risk-area list."), field="kind")
+        if len(data) > MAX_FILE_BYTES:
+            raise InvalidInput("list_file_too_large", N_("The file is too large; split it."), field="file")
+        try:
+            detect_format(filename, data[:8])
+        except ListFileError as exc:
+            raise InvalidInput(exc.code, N_("Upload a CSV or XLSX file with a header row."), field="file") from exc
+        upload = ListImport(
+            kind=kind,
+            filename=filename[:200],
+            uploaded_by=actor,
+            created_at=self.clock.now(),
+            status="queued",
+        )
+        self.db.add(upload)
+        await self.db.flush()
+        self.sealer.seal_bytes(upload, "file_enc", data)
+        await self.audit.record(actor, "lists.upload", f"import:{upload.id}", kind=kind, filename=upload.filename)
+        await self.db.commit()
+        return upload
+
+    async def claim_next(self) -> int | None:
+        """Take the oldest queued upload (one worker wins it)."""
+        next_id = await self.db.scalar(
+            select(ListImport.id).where(ListImport.status == "queued").order_by(ListImport.id).limit(1)
+        )
+        if next_id is None:
+            return None
+        claimed = await self.db.execute(
+            update(ListImport).where(ListImport.id == next_id, ListImport.status == "queued").values(status="running")
+        )
+        await self.db.commit()
+        return next_id if claimed.rowcount == 1 else None  # type: ignore[attr-defined]
+
+    async def run(self, import_id: int, progress: Callable[[ListImport], None] | None = None) -> ListImport:
+        """Parse, check, then add and recolour in one transaction; on any failure nothing is kept
+        but the import's status and error."""
+        upload = await self._get(import_id)
+        try:
+            parsed = await self._parse(upload, progress)
+            upload.total_rows = parsed.total
+            upload.accepted_rows, upload.rejected_rows = len(parsed.accepted), len(parsed.rejected)
+            card_ids = await self._apply(upload, parsed)
+            upload.recoloured_cards = await self.colours.recompute(card_ids)
+            if parsed.rejected:
+                self.sealer.seal_bytes(upload, "report_enc", rejected_report_csv(parsed))
+            upload.status, upload.finished_at = "done", self.clock.now()
+            await self.audit.record(
+                upload.uploaded_by,
+                "lists.import",
+                f"import:{upload.id}",
+                accepted=upload.accepted_rows,
+                rejected=upload.rejected_rows,
+                recoloured=upload.recoloured_cards,
+            )
+            await self.db.commit()
+        except Exception as exc:
+            await self.db.rollback()
+            upload = await self._get(import_id)
+            upload.status, upload.finished_at = "failed", self.clock.now()
+            upload.error = exc.message if isinstance(exc, ListFileError) else "internal error"
+            await self.db.commit()
+            if not isinstance(exc, ListFileError):
+                raise
+        return upload
+
+    async def _parse(self, upload: ListImport, progress: Callable[[ListImport], None] | None) -> ParsedFile:
+        data = self.sealer.open_bytes(upload, "file_enc")
+        today = self.clock.now().astimezone(self.settings.zone).date()
+        loop = asyncio.get_running_loop()
+        counts: list[int] = []
+
+        def tick(rows: int) -> None:
+            counts.append(rows)
+
+        parsed = await loop.run_in_executor(
+            None, lambda: parse_list_file(upload.kind, upload.filename, data, today=today, progress=tick)
+        )
+        upload.processed_rows = parsed.total
+        if progress is not None:
+            progress(upload)
+        return parsed
+
+    async def _apply(self, upload: ListImport, parsed: ParsedFile) -> list[int]:
+        """Insert the accepted rows; return the ids of the cards whose colour may change."""
+        if upload.kind == "cases":
+            rows = [r for r in parsed.accepted if isinstance(r, CaseRow)]
+            entries = [
+                {
+                    "document_index": document_index(self.settings, r.document_type, r.document_number),
+                    "kind": r.kind,
+                    "since": r.since,
+                    "until": r.until,
+                    "import_id": upload.id,
+                }
+                for r in rows
+            ]
+            for start in range(0, len(entries), BATCH):
+                await self.db.execute(insert(ListEntry), entries[start : start + BATCH])
+            indexes = sorted({str(e["document_index"]) for e in entries})
+            ids: list[int] = []
+            for start in range(0, len(indexes), BATCH):
+                chunk = indexes[start : start + BATCH]
+                ids.extend(await self.db.scalars(select(Card.id).where(Card.document_index.in_(chunk))))
+            return ids
+        areas = [r for r in parsed.accepted if isinstance(r, AreaRow)]
+        values = [
+            {
+                "region_code": r.region_code,
+                "level": r.level,
+                "effective_from": r.effective_from,
+                "effective_to": r.effective_to,
+                "import_id": upload.id,
+            }
+            for r in areas
+            if r.level != "low"
+        ]
+        for lifted in (r for r in areas if r.level == "low"):
+            await self.db.execute(
+                update(RiskAreaRecord)
+                .where(RiskAreaRecord.region_code == lifted.region_code, RiskAreaRecord.effective_to.is_(None))
+                .values(effective_to=lifted.effective_from)
+            )
+        if values:
+            await self.db.execute(insert(RiskAreaRecord), values)
+        return await self._travellers(
+            [RiskArea(r.region_code, r.level, r.effective_from, r.effective_to) for r in areas]
+        )
+
+    async def _travellers(self, areas: list[RiskArea]) -> list[int]:
+        """Cards whose latest declaration (within the travel window) names a region these areas cover."""
+        since = self.clock.now() - TRAVEL_WINDOW
+        latest = (
+            select(Declaration.card_id, func.max(Declaration.version).label("version"))
+            .group_by(Declaration.card_id)
+            .subquery()
+        )
+        rows = await self.db.execute(
+            select(Declaration.card_id, Declaration.travel_regions)
+            .join(latest, (Declaration.card_id == latest.c.card_id) & (Declaration.version == latest.c.version))
+            .where(Declaration.declared_at >= since)
+        )
+        return [
+            card_id
+            for card_id, regions in rows.tuples()
+            if any(area.covers(region) for area in areas for region in regions)
+        ]
+
+    async def report(self, principal: Principal | None, import_id: int) -> bytes:
+        """The rejected rows as CSV (they hold document numbers: reading them is audited)."""
+        official = await StaffService(self.db, self.settings, self.clock).authorize(principal, Role.AUTHORITY)
+        upload = await self._get(import_id)
+        if upload.report_enc is None:
+            raise NotFound("report_not_found", N_("This import has no rejected rows."))
+        await self.audit.record(f"staff:{official.id}", "lists.report_read", f"import:{upload.id}")
+        await self.db.commit()
+        return self.sealer.open_bytes(upload, "report_enc")
+
+    async def recent(self, principal: Principal | None, limit: int = 20) -> list[ListImport]:
+        await StaffService(self.db, self.settings, self.clock).authorize(principal, Role.AUTHORITY)
+        return list(await self.db.scalars(select(ListImport).order_by(ListImport.id.desc()).limit(limit)))
+
+    async def status(self, principal: Principal | None, import_id: int) -> ListImport:
+        await StaffService(self.db, self.settings, self.clock).authorize(principal, Role.AUTHORITY)
+        return await self._get(import_id)
+
+    async def _get(self, import_id: int) -> ListImport:
+        upload = await self.db.get(ListImport, import_id)
+        if upload is None:
+            raise NotFound("import_not_found", N_("There is no such import."))
+        return upload
+
+
+def make_list_import_service(db: AsyncSession, settings: Settings, clock: Clock) -> ListImportService:
+    return ListImportService(db, settings, clock, make_colour_service(db, settings, clock))

@@ -1,0 +1,205 @@
+"""Proposing, deciding and appealing recodes. Every step is audited; the colour changes only
+when a second official approves, and an appeal is decided by a third."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.audit.service import AuditTrail
+from healthcode.cards.service import document_index, make_card_service
+from healthcode.colours.service import ColourService, make_colour_service
+from healthcode.config import Settings
+from healthcode.db.models import Card, RecodeRecord
+from healthcode.domain.clock import Clock
+from healthcode.domain.documents import normalize_document_number, parse_document_type
+from healthcode.domain.errors import Conflict, InvalidInput, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.recodes import check_proposal, ensure_second_official
+from healthcode.domain.roles import Role
+from healthcode.sessions.service import Principal
+from healthcode.staff.service import StaffService
+
+MAX_APPEAL = 2000
+
+
+@dataclass(frozen=True)
+class RecodeView:
+    """A recode with the card's masked identity, for officials' lists."""
+
+    recode: RecodeRecord
+    card: Card
+
+
+class RecodeService:
+    """Recodes. Officials need the authority role; residents appeal their own cards' recodes."""
+
+    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock, colours: ColourService):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.colours = colours
+        self.audit = AuditTrail(db, settings.audit_key, clock)
+        self.staff = StaffService(db, settings, clock)
+
+    async def propose(
+        self,
+        principal: Principal | None,
+        document_type: str,
+        document_number: str,
+        colour: str,
+        reason_code: str,
+        evidence: str,
+        days: int | None,
+    ) -> RecodeRecord:
+        """Propose a recode for the card of a document; nothing changes until another official approves."""
+        official = await self.staff.authorize(principal, Role.AUTHORITY)
+        now = self.clock.now()
+        kind = parse_document_type(document_type)
+        number = normalize_document_number(kind, document_number, now.astimezone(self.settings.zone).date())
+        chosen, until = check_proposal(colour, reason_code, evidence, days, now)
+        card = await self.db.scalar(
+            select(Card).where(Card.document_index == document_index(self.settings, kind, number))
+        )
+        if card is None:
+            raise NotFound("card_not_found", N_("Nobody holds a card for this document."), field="document_number")
+        recode = RecodeRecord(
+            card_id=card.id,
+            colour=chosen.value,
+            reason_code=reason_code,
+            evidence=evidence.strip(),
+            until=until,
+            proposed_by=official.id,
+            proposed_at=now,
+            status="proposed",
+            appeal_status="none",
+        )
+        self.db.add(recode)
+        await self.db.flush()
+        await self.audit.record(
+            f"staff:{official.id}", "recode.propose", f"card:{card.card_id}", recode=recode.id, colour=chosen.value
+        )
+        await self.db.commit()
+        return recode
+
+    async def to_decide(self, principal: Principal | None) -> list[RecodeView]:
+        """Proposals awaiting a second official: everyone's but the caller's own."""
+        official = await self.staff.authorize(principal, Role.AUTHORITY)
+        rows = await self.db.execute(
+            select(RecodeRecord, Card)
+            .join(Card, Card.id == RecodeRecord.card_id)
+            .where(RecodeRecord.status == "proposed", RecodeRecord.proposed_by != official.id)
+            .order_by(RecodeRecord.proposed_at)
+        )
+        return [RecodeView(recode, card) for recode, card in rows.tuples()]
+
+    async def decide(self, principal: Principal | None, recode_id: int, approve: bool) -> RecodeRecord:
+        """The second official approves (the colour changes now) or declines the proposal."""
+        official = await self.staff.authorize(principal, Role.AUTHORITY)
+        recode = await self._get(recode_id)
+        ensure_second_official(official.id, recode.proposed_by)
+        claimed = await self.db.execute(
+            update(RecodeRecord)
+            .where(RecodeRecord.id == recode_id, RecodeRecord.status == "proposed")
+            .values(status="approved" if approve else "declined", decided_by=official.id, decided_at=self.clock.now())
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("recode_already_decided", N_("This proposal has already been decided."))
+        card = await self.db.get(Card, recode.card_id)
+        await self.db.refresh(recode)
+        if approve:
+            await self.colours.recompute([recode.card_id])
+        await self.audit.record(
+            f"staff:{official.id}",
+            "recode.approve" if approve else "recode.decline",
+            f"card:{card.card_id if card else recode.card_id}",
+            recode=recode.id,
+        )
+        await self.db.commit()
+        return recode
+
+    async def for_card(self, resident_id: int, public_id: str) -> list[RecodeRecord]:
+        """Approved recodes of one of the resident's cards, newest first (with their appeals)."""
+        view = await make_card_service(self.db, self.settings, self.clock).get(resident_id, public_id)
+        rows = await self.db.scalars(
+            select(RecodeRecord)
+            .where(RecodeRecord.card_id == view.card.id, RecodeRecord.status.in_(("approved", "revoked")))
+            .order_by(RecodeRecord.decided_at.desc())
+        )
+        return list(rows)
+
+    async def appeal(self, resident_id: int, public_id: str, recode_id: int, text: str) -> RecodeRecord:
+        """The resident contests an approved recode of their card (GB/T 38963's correction)."""
+        recode = next((r for r in await self.for_card(resident_id, public_id) if r.id == recode_id), None)
+        if recode is None or recode.status != "approved":
+            raise NotFound("recode_not_found", N_("There is no such recode on this card."), field="recode_id")
+        body = text.strip()
+        if not 1 <= len(body) <= MAX_APPEAL:
+            raise InvalidInput(
+                "appeal_text",
+                N_("Explain in at most {n} characters why the recode is wrong."),
+                field="text",
+                n=MAX_APPEAL,
+            )
+        if recode.appeal_status == "open":
+            raise Conflict("appeal_open", N_("An appeal against this recode is already being examined."))
+        recode.appeal_status, recode.appeal_text = "open", body
+        card = await self.db.get(Card, recode.card_id)
+        await self.audit.record(
+            f"resident:{resident_id}", "recode.appeal", f"card:{card.card_id if card else ''}", recode=recode.id
+        )
+        await self.db.commit()
+        return recode
+
+    async def appeals(self, principal: Principal | None) -> list[RecodeView]:
+        """Open appeals the caller may decide (not on recodes they proposed or approved)."""
+        official = await self.staff.authorize(principal, Role.AUTHORITY)
+        rows = await self.db.execute(
+            select(RecodeRecord, Card)
+            .join(Card, Card.id == RecodeRecord.card_id)
+            .where(
+                RecodeRecord.appeal_status == "open",
+                RecodeRecord.proposed_by != official.id,
+                RecodeRecord.decided_by != official.id,
+            )
+            .order_by(RecodeRecord.decided_at)
+        )
+        return [RecodeView(recode, card) for recode, card in rows.tuples()]
+
+    async def answer_appeal(
+        self, principal: Principal | None, recode_id: int, grant: bool, answer: str
+    ) -> RecodeRecord:
+        """A third official upholds the recode or grants the appeal (which revokes it)."""
+        official = await self.staff.authorize(principal, Role.AUTHORITY)
+        recode = await self._get(recode_id)
+        ensure_second_official(official.id, recode.proposed_by, recode.decided_by)
+        if recode.appeal_status != "open":
+            raise Conflict("appeal_not_open", N_("This appeal has already been answered."))
+        if not answer.strip():
+            raise InvalidInput("appeal_answer_required", N_("Write the answer the resident will read."), field="answer")
+        recode.appeal_status = "granted" if grant else "upheld"
+        recode.appeal_answer = answer.strip()[:MAX_APPEAL]
+        if grant:
+            recode.status = "revoked"
+            await self.colours.recompute([recode.card_id])
+        card = await self.db.get(Card, recode.card_id)
+        await self.audit.record(
+            f"staff:{official.id}",
+            "recode.appeal_granted" if grant else "recode.appeal_upheld",
+            f"card:{card.card_id if card else ''}",
+            recode=recode.id,
+        )
+        await self.db.commit()
+        return recode
+
+    async def _get(self, recode_id: int) -> RecodeRecord:
+        recode = await self.db.get(RecodeRecord, recode_id)
+        if recode is None:
+            raise NotFound("recode_not_found", N_("There is no such recode."), field="recode_id")
+        return recode
+
+
+def make_recode_service(db: AsyncSession, settings: Settings, clock: Clock) -> RecodeService:
+    return RecodeService(db, settings, clock, make_colour_service(db, settings, clock))
