@@ -122,7 +122,7 @@ class ColourService:
             .join(Resident, Resident.id == CardHolder.resident_id)
             .where(CardHolder.card_id.in_([c.card.id for c in changes]), CardHolder.status == "active")
         )
-        for card_id, phone in rows.tuples():
+        for card_id, phone in rows.all():
             phones.setdefault(card_id, []).append(phone)
         language = self.settings.default_language
         for change in changes:

@@ -22,6 +22,8 @@ from contextlib import closing, contextmanager
 
 import openpyxl  # type: ignore[import-untyped]  # openpyxl ships no type information
 
+from healthcode.domain.i18n import N_
+
 HEAD_SIZE = 4096
 """How many leading bytes :func:`detect_format` needs."""
 
@@ -39,8 +41,8 @@ class ListFileError(ValueError):
 
     ``code`` is stable (``file_empty``, ``file_type``, ``file_encoding``, ``file_unreadable``,
     ``file_too_large``, ``file_no_header``, ``file_column_missing``, ``file_column_repeated``,
-    ``file_too_many_rows``). ``message`` is English, filled in from the template ``msgid`` with
-    ``params``, which a translating caller can use instead.
+    ``file_too_many_rows``). ``message`` is English: the template ``msgid`` (marked for the catalogs)
+    filled in with ``params``, which a caller that translates can use instead.
     """
 
     def __init__(self, code: str, msgid: str, **params: object) -> None:
@@ -63,28 +65,36 @@ def detect_format(filename: str, head: bytes) -> str:
     if head.startswith(_OLE2):
         raise ListFileError(
             "file_type",
-            "“{filename}” is an old Excel workbook (.xls) or another Office file. "
-            "Open it in Excel or WPS, save it as .xlsx or as CSV (UTF-8), and upload it again.",
+            N_(
+                "“{filename}” is an old Excel workbook (.xls), a password-protected workbook or another Office file. "
+                "Open it in Excel or WPS, save it as .xlsx or as CSV (UTF-8), and upload it again."
+            ),
             filename=filename,
         )
     if head.startswith(_UTF16_BOMS):
         raise ListFileError(
             "file_type",
-            "“{filename}” is Unicode (UTF-16) text. "
-            "Save it from Excel as “CSV UTF-8” or as .xlsx, and upload it again.",
+            N_(
+                "“{filename}” is Unicode (UTF-16) text. "
+                "Save it from Excel as “CSV UTF-8” or as .xlsx, and upload it again."
+            ),
             filename=filename,
         )
     if b"\x00" in head:
         raise ListFileError(
             "file_type",
-            "“{filename}” is not a CSV or XLSX file. Save the list as .xlsx or as CSV (UTF-8), and upload it again.",
+            N_(
+                "“{filename}” is not a CSV or XLSX file. Save the list as .xlsx or as CSV (UTF-8), and upload it again."
+            ),
             filename=filename,
         )
     return "csv"
 
 
 def empty_file(filename: str) -> ListFileError:
-    return ListFileError("file_empty", "“{filename}” is empty. Upload the file that holds the list.", filename=filename)
+    return ListFileError(
+        "file_empty", N_("“{filename}” is empty. Upload the file that holds the list."), filename=filename
+    )
 
 
 @contextmanager
@@ -111,8 +121,10 @@ def _decode(filename: str, data: bytes) -> str:
     except UnicodeDecodeError:
         raise ListFileError(
             "file_encoding",
-            "“{filename}” is in a text encoding that is neither UTF-8 nor GB18030/GBK. "
-            "Save it from Excel as “CSV UTF-8” or as .xlsx, and upload it again.",
+            N_(
+                "“{filename}” is in a text encoding that is neither UTF-8 nor GB18030/GBK. "
+                "Save it from Excel as “CSV UTF-8” or as .xlsx, and upload it again."
+            ),
             filename=filename,
         ) from None
 
@@ -128,8 +140,10 @@ def _csv_rows(filename: str, data: bytes) -> Iterator[Sequence[object]]:
         except csv.Error as exc:
             raise ListFileError(
                 "file_unreadable",
-                "“{filename}” could not be read as CSV near line {line} ({reason}). "
-                "Save it again from Excel as “CSV UTF-8” or as .xlsx.",
+                N_(
+                    "“{filename}” could not be read as CSV near line {line} ({reason}). "
+                    "Save it again from Excel as “CSV UTF-8” or as .xlsx."
+                ),
                 filename=filename,
                 line=reader.line_num,
                 reason=str(exc),
@@ -149,8 +163,10 @@ def _delimiter(text: str) -> str:
 def _open_workbook(filename: str, data: bytes, max_rows: int) -> openpyxl.Workbook:
     unreadable = ListFileError(
         "file_unreadable",
-        "“{filename}” could not be read as an Excel workbook; it may be damaged or another kind of ZIP file. "
-        "Open it in Excel or WPS, save it as .xlsx, and upload it again.",
+        N_(
+            "“{filename}” could not be read as an Excel workbook; it may be damaged or another kind of ZIP file. "
+            "Open it in Excel or WPS, save it as .xlsx, and upload it again."
+        ),
         filename=filename,
     )
     try:
@@ -162,8 +178,10 @@ def _open_workbook(filename: str, data: bytes, max_rows: int) -> openpyxl.Workbo
     if expanded > _XLSX_BASE_BYTES + max_rows * _XLSX_BYTES_PER_ROW:
         raise ListFileError(
             "file_too_large",
-            "“{filename}” holds far more data than a list of at most {max_rows} rows. "
-            "Remove other sheets and pictures, or split the list, and upload it again.",
+            N_(
+                "“{filename}” holds far more data than a list of at most {max_rows} rows. "
+                "Remove other sheets and pictures, or split the list, and upload it again."
+            ),
             filename=filename,
             max_rows=max_rows,
         )
@@ -191,8 +209,10 @@ def _xlsx_rows(filename: str, workbook: openpyxl.Workbook) -> Generator[Sequence
         except Exception:
             raise ListFileError(
                 "file_unreadable",
-                "“{filename}” could not be read to the end; the workbook may be damaged. "
-                "Open it in Excel or WPS, save it as .xlsx, and upload it again.",
+                N_(
+                    "“{filename}” could not be read to the end; the workbook may be damaged. "
+                    "Open it in Excel or WPS, save it as .xlsx, and upload it again."
+                ),
                 filename=filename,
             ) from None
         yield row

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from healthcode.domain.i18n import N_
 from healthcode.lists.files import HEAD_SIZE, ListFileError, detect_format, empty_file, open_rows
 from healthcode.lists.rows import AreaChecker, AreaRow, CaseChecker, CaseRow, Header, RejectedRow
 from healthcode.lists.vocabulary import AREA_COLUMNS, CASE_COLUMNS, HEADERS, Column, cell_text, fold, is_empty
@@ -83,7 +84,7 @@ def parse_list_file(
             if total > max_rows:
                 raise ListFileError(
                     "file_too_many_rows",
-                    "“{filename}” has more than {max_rows} rows. Split it into smaller files and upload each.",
+                    N_("“{filename}” has more than {max_rows} rows. Split it into smaller files and upload each."),
                     filename=filename,
                     max_rows=max_rows,
                 )
@@ -117,8 +118,12 @@ def _read_header(filename: str, columns: tuple[Column, ...], rows: Iterator[Sequ
     allowed = {column.name: column for column in columns}
     positions: dict[str, int] = {}
     names: list[str] = []
+    taken: set[str] = set()
     recognised = False
-    for position, cell in enumerate(first):
+    width = len(first)
+    while width and is_empty(first[width - 1]):
+        width -= 1  # styled but empty cells at the end of an Excel header row
+    for position, cell in enumerate(first[:width]):
         text = cell_text(cell)
         name = HEADERS.get(fold(text))
         recognised = recognised or name is not None
@@ -126,19 +131,22 @@ def _read_header(filename: str, columns: tuple[Column, ...], rows: Iterator[Sequ
             if name in positions:
                 raise ListFileError(
                     "file_column_repeated",
-                    "Two columns are headed {column}: “{first}” and “{second}”. Keep one of them.",
+                    N_("Two columns are headed {column}: “{first}” and “{second}”. Keep one of them."),
                     column=allowed[name].label,
                     first=names[positions[name]],
                     second=text,
                 )
             positions[name] = position
         unique = text or f"column {position + 1}"
-        names.append(unique if unique not in names else f"{unique} (column {position + 1})")
+        names.append(unique if unique not in taken else f"{unique} (column {position + 1})")
+        taken.add(names[-1])
     if not recognised:
         raise ListFileError(
             "file_no_header",
-            "The first row of “{filename}” must name the columns, for example {columns}. "
-            "Add a header row (and remove any title above it), then upload the file again.",
+            N_(
+                "The first row of “{filename}” must name the columns, for example {columns}. "
+                "Add a header row (and remove any title above it), then upload the file again."
+            ),
             filename=filename,
             columns=", ".join(column.label for column in columns if column.required),
         )
@@ -146,8 +154,10 @@ def _read_header(filename: str, columns: tuple[Column, ...], rows: Iterator[Sequ
     if missing:
         raise ListFileError(
             "file_column_missing",
-            "“{filename}” has no column {columns}. Add a column with this header, in English or Chinese, "
-            "and upload the file again.",
+            N_(
+                "“{filename}” has no column {columns}. Add a column with this header, in English or Chinese, "
+                "and upload the file again."
+            ),
             filename=filename,
             columns=" and no column ".join(column.label for column in missing),
             missing=[column.name for column in missing],

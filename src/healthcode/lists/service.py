@@ -196,7 +196,7 @@ class ListImportService:
         )
         return [
             card_id
-            for card_id, regions in rows.tuples()
+            for card_id, regions in rows.all()
             if any(area.covers(region) for area in areas for region in regions)
         ]
 

@@ -93,7 +93,7 @@ class RecodeService:
             .where(RecodeRecord.status == "proposed", RecodeRecord.proposed_by != official.id)
             .order_by(RecodeRecord.proposed_at)
         )
-        return [RecodeView(recode, card) for recode, card in rows.tuples()]
+        return [RecodeView(recode, card) for recode, card in rows.all()]
 
     async def decide(self, principal: Principal | None, recode_id: int, approve: bool) -> RecodeRecord:
         """The second official approves (the colour changes now) or declines the proposal."""
@@ -166,7 +166,7 @@ class RecodeService:
             )
             .order_by(RecodeRecord.decided_at)
         )
-        return [RecodeView(recode, card) for recode, card in rows.tuples()]
+        return [RecodeView(recode, card) for recode, card in rows.all()]
 
     async def answer_appeal(
         self, principal: Principal | None, recode_id: int, grant: bool, answer: str

@@ -113,13 +113,13 @@ def _assess(
     recoders = [rule.when for rule, _ in found if isinstance(rule.when, Recoded)]
     recode = recode_in_force(recodes, at) if recoders else None
     clears: frozenset[str] = frozenset()
-    if recode is not None and recode.colour is Colour.GREEN:
+    if recode is not None and recode.colour == Colour.GREEN:
         clears = frozenset().union(*(when.green_clears for when in recoders))
     reasons: list[Reason] = []
     cleared: list[Reason] = []
     for rule, matches in found:
         if isinstance(rule.when, Recoded):
-            if recode is not None and recode.colour is not Colour.GREEN:
+            if recode is not None and recode.colour != Colour.GREEN:
                 reasons.append(_recode_reason(rule, recode, zone))
             continue
         live = [m for m in matches if m.holds(at)]
@@ -157,7 +157,7 @@ def _recode_reason(rule: Rule, recode: Recode, zone: ZoneInfo) -> Reason:
     values: dict[str, Value] = {"note": recode.note, "reason_code": recode.reason_code}
     return Reason(
         rule_id=rule.id,
-        colour=recode.colour,
+        colour=Colour(recode.colour),
         text={language: render(text, values, language) for language, text in rule.reason.items()},
         source=rule.source,
         green_on=None if recode.until is None else local_date(recode.until, zone),
