@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import cache
 
 from stdnum import numdb
 from stdnum.cn import ric
@@ -43,6 +44,7 @@ def has_shape(number: str) -> bool:
     return _SHAPE.fullmatch(number) is not None
 
 
+@cache
 def is_region_code(code: str) -> bool:
     """Whether ``code`` is a GB/T 2260 code the table has listed at any time (see module docs)."""
     if len(code) != 6 or not code.isascii() or not code.isdigit():

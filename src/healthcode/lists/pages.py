@@ -42,13 +42,13 @@ STATUS_LABELS = {
 # What each column of a file holds, as the upload form explains it; the headers themselves come
 # from the parser's vocabulary, so the form cannot drift from what is accepted.
 COLUMN_HINTS = {
-    "document_type": N_("Optional. Resident ID, passport and the other document types, by name or code; empty means a resident ID card."),
-    "document_number": N_("Required. The number as printed on the document. In Excel, format the column as text."),
-    "list": N_("Required. confirmed, suspected, asymptomatic, close_contact, secondary_contact or isolation (English or Chinese)."),
+    "document_type": N_("Optional. A type by name or code, such as passport or 03; empty means a resident ID."),
+    "document_number": N_("Required. The number as printed on the document; in Excel, format the column as text."),
+    "list": N_("Required. confirmed, suspected, asymptomatic, close_contact, secondary_contact or isolation."),
     "since": N_("Required. The date the person is on the list from, such as 2020-02-05."),
     "until": N_("Optional. The date the person leaves the list; empty while they stay on it."),
     "region_code": N_("Required. The 6-digit GB/T 2260 region code, such as 150102."),
-    "level": N_("Required. high, medium or low (English or Chinese); low lifts the area's earlier level."),
+    "level": N_("Required. high, medium or low; low lifts the area's earlier level."),
     "effective_from": N_("Required. The date the level applies from, such as 2020-02-05."),
     "effective_to": N_("Optional. The date the level ends; empty while it lasts."),
     "name": N_("Optional. Shown in the report of rejected rows only."),
@@ -155,6 +155,4 @@ async def rejected_rows(
     )
 
 
-router = Router(
-    path=DESK_PATH, route_handlers=[desk, upload, import_page, rejected_rows], include_in_schema=False
-)
+router = Router(path=DESK_PATH, route_handlers=[desk, upload, import_page, rejected_rows], include_in_schema=False)

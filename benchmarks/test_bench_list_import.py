@@ -1,0 +1,118 @@
+"""Issue 4's figure: import a 100,000-row case list against 100,000 cards and recolour everyone
+concerned (parse, check every row, insert the entries, evaluate the rules for each card, store the
+colour and queue an SMS per changed card) — in one transaction, as the service does it.
+
+Run with ``make bench`` (SQLite file) or, against PostgreSQL, with
+``scripts/pg-test-server .venv/bin/pytest benchmarks/test_bench_list_import.py --benchmark-only``.
+``HEALTHCODE_BENCH_ROWS`` makes it smaller for a quick look.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, literal, select
+
+from benchmarks.listgen import case_list_csv, numbers
+from healthcode.cards.service import document_index
+from healthcode.config import Settings
+from healthcode.db.engine import make_engine, make_sessionmaker
+from healthcode.db.migrate import upgrade
+from healthcode.db.models import Card, CardHolder, Resident
+from healthcode.domain.clock import SystemClock
+from healthcode.domain.crypto import card_id
+from healthcode.domain.documents import DocumentType
+from healthcode.domain.masking import mask_document
+from healthcode.lists.service import make_list_import_service
+
+ROWS = int(os.environ.get("HEALTHCODE_BENCH_ROWS", "100000"))
+BATCH = 5_000
+
+
+def database_url(tmp_path: Path) -> str:
+    if os.environ.get("HEALTHCODE_TEST_DB") == "postgresql":
+        import psycopg
+
+        base = os.environ["HEALTHCODE_TEST_POSTGRES_URL"]
+        with psycopg.connect(base.replace("+asyncpg", ""), autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS hc_bench")
+            conn.execute("CREATE DATABASE hc_bench")
+        return base.rsplit("/", 1)[0] + "/hc_bench"
+    return f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}"
+
+
+async def populate(settings: Settings, count: int) -> None:
+    """``count`` approved green cards, each held by its own resident, matching the list's numbers."""
+    engine = make_engine(settings.database_url)
+    now = SystemClock().now()
+    async with make_sessionmaker(engine)() as db:
+        docs = numbers(count)
+        for start in range(0, count, BATCH):
+            chunk = docs[start : start + BATCH]
+            await db.execute(
+                insert(Resident),
+                [{"phone": f"1{3 + i % 7}{start + i:09d}", "created_at": now} for i in range(len(chunk))],
+            )
+            await db.execute(
+                insert(Card),
+                [
+                    {
+                        "card_id": card_id(settings.card_key_bytes, "01", number),
+                        "document_type": DocumentType.RESIDENT_ID.value,
+                        "document_index": document_index(settings, DocumentType.RESIDENT_ID, number),
+                        "document_enc": b"x",
+                        "name_enc": b"x",
+                        "masked_name": "张*",
+                        "masked_document": mask_document(number),
+                        "status": "approved",
+                        "created_at": now,
+                        "colour": "green",
+                        "colour_reasons": [],
+                    }
+                    for number in chunk
+                ],
+            )
+        await db.execute(
+            insert(CardHolder).from_select(
+                ["card_id", "resident_id", "relationship", "status", "created_at"],
+                select(Card.id, Card.id, literal("self"), literal("active"), Card.created_at),
+            )
+        )
+        await db.commit()
+    await engine.dispose()
+
+
+async def import_list(settings: Settings, data: bytes) -> dict[str, Any]:
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as db:
+            service = make_list_import_service(db, settings, SystemClock())
+            upload = await service.queue("bench", "cases", "cases.csv", data)
+            started = time.perf_counter()
+            done = await service.run(upload.id)
+            return {
+                "seconds": time.perf_counter() - started,
+                "accepted": done.accepted_rows,
+                "recoloured": done.recoloured_cards,
+            }
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.benchmark(group="lists")
+def test_import_100k_case_list_against_100k_cards(benchmark: Any, tmp_path: Path) -> None:
+    settings = Settings(env="test", var_dir=tmp_path / "var", database_url=database_url(tmp_path))
+    upgrade(settings.database_url)
+    asyncio.run(populate(settings, ROWS))
+    data = case_list_csv(ROWS)
+    result = benchmark.pedantic(lambda: asyncio.run(import_list(settings, data)), rounds=1, iterations=1)
+    print(
+        f"\n{ROWS} rows, {result['accepted']} accepted, {result['recoloured']} cards recoloured in {result['seconds']:.1f} s"
+    )
+    assert result["accepted"] == ROWS
+    assert result["recoloured"] > 0

@@ -1,0 +1,71 @@
+"""The declaration form: answers that turn the code yellow or red are confirmed first (guide
+step 3); the card page then shows the colour, its reasons and the way back to green."""
+
+import re
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.config import Settings
+from healthcode.domain.clock import FixedClock
+from tests.factories import card_application, csrf_token, logged_in_resident
+from tests.integration.test_cards import ADULT
+
+Client = AsyncTestClient[Litestar]
+FORM = {
+    "temperature": "36.5",
+    "travel": "",
+    "contact_with_case": "no",
+    "under_quarantine": "no",
+    "case_status": "none",
+    "address": "赛罕区",
+    "address_detail": "大学东街1号",
+    "pledge": "yes",
+}
+
+
+async def card_page(client: Client, db: AsyncSession, settings: Settings, clock: FixedClock) -> str:
+    resident = await logged_in_resident(db, settings, clock)
+    client.cookies.set("hc_session", resident.token)
+    view = await card_application(
+        db, settings, clock, resident.resident.id, name="张三", document_type="resident_id", number=ADULT
+    )
+    return f"/cards/{view.card.card_id}"
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_fever_is_confirmed_then_shown_with_its_reason(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    page = await card_page(client, db, settings, clock)
+    assert "绿码" in (await client.get(page)).text
+    token = await csrf_token(client, f"{page}/declare")
+    fever = {**FORM, "temperature": "38.3", "symptoms": "fever", "_csrf_token": token}
+    confirm = await client.post(f"{page}/declare", data=fever)
+    assert "提交后健康码将变为黄码" in confirm.text
+    assert "发热" in confirm.text
+    done = await client.post(f"{page}/declare", data={**fever, "confirmed": "yes"}, follow_redirects=True)
+    assert "黄码" in done.text
+    assert re.search(r'id="reasons"', done.text)
+
+    healthy = await client.post(f"{page}/declare", data={**FORM, "_csrf_token": token}, follow_redirects=True)
+    assert "绿码" in healthy.text
+    assert 'id="reasons"' not in healthy.text
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_errors_are_shown_beside_their_fields_and_answers_kept(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    page = await card_page(client, db, settings, clock)
+    token = await csrf_token(client, f"{page}/declare")
+    bad = await client.post(f"{page}/declare", data={**FORM, "temperature": "52", "_csrf_token": token})
+    assert bad.status_code == 422
+    assert 'id="temperature-error"' in bad.text
+    assert 'value="大学东街1号"' in bad.text
+    ambiguous = await client.post(f"{page}/declare", data={**FORM, "address": "新城区", "_csrf_token": token})
+    assert "内蒙古自治区呼和浩特市新城区（150102）" in ambiguous.text
+    unpledged = await client.post(f"{page}/declare", data={**FORM, "pledge": "", "_csrf_token": token})
+    assert 'id="pledge-error"' in unpledged.text
