@@ -111,8 +111,7 @@ def test_import_100k_case_list_against_100k_cards(benchmark: Any, tmp_path: Path
     asyncio.run(populate(settings, ROWS))
     data = case_list_csv(ROWS)
     result = benchmark.pedantic(lambda: asyncio.run(import_list(settings, data)), rounds=1, iterations=1)
-    print(
-        f"\n{ROWS} rows, {result['accepted']} accepted, {result['recoloured']} cards recoloured in {result['seconds']:.1f} s"
-    )
+    accepted, recoloured, seconds = result["accepted"], result["recoloured"], result["seconds"]
+    print(f"\n{ROWS} rows, {accepted} accepted, {recoloured} cards recoloured in {seconds:.1f} s")
     assert result["accepted"] == ROWS
     assert result["recoloured"] > 0

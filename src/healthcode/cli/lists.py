@@ -133,7 +133,7 @@ def import_list(
 def status(limit: int = typer.Option(20, help="How many imports, newest first")) -> None:
     """Recent imports, from the desk and from this command, newest first."""
 
-    async def work(db: AsyncSession, _config: Settings) -> None:
+    async def work(db: AsyncSession, config: Settings) -> None:
         table = Table("id", "kind", "file", "by", "queued", "status", "rows", "accepted", "rejected", "recoloured")
         rows = await db.scalars(select(ListImport).order_by(ListImport.id.desc()).limit(limit))
         failures: list[str] = []
@@ -143,7 +143,7 @@ def status(limit: int = typer.Option(20, help="How many imports, newest first"))
                 u.kind,
                 u.filename,
                 u.uploaded_by,
-                f"{u.created_at.astimezone(_config.zone):%Y-%m-%d %H:%M}",
+                f"{u.created_at.astimezone(config.zone):%Y-%m-%d %H:%M}",
                 u.status,
                 str(u.total_rows),
                 str(u.accepted_rows),
