@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from healthcode.cli import audit, data, demo, sms, staff
+from healthcode.cli import audit, data, demo, lists, rules, sms, staff
 from healthcode.cli.runtime import console, settings
 from healthcode.db.migrate import upgrade
 
@@ -17,6 +17,8 @@ app.add_typer(sms.app, name="sms")
 app.add_typer(staff.app, name="staff")
 app.add_typer(audit.app, name="audit")
 app.add_typer(data.app, name="data")
+app.add_typer(lists.app, name="lists")
+app.add_typer(rules.app, name="rules")
 app.command("demo")(demo.demo)
 
 

@@ -150,7 +150,7 @@ class ListImportService:
                 for r in rows
             ]
             for start in range(0, len(entries), BATCH):
-                await self.db.execute(insert(ListEntry), entries[start : start + BATCH])
+                await self.db.execute(insert(ListEntry.__table__), entries[start : start + BATCH])
             indexes = sorted({str(e["document_index"]) for e in entries})
             ids: list[int] = []
             for start in range(0, len(indexes), BATCH):
@@ -176,7 +176,7 @@ class ListImportService:
                 .values(effective_to=lifted.effective_from)
             )
         if values:
-            await self.db.execute(insert(RiskAreaRecord), values)
+            await self.db.execute(insert(RiskAreaRecord.__table__), values)
         return await self._travellers(
             [RiskArea(r.region_code, r.level, r.effective_from, r.effective_to) for r in areas]
         )

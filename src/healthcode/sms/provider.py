@@ -33,7 +33,6 @@ class OutboxProvider:
 
     async def send(self, phone: str, text: str, *, code: str | None = None) -> None:
         self.db.add(SmsOutboxMessage(phone=phone, text=text, code=code, sent_at=self.clock.now()))
-        await self.db.flush()
 
 
 def make_provider(settings: Settings, db: AsyncSession, clock: Clock) -> SmsProvider:

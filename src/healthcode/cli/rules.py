@@ -1,0 +1,592 @@
+"""``healthcode rules``: check a colour rule set, explain it against sample facts, activate it.
+
+The workflow of SPEC §5 ("rules are data"): ``validate`` a draft, ``explain`` what it decides for
+sample facts, then ``activate`` it, which is audited (``rules.activate``) and recolours every
+approved card. ``show`` says which version is in force. See docs/rules.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.audit.service import AuditTrail
+from healthcode.cli.runtime import CLOCK, console, errors, settings, with_db
+from healthcode.colours.service import make_colour_service
+from healthcode.config import Settings
+from healthcode.db.models import Card, RuleSetRecord
+from healthcode.domain.colours import (
+    CASE_STATUSES,
+    LIST_KINDS,
+    RISK_LEVELS,
+    SYMPTOMS,
+    Colour,
+    Declaration,
+    Facts,
+    FeverReading,
+    ListEntry,
+    Reason,
+    Recode,
+    RiskArea,
+    RuleSet,
+    RuleSetError,
+    TestResult,
+    default_ruleset,
+    evaluate,
+    load_ruleset,
+)
+from healthcode.domain.colours.vocabulary import Predicate
+
+BATCH = 1000
+"""Cards recoloured (and committed) together after an activation."""
+
+app = typer.Typer(help="Colour rule sets: validate, explain, activate, show.", no_args_is_help=True)
+
+
+# --- reading and describing rule sets -----------------------------------------------------------
+
+
+def _read_text(path: Path) -> str:
+    if str(path) == "-":
+        return sys.stdin.read()
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        errors.print(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}", markup=False)
+        raise typer.Exit(1) from None
+
+
+def _load(path: Path) -> tuple[RuleSet, str]:
+    """The checked rule set in ``path`` and its text; else print every problem and exit 1."""
+    text = _read_text(path)
+    try:
+        return load_ruleset(text), text
+    except RuleSetError as exc:
+        errors.print(f"{path}: {len(exc.problems)} problem(s); nothing was changed", markup=False)
+        for problem in exc.problems:
+            errors.print(f"- {problem}", markup=False)
+        raise typer.Exit(1) from None
+
+
+# Predicate fields named otherwise in TOML (``any`` is a Python builtin).
+_TOML_NAMES = {"symptoms": "any"}
+
+
+def describe_when(when: Predicate) -> str:
+    """A rule's ``when`` as written in TOML: ``on_list {kinds = ["confirmed"]}``."""
+    params = []
+    for field in dataclasses.fields(when):
+        value = getattr(when, field.name)
+        shown = json.dumps(sorted(value) if isinstance(value, frozenset) else value, ensure_ascii=False)
+        params.append(f"{_TOML_NAMES.get(field.name, field.name)} = {shown}")
+    return f"{when.name} {{{', '.join(params)}}}"
+
+
+def _print_summary(ruleset: RuleSet) -> None:
+    console.print(f"version: {ruleset.version}", markup=False)
+    console.print(f"name: {ruleset.name}", markup=False)
+    table = Table("rule", "colour", "days", "source", "when")
+    for rule in ruleset.rules:
+        colour = rule.colour.value if rule.colour else "(the recode's)"
+        table.add_row(rule.id, colour, str(rule.days or ""), rule.source, describe_when(rule.when))
+    console.print(table)
+    console.print(f"{len(ruleset.rules)} rules", markup=False)
+
+
+@app.command("validate")
+def validate(file: Path = typer.Argument(..., help="The rule set, TOML (see docs/rules.md); - for stdin")) -> None:
+    """Check a rule set: print every problem (exit 1), or its version, name and rules (exit 0)."""
+    ruleset, _text = _load(file)
+    _print_summary(ruleset)
+    console.print("valid", markup=False)
+
+
+# --- facts as JSON --------------------------------------------------------------------------------
+
+
+class FactsError(ValueError):
+    """Sample facts that cannot be used; ``problems`` names every fault with its path."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+_Parser = Callable[["_FactsReader", str, Any], Any]
+_REQUIRED = object()
+# Fields of a declaration as the API takes it that the rules never look at.
+_DECLARATION_IGNORED = frozenset({"address_region", "address_detail", "pledge"})
+
+
+class _FactsReader:
+    """Reads the facts JSON, noting every problem instead of stopping at the first."""
+
+    def __init__(self, zone: ZoneInfo):
+        self.zone = zone
+        self.problems: list[str] = []
+
+    def record(
+        self, where: str, value: Any, fields: dict[str, tuple[_Parser, Any]], ignored: frozenset[str] = frozenset()
+    ) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.problems.append(f"{where}: must be an object with {', '.join(fields)}")
+            return None
+        before = len(self.problems)
+        for key in sorted(set(value) - set(fields) - ignored):
+            self.problems.append(f"{where}: unknown field {key!r} (known: {', '.join(fields)})")
+        out: dict[str, Any] = {}
+        for name, (parse, default) in fields.items():
+            if name in value:
+                out[name] = parse(self, f"{where}.{name}", value[name])
+            elif default is _REQUIRED:
+                self.problems.append(f"{where}.{name}: required")
+            else:
+                out[name] = default
+        return out if len(self.problems) == before else None
+
+    def records(self, where: str, value: Any, fields: dict[str, tuple[_Parser, Any]]) -> Iterator[dict[str, Any]]:
+        if not isinstance(value, list):
+            self.problems.append(f"{where}: must be a list of objects with {', '.join(fields)}")
+            return
+        for number, item in enumerate(value):
+            found = self.record(f"{where}[{number}]", item, fields)
+            if found is not None:
+                yield found
+
+    def moment(self, where: str, value: Any, *, optional: bool = False) -> datetime | None:
+        if value is None and optional:
+            return None
+        try:
+            moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            moment = None
+        if moment is None:
+            self.problems.append(f"{where}: must be an ISO 8601 date and time, e.g. 2026-03-01T10:00:00+08:00")
+            return None
+        if moment.utcoffset() is None:
+            moment = moment.replace(tzinfo=self.zone)  # the region's wall clock
+        return moment.astimezone(UTC)
+
+    def day(self, where: str, value: Any, *, optional: bool = False) -> date | None:
+        if value is None and optional:
+            return None
+        try:
+            day = date.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            day = None
+        if day is None:
+            self.problems.append(f"{where}: must be a date written YYYY-MM-DD")
+        return day
+
+    def number(self, where: str, value: Any, *, optional: bool = False) -> float | None:
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.problems.append(f"{where}: must be a number (°C)")
+            return None
+        return float(value)
+
+    def flag(self, where: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            self.problems.append(f"{where}: must be true or false")
+            return False
+        return value
+
+    def text(self, where: str, value: Any) -> str:
+        if not isinstance(value, str):
+            self.problems.append(f"{where}: must be a string")
+            return ""
+        return value
+
+    def word(self, where: str, value: Any, known: frozenset[str]) -> str:
+        if value not in known:
+            self.problems.append(f"{where}: must be one of: {', '.join(sorted(known))}")
+            return ""
+        return str(value)
+
+    def words(self, where: str, value: Any, known: frozenset[str]) -> frozenset[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problems.append(f"{where}: must be a list of: {', '.join(sorted(known))}")
+            return frozenset()
+        unknown = sorted(set(value) - known)
+        if unknown:
+            self.problems.append(f"{where}: unknown {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        return frozenset(value)
+
+    def regions(self, where: str, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(_is_region(v) for v in value):
+            self.problems.append(f'{where}: must be a list of 6-digit GB/T 2260 region codes, e.g. ["420100"]')
+            return ()
+        return tuple(value)
+
+    def region(self, where: str, value: Any) -> str:
+        if not _is_region(value):
+            self.problems.append(f'{where}: must be a 6-digit GB/T 2260 region code, e.g. "420100"')
+            return ""
+        return str(value)
+
+
+def _is_region(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 6 and value.isascii() and value.isdigit()
+
+
+_R = _FactsReader
+_COLOURS = frozenset(c.value for c in Colour)
+DECLARATION_FIELDS: dict[str, tuple[_Parser, Any]] = {
+    "declared_at": (_R.moment, _REQUIRED),
+    "temperature": (lambda r, w, v: r.number(w, v, optional=True), None),
+    "symptoms": (lambda r, w, v: r.words(w, v, SYMPTOMS), frozenset()),
+    "travel_regions": (_R.regions, ()),
+    "contact_with_case": (_R.flag, False),
+    "under_quarantine": (_R.flag, False),
+    "case_status": (lambda r, w, v: r.word(w, v, CASE_STATUSES), "none"),
+}
+LIST_FIELDS: dict[str, tuple[_Parser, Any]] = {
+    "kind": (lambda r, w, v: r.word(w, v, LIST_KINDS), _REQUIRED),
+    "since": (_R.day, _REQUIRED),
+    "until": (lambda r, w, v: r.day(w, v, optional=True), None),
+}
+AREA_FIELDS: dict[str, tuple[_Parser, Any]] = {
+    "region_code": (_R.region, _REQUIRED),
+    "level": (lambda r, w, v: r.word(w, v, RISK_LEVELS), _REQUIRED),
+    "effective_from": (_R.day, _REQUIRED),
+    "effective_to": (lambda r, w, v: r.day(w, v, optional=True), None),
+    "name": (_R.text, ""),
+}
+TEST_FIELDS: dict[str, tuple[_Parser, Any]] = {"taken_at": (_R.moment, _REQUIRED), "positive": (_R.flag, _REQUIRED)}
+RECODE_FIELDS: dict[str, tuple[_Parser, Any]] = {
+    "colour": (lambda r, w, v: r.word(w, v, _COLOURS), _REQUIRED),
+    "reason_code": (_R.text, _REQUIRED),
+    "effective_at": (_R.moment, _REQUIRED),
+    "until": (lambda r, w, v: r.moment(w, v, optional=True), None),
+    "note": (_R.text, ""),
+}
+READING_FIELDS: dict[str, tuple[_Parser, Any]] = {
+    "taken_at": (_R.moment, _REQUIRED),
+    "temperature": (_R.number, _REQUIRED),
+}
+FACT_KEYS = ("declaration", "lists", "risk_areas", "tests", "recodes", "fever_readings")
+
+
+def facts_from_json(data: Any, zone: ZoneInfo) -> Facts:
+    """The engine's :class:`Facts` from the JSON of docs/rules.md; a moment without an offset is
+    the region's local time. Raises :class:`FactsError` listing every problem."""
+    reader = _FactsReader(zone)
+    if not isinstance(data, dict):
+        raise FactsError([f"the facts must be a JSON object with any of: {', '.join(FACT_KEYS)}"])
+    for key in sorted(set(data) - set(FACT_KEYS)):
+        reader.problems.append(f"{key}: unknown key (known: {', '.join(FACT_KEYS)})")
+    declaration = None
+    if data.get("declaration") is not None:
+        found = reader.record("declaration", data["declaration"], DECLARATION_FIELDS, _DECLARATION_IGNORED)
+        declaration = Declaration(**found) if found else None
+    facts = Facts(
+        declaration=declaration,
+        lists=tuple(ListEntry(**r) for r in reader.records("lists", data.get("lists", []), LIST_FIELDS)),
+        risk_areas=tuple(RiskArea(**r) for r in reader.records("risk_areas", data.get("risk_areas", []), AREA_FIELDS)),
+        tests=tuple(TestResult(**r) for r in reader.records("tests", data.get("tests", []), TEST_FIELDS)),
+        recodes=tuple(
+            Recode(**{**r, "colour": Colour(r["colour"])})
+            for r in reader.records("recodes", data.get("recodes", []), RECODE_FIELDS)
+        ),
+        fever_readings=tuple(
+            FeverReading(**r) for r in reader.records("fever_readings", data.get("fever_readings", []), READING_FIELDS)
+        ),
+    )
+    if reader.problems:
+        raise FactsError(reader.problems)
+    return facts
+
+
+# --- explain --------------------------------------------------------------------------------------
+
+
+def _in_force() -> tuple[RuleSet, str]:
+    """The active rule set in the database, else the packaged default, with where it came from."""
+
+    async def work(db: AsyncSession, _config: Settings) -> tuple[str, str] | None:
+        row = (
+            await db.execute(select(RuleSetRecord.version, RuleSetRecord.source).where(RuleSetRecord.active))
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+    found = with_db(work)
+    if found is None:
+        return default_ruleset(), "the packaged default (no rule set has been activated)"
+    return load_ruleset(found[1]), "active in the database"
+
+
+def _reason_json(reason: Reason) -> dict[str, Any]:
+    return {
+        "rule": reason.rule_id,
+        "colour": reason.colour.value,
+        "source": reason.source,
+        "text": reason.text,
+        "green_when": reason.green_when,
+        "green_on": reason.green_on.isoformat() if reason.green_on else None,
+    }
+
+
+def _languages(texts: dict[str, str]) -> list[str]:
+    first = [language for language in ("zh_CN", "en") if language in texts]
+    return first + sorted(set(texts) - set(first))
+
+
+def _print_reason(number: int, reason: Reason) -> None:
+    console.print(f"{number}. {reason.colour.value} by rule {reason.rule_id} (source: {reason.source})", markup=False)
+    for language in _languages(reason.text):
+        console.print(f"   why [{language}]: {reason.text[language]}", markup=False)
+    for language in _languages(reason.green_when):
+        console.print(f"   turns green [{language}]: {reason.green_when[language]}", markup=False)
+    lifts = reason.green_on.isoformat() if reason.green_on else "not by time: it needs an action"
+    console.print(f"   lifts on: {lifts}", markup=False)
+
+
+FACTS_HELP = (
+    "JSON file of facts (- for stdin): an object whose keys are all optional: "
+    "declaration {declared_at, temperature, symptoms, travel_regions, contact_with_case, under_quarantine, "
+    "case_status}; lists, a list of {kind, since, until}; risk_areas, of {region_code, level, effective_from, "
+    "effective_to, name}; tests, of {taken_at, positive}; recodes, of {colour, reason_code, effective_at, until, "
+    "note}; fever_readings, of {taken_at, temperature}. Moments are ISO 8601 (no offset: the region's local "
+    "time), days YYYY-MM-DD. See docs/rules.md."
+)
+
+
+@app.command("explain")
+def explain(
+    facts_file: Path = typer.Option(..., "--facts", help=FACTS_HELP),
+    rules_file: Path | None = typer.Option(
+        None, "--rules", help="Rule set to try (TOML); default: the active one, else the packaged default"
+    ),
+    at: str = typer.Option("", "--at", help="ISO 8601 moment to evaluate at (no offset: local time); default now"),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object instead of text"),
+) -> None:
+    """Evaluate a rule set against sample facts: the colour, each reason in Chinese and English,
+    what turns it green and when, and when the colour would next change by itself.
+
+    The facts are as the rules engine sees one person; see --facts for their shape and
+    docs/rules.md for an example. Days are counted in the region's zone (HEALTHCODE_TIMEZONE).
+    """
+    config = settings()
+    zone = config.zone
+    reader = _FactsReader(zone)
+    moment = reader.moment("--at", at) if at else CLOCK.now()
+    try:
+        raw = json.loads(_read_text(facts_file))
+        facts = facts_from_json(raw, zone)
+    except json.JSONDecodeError as exc:
+        reader.problems.append(f"{facts_file}: not valid JSON: {exc}")
+    except FactsError as exc:
+        reader.problems.extend(exc.problems)
+    if reader.problems or moment is None:
+        errors.print(f"{len(reader.problems)} problem(s) in the facts:", markup=False)
+        for problem in reader.problems:
+            errors.print(f"- {problem}", markup=False)
+        raise typer.Exit(1)
+    if rules_file is not None:
+        ruleset, origin = _load(rules_file)[0], f"from {rules_file}"
+    else:
+        ruleset, origin = _in_force()
+    decision = evaluate(ruleset, facts, moment, zone)
+    if as_json:
+        document = {
+            "ruleset": {"version": ruleset.version, "name": ruleset.name, "origin": origin},
+            "at": moment.isoformat(),
+            "zone": config.timezone,
+            "colour": decision.colour.value,
+            "reasons": [_reason_json(r) for r in decision.reasons],
+            "green_on": decision.green_on.isoformat() if decision.green_on else None,
+            "next_change_at": decision.next_change_at.isoformat() if decision.next_change_at else None,
+            "cleared": [_reason_json(r) for r in decision.cleared],
+        }
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    console.print(f"rules: {ruleset.version} ({origin})", markup=False)
+    console.print(f"at: {moment.astimezone(zone):%Y-%m-%d %H:%M} {config.timezone}", markup=False)
+    console.print(f"colour: {decision.colour.value.upper()}", markup=False)
+    for number, reason in enumerate(decision.reasons, start=1):
+        _print_reason(number, reason)
+    if decision.colour is not Colour.GREEN:
+        green = decision.green_on.isoformat() if decision.green_on else "not by time alone (a reason needs an action)"
+        console.print(f"green on: {green}", markup=False)
+    change = decision.next_change_at
+    console.print(
+        f"next change: {f'{change.astimezone(zone):%Y-%m-%d %H:%M} {config.timezone}' if change else 'none by time'}",
+        markup=False,
+    )
+    if decision.cleared:
+        console.print("set aside by the green recode in force:", markup=False)
+        for number, reason in enumerate(decision.cleared, start=1):
+            _print_reason(number, reason)
+
+
+# --- activate and show ----------------------------------------------------------------------------
+
+# Lengths of the RuleSetRecord columns.
+VERSION_MAX, NAME_MAX, ACTOR_MAX = 40, 200, 40
+
+
+def _used_before(records: list[RuleSetRecord]) -> list[tuple[str, RuleSet]]:
+    """Every rule set that may have coloured a card, oldest first: the packaged default, then
+    each stored version in the order it was activated."""
+    used = [(f"the packaged default {default_ruleset().version}", default_ruleset())]
+    for record in records:
+        try:
+            used.append((f"version {record.version}", load_ruleset(record.source)))
+        except RuleSetError:  # pragma: no cover - stored sets were checked when activated
+            continue
+    return used
+
+
+def meaning_changes(ruleset: RuleSet, used: list[tuple[str, RuleSet]]) -> list[str]:
+    """Rule ids ``ruleset`` gives another predicate than an earlier rule set did (append-only ids)."""
+    problems: dict[str, str] = {}
+    for label, earlier in used:
+        before = {rule.id: rule.when.name for rule in earlier.rules}
+        for rule in ruleset.rules:
+            if rule.id in before and before[rule.id] != rule.when.name and rule.id not in problems:
+                problems[rule.id] = (
+                    f"rule {rule.id!r}: {label} used this id for {before[rule.id]}, not {rule.when.name}; "
+                    "a rule with another meaning needs a new id (rule ids are append-only)"
+                )
+    return list(problems.values())
+
+
+def reused_ids(ruleset: RuleSet, used: list[tuple[str, RuleSet]]) -> list[str]:
+    """Rule ids of ``ruleset`` that an earlier rule set had retired (dropped after using them)."""
+    found: list[str] = []
+    for rule in ruleset.rules:
+        seen_in = [i for i, (_label, earlier) in enumerate(used) if any(r.id == rule.id for r in earlier.rules)]
+        retired = [label for i, (label, earlier) in enumerate(used) if seen_in and i > seen_in[0] and i not in seen_in]
+        if retired:
+            found.append(f"rule {rule.id!r} was retired by {retired[0]}; an id is never reused for a new meaning")
+    return found
+
+
+def _refuse(message: str) -> typer.Exit:
+    errors.print(f"refused: {message}", markup=False)
+    return typer.Exit(1)
+
+
+@app.command("activate")
+def activate(
+    file: Path = typer.Argument(..., help="The rule set, TOML (see docs/rules.md)"),
+    actor: str = typer.Option("", "--actor", help="Who activates it, recorded in the audit log as cli:NAME"),
+) -> None:
+    """Validate a rule set, store it as the only active one (audited as rules.activate), then
+    recompute the colour of every approved card with it, in batches.
+
+    A version already stored is refused: give every change a new version.
+    """
+    ruleset, text = _load(file)
+    who = f"cli:{actor}" if actor else "cli"
+    if len(ruleset.version) > VERSION_MAX or len(ruleset.name) > NAME_MAX or len(who) > ACTOR_MAX:
+        raise _refuse(
+            f"version (at most {VERSION_MAX} characters), name (at most {NAME_MAX}) "
+            f"or --actor (at most {ACTOR_MAX - 4}) is too long"
+        )
+    default = default_ruleset()
+    if ruleset.version == default.version and ruleset != default:
+        raise _refuse(f"version {ruleset.version} is the packaged default's; give this rule set its own version")
+
+    async def work(db: AsyncSession, config: Settings) -> tuple[str, int, int]:
+        records = list(await db.scalars(select(RuleSetRecord).order_by(RuleSetRecord.id)))
+        stored = next((r for r in records if r.version == ruleset.version), None)
+        if stored is not None:
+            raise _refuse(
+                f"version {ruleset.version} is already stored (activated {stored.activated_at:%Y-%m-%d %H:%M} UTC "
+                f"by {stored.activated_by}); give the rule set a new version"
+            )
+        used = _used_before(records)
+        changes = meaning_changes(ruleset, used)
+        if changes:
+            errors.print(f"{file}: {len(changes)} problem(s); nothing was changed", markup=False)
+            for problem in changes:
+                errors.print(f"- {problem}", markup=False)
+            raise typer.Exit(1)
+        for warning in reused_ids(ruleset, used):
+            console.print(f"warning: {warning}", markup=False)
+        previous = next((r.version for r in records if r.active), f"default {default.version}")
+        try:
+            await db.execute(update(RuleSetRecord).where(RuleSetRecord.active).values(active=False))
+            db.add(
+                RuleSetRecord(
+                    version=ruleset.version,
+                    name=ruleset.name,
+                    source=text,
+                    activated_at=CLOCK.now(),
+                    activated_by=who,
+                    active=True,
+                )
+            )
+            await db.flush()
+            await AuditTrail(db, config.audit_key, CLOCK).record(
+                who,
+                "rules.activate",
+                f"ruleset:{ruleset.version}",
+                version=ruleset.version,
+                name=ruleset.name,
+                previous=previous,
+                rules=len(ruleset.rules),
+                sha256=hashlib.sha256(text.encode()).hexdigest(),
+            )
+            await db.commit()
+        except IntegrityError:
+            await db.rollback()
+            raise _refuse(f"version {ruleset.version} was stored meanwhile; give the rule set a new version") from None
+        console.print(f"rule set {ruleset.version} is active (was {previous})", markup=False)
+        ids = list(await db.scalars(select(Card.id).where(Card.status == "approved").order_by(Card.id)))
+        colours = make_colour_service(db, config, CLOCK)
+        changed = 0
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task("recolouring approved cards", total=len(ids))
+            for start in range(0, len(ids), BATCH):
+                batch = ids[start : start + BATCH]
+                changed += await colours.recompute(batch)
+                await db.commit()
+                bar.advance(task, len(batch))
+        return previous, len(ids), changed
+
+    _previous, total, changed = with_db(work)
+    console.print(f"{total} approved cards recomputed, {changed} changed colour", markup=False)
+
+
+@app.command("show")
+def show() -> None:
+    """The rule set in force (its version, who activated it, its rules) and the stored versions."""
+
+    async def work(db: AsyncSession, _config: Settings) -> list[RuleSetRecord]:
+        return list(await db.scalars(select(RuleSetRecord).order_by(RuleSetRecord.id)))
+
+    records = with_db(work)
+    zone = settings().zone
+    active = next((r for r in records if r.active), None)
+    if active is None:
+        console.print("no rule set has been activated: the packaged default is in force", markup=False)
+        _print_summary(default_ruleset())
+    else:
+        when = f"{active.activated_at.astimezone(zone):%Y-%m-%d %H:%M}"
+        console.print(f"active: {active.version}, activated {when} by {active.activated_by}", markup=False)
+        console.print(f"sha256: {hashlib.sha256(active.source.encode()).hexdigest()}", markup=False)
+        _print_summary(load_ruleset(active.source))
+    if records:
+        table = Table("version", "activated", "by", "active")
+        for r in records:
+            activated = f"{r.activated_at.astimezone(zone):%Y-%m-%d %H:%M}"
+            table.add_row(r.version, activated, r.activated_by, "yes" if r.active else "")
+        console.print(table)
