@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.colours.facts import facts_for, risk_areas
 from healthcode.config import Settings
+from healthcode.db.base import table_of
 from healthcode.db.models import Card, CardHolder, Resident, RuleSetRecord
 from healthcode.domain.clock import Clock
 from healthcode.domain.colours import Colour, Decision, RuleSet, default_ruleset, evaluate, load_ruleset
@@ -19,7 +20,7 @@ from healthcode.i18n import translate
 from healthcode.sms.provider import SmsProvider, make_provider
 
 CHUNK = 1000
-_cards = Card.__table__
+_cards = table_of(Card)
 # One prepared statement, executed many times: much cheaper than the ORM's bulk update per row.
 STORE_COLOUR = (
     update(_cards)

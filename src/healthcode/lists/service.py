@@ -15,6 +15,7 @@ from healthcode.audit.service import AuditTrail
 from healthcode.cards.service import document_index
 from healthcode.colours.service import ColourService, make_colour_service
 from healthcode.config import Settings
+from healthcode.db.base import table_of
 from healthcode.db.models import Card, Declaration, ListEntry, ListImport, RiskAreaRecord
 from healthcode.domain.clock import Clock
 from healthcode.domain.colours import RiskArea
@@ -150,7 +151,7 @@ class ListImportService:
                 for r in rows
             ]
             for start in range(0, len(entries), BATCH):
-                await self.db.execute(insert(ListEntry.__table__), entries[start : start + BATCH])
+                await self.db.execute(insert(table_of(ListEntry)), entries[start : start + BATCH])
             indexes = sorted({str(e["document_index"]) for e in entries})
             ids: list[int] = []
             for start in range(0, len(indexes), BATCH):
@@ -176,7 +177,7 @@ class ListImportService:
                 .values(effective_to=lifted.effective_from)
             )
         if values:
-            await self.db.execute(insert(RiskAreaRecord.__table__), values)
+            await self.db.execute(insert(table_of(RiskAreaRecord)), values)
         return await self._travellers(
             [RiskArea(r.region_code, r.level, r.effective_from, r.effective_to) for r in areas]
         )
