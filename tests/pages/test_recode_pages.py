@@ -131,9 +131,7 @@ async def test_a_recode_needs_a_second_official_and_an_appeal_a_third(
     assert "Identified as a close contact by epidemiological tracing" in waiting.group(1)
     assert EVIDENCE in waiting.group(1)
     assert "Until revoked" in waiting.group(1)
-    done = await client.post(
-        f"/staff/recodes/{recode.id}/approve", data={"_csrf_token": token}, follow_redirects=False
-    )
+    done = await client.post(f"/staff/recodes/{recode.id}/approve", data={"_csrf_token": token}, follow_redirects=False)
     assert done.headers["location"] == "/staff/recodes?done=approved"
     assert await colour_of(db, card) == "red"
     again = await client.post(
@@ -214,7 +212,11 @@ async def test_declining_leaves_the_colour_and_upholding_keeps_the_recode(
         ),
         ({"days": "a week"}, "days", "A recode lasts 1 to 60 days, or until it is revoked."),
         ({"days": "90"}, "days", "A recode lasts 1 to 60 days, or until it is revoked."),
-        ({"document_number": "E12345678", "document_type": "passport"}, "document_number", "Nobody holds a card for this document."),
+        (
+            {"document_number": "E12345678", "document_type": "passport"},
+            "document_number",
+            "Nobody holds a card for this document.",
+        ),
     ],
 )
 async def test_a_proposal_is_refused_beside_the_field(

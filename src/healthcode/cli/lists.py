@@ -14,7 +14,6 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,8 +21,9 @@ from healthcode.audit.service import AuditTrail
 from healthcode.cli.runtime import CLOCK, console, errors, with_db
 from healthcode.config import Settings
 from healthcode.db.models import ListImport
+from healthcode.i18n import current_language
 from healthcode.lists.files import HEAD_SIZE, ListFileError, detect_format
-from healthcode.lists.service import KINDS, MAX_FILE_BYTES, make_list_import_service
+from healthcode.lists.service import KINDS, MAX_FILE_BYTES, ListImportService, make_list_import_service
 from healthcode.privacy.sealed import Sealer
 
 ACTOR = "cli"
@@ -36,20 +36,33 @@ def report_path(path: Path) -> Path:
     return path.with_name(path.name + ".rejected.csv")
 
 
+def failure(upload: ListImport) -> str:
+    """Why an import failed, in English: operators read the command line."""
+    token = current_language.set("en")
+    try:
+        return ListImportService.error_message(upload) or "no reason recorded"
+    except (ValueError, KeyError):  # stored before errors were kept as JSON
+        return upload.error or "no reason recorded"
+    finally:
+        current_language.reset(token)
+
+
 def _read(path: Path) -> bytes:
     """The file's bytes, or exit 1 with what is wrong with it (nothing is stored)."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            errors.print(f"{path}: the file is larger than {MAX_FILE_BYTES:,} bytes; split it", markup=False)
+            errors.print(
+                f"{path}: the file is larger than {MAX_FILE_BYTES:,} bytes; split it", markup=False, soft_wrap=True
+            )
             raise typer.Exit(1)
         data = path.read_bytes()
     except OSError as exc:
-        errors.print(f"cannot read {path}: {exc.strerror or exc}", markup=False)
+        errors.print(f"cannot read {path}: {exc.strerror or exc}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
     try:
         detect_format(path.name, data[:HEAD_SIZE])
     except ListFileError as exc:
-        errors.print(f"refused: {exc.message}", markup=False)
+        errors.print(f"refused: {exc.message}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
     return data
 
@@ -68,11 +81,12 @@ def import_list(
 ) -> None:
     """Import a case list or a risk-area list now and recolour the people it concerns.
 
-    Good rows are imported and bad rows are reported in FILE.rejected.csv beside the file (exit 0).
+    Good rows are imported, bad rows reported in FILE.rejected.csv beside the file (exit 0).
+
     A file that cannot be used as a whole changes nothing (exit 1).
     """
     if kind not in KINDS:
-        errors.print(f"--kind must be one of: {', '.join(KINDS)}", markup=False)
+        errors.print(f"--kind must be one of: {', '.join(KINDS)}", markup=False, soft_wrap=True)
         raise typer.Exit(2)
     data = _read(file)
 
@@ -101,8 +115,11 @@ def import_list(
             task = bar.add_task(f"checking the rows of {file.name}", total=None)
 
             def progress(current: ListImport) -> None:
-                rows = current.processed_rows
-                bar.update(task, total=rows, completed=rows, description="importing and recolouring")
+                if current.total_rows:  # every row is checked: now adding them and recolouring
+                    rows = current.total_rows
+                    bar.update(task, total=rows, completed=rows, description="importing and recolouring")
+                else:
+                    bar.update(task, completed=current.processed_rows)
 
             upload = await service.run(upload.id, progress)
             bar.update(task, total=upload.processed_rows or 1, completed=upload.processed_rows or 1)
@@ -119,41 +136,38 @@ def import_list(
     if upload is None:
         return
     if upload.status != "done":
-        errors.print(f"import {upload.id} refused: {upload.error}; nothing was imported", markup=False)
+        errors.print(
+            f"import {upload.id} refused, nothing was imported: {failure(upload)}",
+            markup=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(1)
     console.print(
         f"import {upload.id} done: {upload.total_rows} rows, {upload.accepted_rows} accepted, "
         f"{upload.rejected_rows} rejected, {upload.recoloured_cards} cards changed colour"
     )
     if upload.rejected_rows:
-        console.print(f"rejected rows written to {report_path(file)}", markup=False)
+        console.print(f"rejected rows written to {report_path(file)}", markup=False, soft_wrap=True)
 
 
 @app.command("status")
 def status(limit: int = typer.Option(20, help="How many imports, newest first")) -> None:
-    """Recent imports, from the desk and from this command, newest first."""
+    """Recent imports, from the desk and from this command, newest first: one line each."""
 
     async def work(db: AsyncSession, config: Settings) -> None:
-        table = Table("id", "kind", "file", "by", "queued", "status", "rows", "accepted", "rejected", "recoloured")
-        rows = await db.scalars(select(ListImport).order_by(ListImport.id.desc()).limit(limit))
-        failures: list[str] = []
-        for u in rows:
-            table.add_row(
-                str(u.id),
-                u.kind,
-                u.filename,
-                u.uploaded_by,
-                f"{u.created_at.astimezone(config.zone):%Y-%m-%d %H:%M}",
-                u.status,
-                str(u.total_rows),
-                str(u.accepted_rows),
-                str(u.rejected_rows),
-                str(u.recoloured_cards),
-            )
-            if u.error:
-                failures.append(f"import {u.id}: {u.error}")
-        console.print(table)
-        for line in failures:
-            console.print(line, markup=False)
+        uploads = list(await db.scalars(select(ListImport).order_by(ListImport.id.desc()).limit(limit)))
+        if not uploads:
+            console.print("no imports yet")
+        for u in uploads:
+            queued = f"{u.created_at.astimezone(config.zone):%Y-%m-%d %H:%M}"
+            line = f"#{u.id} {queued} {u.kind} {u.filename} by {u.uploaded_by}: {u.status}"
+            if u.status == "done":
+                line += (
+                    f", {u.total_rows} rows, {u.accepted_rows} accepted, {u.rejected_rows} rejected, "
+                    f"{u.recoloured_cards} cards changed colour"
+                )
+            elif u.status == "failed":
+                line += f": {failure(u)}"
+            console.print(line, markup=False, soft_wrap=True)
 
     with_db(work)

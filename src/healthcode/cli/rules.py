@@ -42,6 +42,7 @@ from healthcode.domain.colours import (
     Reason,
     Recode,
     RiskArea,
+    Rule,
     RuleSet,
     RuleSetError,
     TestResult,
@@ -66,7 +67,7 @@ def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        errors.print(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}", markup=False)
+        errors.print(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -76,9 +77,9 @@ def _load(path: Path) -> tuple[RuleSet, str]:
     try:
         return load_ruleset(text), text
     except RuleSetError as exc:
-        errors.print(f"{path}: {len(exc.problems)} problem(s); nothing was changed", markup=False)
+        errors.print(f"{path}: {len(exc.problems)} problem(s); nothing was changed", markup=False, soft_wrap=True)
         for problem in exc.problems:
-            errors.print(f"- {problem}", markup=False)
+            errors.print(f"- {problem}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -96,15 +97,19 @@ def describe_when(when: Predicate) -> str:
     return f"{when.name} {{{', '.join(params)}}}"
 
 
+def describe_rule(rule: Rule) -> str:
+    """One line per rule: ``travel.high: red for 14 days (source risk_area) when travelled {level = "high"}``."""
+    colour = rule.colour.value if rule.colour else "the recode's colour"
+    days = f" for {rule.days} days" if rule.days else ""
+    return f"{rule.id}: {colour}{days} (source {rule.source}) when {describe_when(rule.when)}"
+
+
 def _print_summary(ruleset: RuleSet) -> None:
-    console.print(f"version: {ruleset.version}", markup=False)
-    console.print(f"name: {ruleset.name}", markup=False)
-    table = Table("rule", "colour", "days", "source", "when")
+    console.print(f"version: {ruleset.version}", markup=False, soft_wrap=True)
+    console.print(f"name: {ruleset.name}", markup=False, soft_wrap=True)
+    console.print(f"{len(ruleset.rules)} rules:", markup=False, soft_wrap=True)
     for rule in ruleset.rules:
-        colour = rule.colour.value if rule.colour else "(the recode's)"
-        table.add_row(rule.id, colour, str(rule.days or ""), rule.source, describe_when(rule.when))
-    console.print(table)
-    console.print(f"{len(ruleset.rules)} rules", markup=False)
+        console.print(f"- {describe_rule(rule)}", markup=False, soft_wrap=True)
 
 
 @app.command("validate")
@@ -112,7 +117,7 @@ def validate(file: Path = typer.Argument(..., help="The rule set, TOML (see docs
     """Check a rule set: print every problem (exit 1), or its version, name and rules (exit 0)."""
     ruleset, _text = _load(file)
     _print_summary(ruleset)
-    console.print("valid", markup=False)
+    console.print("valid", markup=False, soft_wrap=True)
 
 
 # --- facts as JSON --------------------------------------------------------------------------------
@@ -293,7 +298,7 @@ def facts_from_json(data: Any, zone: ZoneInfo) -> Facts:
     declaration = None
     if data.get("declaration") is not None:
         found = reader.record("declaration", data["declaration"], DECLARATION_FIELDS, _DECLARATION_IGNORED)
-        declaration = Declaration(**found) if found else None
+        declaration = None if found is None else Declaration(**found)
     facts = Facts(
         declaration=declaration,
         lists=tuple(ListEntry(**r) for r in reader.records("lists", data.get("lists", []), LIST_FIELDS)),
@@ -318,16 +323,13 @@ def facts_from_json(data: Any, zone: ZoneInfo) -> Facts:
 def _in_force() -> tuple[RuleSet, str]:
     """The active rule set in the database, else the packaged default, with where it came from."""
 
-    async def work(db: AsyncSession, _config: Settings) -> tuple[str, str] | None:
-        row = (
-            await db.execute(select(RuleSetRecord.version, RuleSetRecord.source).where(RuleSetRecord.active))
-        ).first()
-        return None if row is None else (row[0], row[1])
+    async def work(db: AsyncSession, _config: Settings) -> str | None:
+        return await db.scalar(select(RuleSetRecord.source).where(RuleSetRecord.active))
 
-    found = with_db(work)
-    if found is None:
-        return default_ruleset(), "the packaged default (no rule set has been activated)"
-    return load_ruleset(found[1]), "active in the database"
+    source = with_db(work)
+    if source is None:
+        return default_ruleset(), "the packaged default: no rule set has been activated"
+    return load_ruleset(source), "active in the database"
 
 
 def _reason_json(reason: Reason) -> dict[str, Any]:
@@ -347,13 +349,17 @@ def _languages(texts: dict[str, str]) -> list[str]:
 
 
 def _print_reason(number: int, reason: Reason) -> None:
-    console.print(f"{number}. {reason.colour.value} by rule {reason.rule_id} (source: {reason.source})", markup=False)
+    console.print(
+        f"{number}. {reason.colour.value} by rule {reason.rule_id} (source: {reason.source})",
+        markup=False,
+        soft_wrap=True,
+    )
     for language in _languages(reason.text):
-        console.print(f"   why [{language}]: {reason.text[language]}", markup=False)
+        console.print(f"   why [{language}]: {reason.text[language]}", markup=False, soft_wrap=True)
     for language in _languages(reason.green_when):
-        console.print(f"   turns green [{language}]: {reason.green_when[language]}", markup=False)
+        console.print(f"   turns green [{language}]: {reason.green_when[language]}", markup=False, soft_wrap=True)
     lifts = reason.green_on.isoformat() if reason.green_on else "not by time: it needs an action"
-    console.print(f"   lifts on: {lifts}", markup=False)
+    console.print(f"   lifts on: {lifts}", markup=False, soft_wrap=True)
 
 
 FACTS_HELP = (
@@ -375,11 +381,13 @@ def explain(
     at: str = typer.Option("", "--at", help="ISO 8601 moment to evaluate at (no offset: local time); default now"),
     as_json: bool = typer.Option(False, "--json", help="One JSON object instead of text"),
 ) -> None:
-    """Evaluate a rule set against sample facts: the colour, each reason in Chinese and English,
-    what turns it green and when, and when the colour would next change by itself.
+    """Evaluate a rule set against one person's sample facts.
 
-    The facts are as the rules engine sees one person; see --facts for their shape and
-    docs/rules.md for an example. Days are counted in the region's zone (HEALTHCODE_TIMEZONE).
+    Prints the colour, each reason in Chinese and English, what turns it green and when.
+
+    It also says when the colour would next change by itself, counting days in HEALTHCODE_TIMEZONE.
+
+    See --facts for the shape of the facts, docs/rules.md for an example.
     """
     config = settings()
     zone = config.zone
@@ -393,9 +401,9 @@ def explain(
     except FactsError as exc:
         reader.problems.extend(exc.problems)
     if reader.problems or moment is None:
-        errors.print(f"{len(reader.problems)} problem(s) in the facts:", markup=False)
+        errors.print(f"{len(reader.problems)} problem(s) in the facts:", markup=False, soft_wrap=True)
         for problem in reader.problems:
-            errors.print(f"- {problem}", markup=False)
+            errors.print(f"- {problem}", markup=False, soft_wrap=True)
         raise typer.Exit(1)
     if rules_file is not None:
         ruleset, origin = _load(rules_file)[0], f"from {rules_file}"
@@ -415,21 +423,21 @@ def explain(
         }
         print(json.dumps(document, ensure_ascii=False, indent=2))
         return
-    console.print(f"rules: {ruleset.version} ({origin})", markup=False)
-    console.print(f"at: {moment.astimezone(zone):%Y-%m-%d %H:%M} {config.timezone}", markup=False)
-    console.print(f"colour: {decision.colour.value.upper()}", markup=False)
+    console.print(f"rules: {ruleset.version} ({origin})", markup=False, soft_wrap=True)
+    console.print(f"at: {moment.astimezone(zone):%Y-%m-%d %H:%M} {config.timezone}", markup=False, soft_wrap=True)
+    console.print(f"colour: {decision.colour.value.upper()}", markup=False, soft_wrap=True)
     for number, reason in enumerate(decision.reasons, start=1):
         _print_reason(number, reason)
     if decision.colour is not Colour.GREEN:
         green = decision.green_on.isoformat() if decision.green_on else "not by time alone (a reason needs an action)"
-        console.print(f"green on: {green}", markup=False)
+        console.print(f"green on: {green}", markup=False, soft_wrap=True)
     change = decision.next_change_at
     console.print(
         f"next change: {f'{change.astimezone(zone):%Y-%m-%d %H:%M} {config.timezone}' if change else 'none by time'}",
         markup=False,
     )
     if decision.cleared:
-        console.print("set aside by the green recode in force:", markup=False)
+        console.print("set aside by the green recode in force:", markup=False, soft_wrap=True)
         for number, reason in enumerate(decision.cleared, start=1):
             _print_reason(number, reason)
 
@@ -478,7 +486,7 @@ def reused_ids(ruleset: RuleSet, used: list[tuple[str, RuleSet]]) -> list[str]:
 
 
 def _refuse(message: str) -> typer.Exit:
-    errors.print(f"refused: {message}", markup=False)
+    errors.print(f"refused: {message}", markup=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -487,8 +495,9 @@ def activate(
     file: Path = typer.Argument(..., help="The rule set, TOML (see docs/rules.md)"),
     actor: str = typer.Option("", "--actor", help="Who activates it, recorded in the audit log as cli:NAME"),
 ) -> None:
-    """Validate a rule set, store it as the only active one (audited as rules.activate), then
-    recompute the colour of every approved card with it, in batches.
+    """Validate a rule set, make it the only active one and recolour every approved card.
+
+    The activation is recorded in the audit log as rules.activate; cards are recomputed in batches.
 
     A version already stored is refused: give every change a new version.
     """
@@ -507,19 +516,20 @@ def activate(
         records = list(await db.scalars(select(RuleSetRecord).order_by(RuleSetRecord.id)))
         stored = next((r for r in records if r.version == ruleset.version), None)
         if stored is not None:
+            when = f"{stored.activated_at.astimezone(config.zone):%Y-%m-%d %H:%M}"
             raise _refuse(
-                f"version {ruleset.version} is already stored (activated {stored.activated_at:%Y-%m-%d %H:%M} UTC "
-                f"by {stored.activated_by}); give the rule set a new version"
+                f"version {ruleset.version} is already stored (activated {when} by {stored.activated_by}); "
+                "give the rule set a new version"
             )
         used = _used_before(records)
         changes = meaning_changes(ruleset, used)
         if changes:
-            errors.print(f"{file}: {len(changes)} problem(s); nothing was changed", markup=False)
+            errors.print(f"{file}: {len(changes)} problem(s); nothing was changed", markup=False, soft_wrap=True)
             for problem in changes:
-                errors.print(f"- {problem}", markup=False)
+                errors.print(f"- {problem}", markup=False, soft_wrap=True)
             raise typer.Exit(1)
         for warning in reused_ids(ruleset, used):
-            console.print(f"warning: {warning}", markup=False)
+            console.print(f"warning: {warning}", markup=False, soft_wrap=True)
         previous = next((r.version for r in records if r.active), f"default {default.version}")
         try:
             await db.execute(update(RuleSetRecord).where(RuleSetRecord.active).values(active=False))
@@ -548,7 +558,7 @@ def activate(
         except IntegrityError:
             await db.rollback()
             raise _refuse(f"version {ruleset.version} was stored meanwhile; give the rule set a new version") from None
-        console.print(f"rule set {ruleset.version} is active (was {previous})", markup=False)
+        console.print(f"rule set {ruleset.version} is active (was {previous})", markup=False, soft_wrap=True)
         ids = list(await db.scalars(select(Card.id).where(Card.status == "approved").order_by(Card.id)))
         colours = make_colour_service(db, config, CLOCK)
         changed = 0
@@ -563,7 +573,7 @@ def activate(
         return previous, len(ids), changed
 
     _previous, total, changed = with_db(work)
-    console.print(f"{total} approved cards recomputed, {changed} changed colour", markup=False)
+    console.print(f"{total} approved cards recomputed, {changed} changed colour", markup=False, soft_wrap=True)
 
 
 @app.command("show")
@@ -577,12 +587,14 @@ def show() -> None:
     zone = settings().zone
     active = next((r for r in records if r.active), None)
     if active is None:
-        console.print("no rule set has been activated: the packaged default is in force", markup=False)
+        console.print("no rule set has been activated: the packaged default is in force", markup=False, soft_wrap=True)
         _print_summary(default_ruleset())
     else:
         when = f"{active.activated_at.astimezone(zone):%Y-%m-%d %H:%M}"
-        console.print(f"active: {active.version}, activated {when} by {active.activated_by}", markup=False)
-        console.print(f"sha256: {hashlib.sha256(active.source.encode()).hexdigest()}", markup=False)
+        console.print(
+            f"active: {active.version}, activated {when} by {active.activated_by}", markup=False, soft_wrap=True
+        )
+        console.print(f"sha256: {hashlib.sha256(active.source.encode()).hexdigest()}", markup=False, soft_wrap=True)
         _print_summary(load_ruleset(active.source))
     if records:
         table = Table("version", "activated", "by", "active")

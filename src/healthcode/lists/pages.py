@@ -131,6 +131,7 @@ async def import_page(
         template_name="lists/import.html",
         context={
             "upload": upload,
+            "error": ListImportService.error_message(upload),
             "running": running,
             "refresh_seconds": REFRESH_SECONDS if running and refresh != "off" else None,
             "kind_label": KIND_LABELS.get(upload.kind, upload.kind),

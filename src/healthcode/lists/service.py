@@ -5,6 +5,7 @@ nothing; a file with bad rows imports the good ones and keeps a report of the re
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -19,9 +20,10 @@ from healthcode.db.base import table_of
 from healthcode.db.models import Card, Declaration, ListEntry, ListImport, RiskAreaRecord
 from healthcode.domain.clock import Clock
 from healthcode.domain.colours import RiskArea
-from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
+from healthcode.i18n import translate
 from healthcode.lists.files import ListFileError, detect_format
 from healthcode.lists.parsing import ParsedFile, parse_list_file, rejected_report_csv
 from healthcode.lists.rows import AreaRow, CaseRow
@@ -30,7 +32,9 @@ from healthcode.sessions.service import Principal
 from healthcode.staff.service import StaffService
 
 KINDS = ("cases", "areas")
-MAX_FILE_BYTES = 200_000_000
+MAX_FILE_BYTES = 50_000_000  # a million rows of CSV is about 50 MB
+PROGRESS_EVERY_S = 1.0
+INTERNAL_ERROR = N_("Something went wrong on our side. Please try again later.")
 BATCH = 5_000
 TRAVEL_WINDOW = timedelta(days=14)
 
@@ -57,7 +61,7 @@ class ListImportService:
         if len(data) > MAX_FILE_BYTES:
             raise InvalidInput("list_file_too_large", N_("The file is too large; split it."), field="file")
         try:
-            detect_format(filename, data[:8])
+            detect_format(filename, data[:4096])
         except ListFileError as exc:
             raise InvalidInput(exc.code, N_("Upload a CSV or XLSX file with a header row."), field="file") from exc
         upload = ListImport(
@@ -91,6 +95,9 @@ class ListImportService:
         """Parse, check, then add and recolour in one transaction; on any failure nothing is kept
         but the import's status and error."""
         upload = await self._get(import_id)
+        if upload.status not in ("queued", "running"):
+            raise Conflict("import_finished", N_("This import has already run."))
+        upload.status = "running"
         try:
             parsed = await self._parse(upload, progress)
             upload.total_rows = parsed.total
@@ -113,25 +120,37 @@ class ListImportService:
             await self.db.rollback()
             upload = await self._get(import_id)
             upload.status, upload.finished_at = "failed", self.clock.now()
-            upload.error = exc.message if isinstance(exc, ListFileError) else "internal error"
+            upload.error = json.dumps(
+                {"msgid": exc.msgid, "params": exc.params}
+                if isinstance(exc, ListFileError)
+                else {"msgid": INTERNAL_ERROR, "params": {}},
+                ensure_ascii=False,
+                default=str,
+            )
             await self.db.commit()
             if not isinstance(exc, ListFileError):
                 raise
         return upload
 
     async def _parse(self, upload: ListImport, progress: Callable[[ListImport], None] | None) -> ParsedFile:
+        """Parse in a worker thread; meanwhile commit the rows checked so far every second, so the
+        import page shows progress (nothing else is written before parsing ends)."""
         data = self.sealer.open_bytes(upload, "file_enc")
         today = self.clock.now().astimezone(self.settings.zone).date()
-        loop = asyncio.get_running_loop()
-        counts: list[int] = []
-
-        def tick(rows: int) -> None:
-            counts.append(rows)
-
-        parsed = await loop.run_in_executor(
-            None, lambda: parse_list_file(upload.kind, upload.filename, data, today=today, progress=tick)
+        counts: list[int] = [0]
+        parsing = asyncio.get_running_loop().run_in_executor(
+            None,
+            lambda: parse_list_file(upload.kind, upload.filename, data, today=today, progress=counts.append),
         )
-        upload.processed_rows = parsed.total
+        while not parsing.done():
+            await asyncio.wait([parsing], timeout=PROGRESS_EVERY_S)
+            if counts[-1] != upload.processed_rows:
+                upload.processed_rows = counts[-1]
+                await self.db.commit()
+                if progress is not None:
+                    progress(upload)
+        parsed = parsing.result()
+        upload.processed_rows = upload.total_rows = parsed.total
         if progress is not None:
             progress(upload)
         return parsed
@@ -214,6 +233,14 @@ class ListImportService:
     async def recent(self, principal: Principal | None, limit: int = 20) -> list[ListImport]:
         await StaffService(self.db, self.settings, self.clock).authorize(principal, Role.AUTHORITY)
         return list(await self.db.scalars(select(ListImport).order_by(ListImport.id.desc()).limit(limit)))
+
+    @staticmethod
+    def error_message(upload: ListImport) -> str | None:
+        """Why an import failed, in the reader's language."""
+        if not upload.error:
+            return None
+        stored = json.loads(upload.error)
+        return translate(stored["msgid"], **stored["params"])
 
     async def status(self, principal: Principal | None, import_id: int) -> ListImport:
         await StaffService(self.db, self.settings, self.clock).authorize(principal, Role.AUTHORITY)

@@ -39,7 +39,7 @@ COLOURS = (Colour.RED, Colour.YELLOW, Colour.GREEN)
 
 NOTICES = {
     "proposed": N_("Proposed. Another official must approve it before the colour changes."),
-    "approved": N_("Approved. The card's colour has been recomputed; the resident is told by text message."),
+    "approved": N_("Approved. The recode is in force; the resident is told by text message when the colour changes."),
     "declined": N_("Declined. The card's colour is unchanged."),
     "already_decided": N_("That proposal had already been decided; nothing was changed."),
     "upheld": N_("Appeal answered: the recode stands. The resident can read your answer."),

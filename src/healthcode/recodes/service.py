@@ -93,7 +93,9 @@ class RecodeService:
             .where(RecodeRecord.status == "proposed", RecodeRecord.proposed_by != official.id)
             .order_by(RecodeRecord.proposed_at)
         )
-        return [RecodeView(recode, card) for recode, card in rows.all()]
+        views = [RecodeView(recode, card) for recode, card in rows.all()]
+        await self._audit_read(official.id, "recode.proposals_read", views)
+        return views
 
     async def decide(self, principal: Principal | None, recode_id: int, approve: bool) -> RecodeRecord:
         """The second official approves (the colour changes now) or declines the proposal."""
@@ -109,6 +111,9 @@ class RecodeService:
             raise Conflict("recode_already_decided", N_("This proposal has already been decided."))
         card = await self.db.get(Card, recode.card_id)
         await self.db.refresh(recode)
+        if approve and recode.until is not None and recode.decided_at is not None:
+            # the duration runs from the approval, not from the proposal
+            recode.until = recode.decided_at + (recode.until - recode.proposed_at)
         if approve:
             await self.colours.recompute([recode.card_id])
         await self.audit.record(
@@ -166,7 +171,9 @@ class RecodeService:
             )
             .order_by(RecodeRecord.decided_at)
         )
-        return [RecodeView(recode, card) for recode, card in rows.all()]
+        views = [RecodeView(recode, card) for recode, card in rows.all()]
+        await self._audit_read(official.id, "recode.appeals_read", views)
+        return views
 
     async def answer_appeal(
         self, principal: Principal | None, recode_id: int, grant: bool, answer: str
@@ -193,6 +200,15 @@ class RecodeService:
         )
         await self.db.commit()
         return recode
+
+    async def _audit_read(self, official_id: int, action: str, views: list[RecodeView]) -> None:
+        """Officials reading evidence and appeals about people is a read of personal data."""
+        if views:
+            for view in views:
+                await self.audit.record(
+                    f"staff:{official_id}", action, f"card:{view.card.card_id}", recode=view.recode.id
+                )
+            await self.db.commit()
 
     async def _get(self, recode_id: int) -> RecodeRecord:
         recode = await self.db.get(RecodeRecord, recode_id)
