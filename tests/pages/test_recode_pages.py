@@ -261,3 +261,36 @@ async def test_forms_need_the_csrf_token(
     response = await client.post("/staff/recodes", data=PROPOSAL)
     assert response.status_code == 403
     assert await db.scalar(select(RecodeRecord)) is None
+
+
+async def test_resident_sees_the_recode_with_its_reason_and_appeals_from_the_card_page(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    holder = await factories.logged_in_resident(db, settings, clock, "13700137000")
+    view = await factories.card_application(
+        db, settings, clock, holder.resident.id, name="王五", document_type="resident_id", number=NUMBER
+    )
+    proposer = await factories.staff(db, settings, clock, ("authority",), "health.one")
+    approver = await factories.staff(db, settings, clock, ("authority",), "health.two")
+    service = make_recode_service(db, settings, clock)
+    recode = await service.propose(
+        factories.staff_principal(proposer), "resident_id", NUMBER, "red", "traced_close_contact", EVIDENCE, None
+    )
+    await service.decide(factories.staff_principal(approver), recode.id, approve=True)
+
+    client.cookies.set("hc_session", holder.token)
+    page = await client.get(f"/cards/{view.card.card_id}")
+    assert "红码" in page.text
+    assert "经流行病学调查判定为密切接触者" in page.text
+    token = await factories.csrf_token(client, f"/cards/{view.card.card_id}")
+    empty = await client.post(
+        f"/cards/{view.card.card_id}/recodes/{recode.id}/appeal", data={"text": "", "_csrf_token": token}
+    )
+    assert empty.status_code == 422
+    assert f'id="appeal-{recode.id}-error"' in empty.text
+    sent = await client.post(
+        f"/cards/{view.card.card_id}/recodes/{recode.id}/appeal",
+        data={"text": "我当天不在该地点，有出行记录为证", "_csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "您的申诉正由未参与该赋码的工作人员审查" in sent.text

@@ -18,7 +18,10 @@ from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
 from healthcode.domain.phone import mask_mobile
+from healthcode.domain.recodes import RECODE_REASONS
+from healthcode.recodes.service import make_recode_service
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
+from healthcode.web.errors import translated
 from healthcode.web.forms import FormData, field_errors, text
 
 SIDE_LABELS = {
@@ -68,6 +71,8 @@ def _card_page(view: CardView, extra: dict[str, Any], status: int = 200) -> Temp
             "view": view,
             "side_label": side_label,
             "reason_message": REJECTION_REASONS.get(view.application.reason or "") if view.application else None,
+            "recode_reasons": RECODE_REASONS,
+            "recodes": [],
             "errors": {},
             **extra,
         },
@@ -116,7 +121,29 @@ async def card(
     service = make_card_service(db, settings, clock)
     view = await service.get(resident.id, card_id)
     guardians = [Guardian(g.id, Relationship(g.relationship)) for g in await service.guardians(resident.id, card_id)]
-    return _card_page(view, {"guardians": guardians})
+    recodes = await make_recode_service(db, settings, clock).for_card(resident.id, card_id)
+    return _card_page(view, {"guardians": guardians, "recodes": recodes})
+
+
+@post("/cards/{card_id:str}/recodes/{recode_id:int}/appeal")
+async def appeal(
+    card_id: FromPath[str],
+    recode_id: FromPath[int],
+    data: FormData,
+    resident: CurrentResident,
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> Template | Redirect:
+    """Contest a recode; an official who took no part in it answers (shown here)."""
+    recodes = make_recode_service(db, settings, clock)
+    try:
+        await recodes.appeal(resident.id, card_id, recode_id, text(data, "text", 2100))
+    except DomainError as exc:
+        view = await make_card_service(db, settings, clock).get(resident.id, card_id)
+        extra = {"guardians": [], "recodes": await recodes.for_card(resident.id, card_id)}
+        return _card_page(view, {**extra, "errors": {f"appeal-{recode_id}": translated(exc)}}, 422)
+    return Redirect(f"/cards/{card_id}#recodes", status_code=303)
 
 
 @post("/cards/{card_id:str}/photos")
@@ -163,6 +190,6 @@ async def remove_guardian(
 
 router = Router(
     path="/",
-    route_handlers=[home, apply_form, apply, card, upload_photo, remove, remove_guardian],
+    route_handlers=[home, apply_form, apply, card, upload_photo, remove, remove_guardian, appeal],
     include_in_schema=False,
 )
