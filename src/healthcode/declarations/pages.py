@@ -3,6 +3,7 @@ yellow are shown with the reason before they are kept."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from litestar import Router, get, post
@@ -12,7 +13,6 @@ from litestar.response import Redirect, Template
 from healthcode.cards.service import make_card_service
 from healthcode.colours.schemas import decision_out
 from healthcode.declarations.service import answers_from, make_declaration_service
-from healthcode.domain.colours import Colour
 from healthcode.domain.declarations import CaseStatus, Symptom
 from healthcode.domain.errors import DomainError
 from healthcode.domain.regions import resolve_regions
@@ -20,6 +20,7 @@ from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDe
 from healthcode.web.forms import FormData, field_errors, text
 
 YES = "yes"
+ANSWER_SOURCES = {"declaration", "risk_area"}
 
 
 def _form_values(data: dict[str, Any]) -> dict[str, Any]:
@@ -99,10 +100,14 @@ async def declare(
             return _form(view.card, values, {})
         if text(data, "confirmed", 5) != YES:
             decision = await service.preview(resident.id, card_id, answers)
-            if decision.colour is not Colour.GREEN:
+            # only what the answers themselves cause is confirmed: a list or a recode is not the
+            # resident's doing, and declaring cannot change it
+            own = replace(decision, reasons=tuple(r for r in decision.reasons if r.source in ANSWER_SOURCES))
+            if own.reasons:
+                worst = max((r.colour for r in own.reasons), key=lambda c: c.rank)
                 return Template(
                     template_name="declarations/confirm.html",
-                    context={"card": view.card, "form": values, "decision": decision_out(decision)},
+                    context={"card": view.card, "form": values, "decision": decision_out(replace(own, colour=worst))},
                 )
         await service.declare(resident.id, card_id, answers)
     except DomainError as exc:

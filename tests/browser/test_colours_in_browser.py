@@ -1,0 +1,76 @@
+"""Issue 4's walk-through: declare a fever, see yellow with its reason, correct the declaration,
+see green; an imported close-contact list turns the card red, and declaring again does not clear it."""
+
+import re
+from typing import Any
+
+import pyotp
+
+from tests.browser.conftest import LiveServer, fits_the_screen, log_in, serious_accessibility_problems
+from tests.browser.test_cards_in_browser import apply, citizen, upload_all, wait_for_approval
+from tests.browser.test_staff_in_browser import PASSWORD
+
+
+def declare(page: Any, temperature: str, fever: bool) -> None:
+    page.get_by_role("link", name="健康信息申报").click()
+    page.get_by_label("今日体温（℃）").fill(temperature)
+    if fever:
+        page.get_by_label("发热").check()
+    page.get_by_label("现居住区县").fill("赛罕区")
+    page.get_by_label("街道门牌号").fill("大学东街1号")
+    page.get_by_label("本人承诺以上信息真实准确。如有谎报，愿依法承担相应责任。").check()
+    page.get_by_role("button", name="提交申报").click()
+
+
+def colour(page: Any) -> str:
+    return str(page.locator("#colour .colour-badge").inner_text())
+
+
+def test_fever_correction_and_an_authority_list(browser: Any, page: Any, live_server: LiveServer) -> None:
+    number = citizen("15010519870412345")
+    log_in(page, live_server, "15000150003")
+    apply(page, "赵六", "resident_id", number)
+    upload_all(page)
+    wait_for_approval(page)
+    assert colour(page) == "绿码"
+
+    declare(page, "38.5", fever=True)
+    assert page.get_by_role("heading", name="提交后健康码将变为黄码").is_visible()
+    assert "发热" in page.locator(".reasons").inner_text()
+    assert serious_accessibility_problems(page) == []
+    page.get_by_role("button", name="确认提交").click()
+    assert colour(page) == "黄码"
+    assert "发热" in page.locator("#reasons").inner_text()
+    assert serious_accessibility_problems(page) == []
+    assert fits_the_screen(page)
+
+    declare(page, "36.5", fever=False)  # the correction (FAQ 13/14): green answers need no confirmation
+    assert colour(page) == "绿码"
+
+    output = live_server.cli("staff", "create", "--username", "cdc.li", "--role", "authority", "--password", PASSWORD)
+    secret = re.search(r"authenticator secret: (\w+)", output)
+    assert secret
+    staff = browser.new_context(base_url=live_server.url, viewport={"width": 1024, "height": 800}, locale="zh-CN")
+    desk = staff.new_page()
+    desk.goto("/staff/login")
+    desk.get_by_label("用户名").fill("cdc.li")
+    desk.get_by_label("密码").fill(PASSWORD)
+    desk.get_by_label("身份验证器动态码").fill(pyotp.TOTP(secret.group(1)).now())
+    desk.get_by_role("button", name="登录").click()
+    desk.get_by_role("link", name="疾控名单与风险地区").click()
+    assert serious_accessibility_problems(desk) == []
+    desk.get_by_label("名单类型").select_option("cases")
+    csv = f"证件号码,名单类型,起始日期\n{number},密切接触者,2026-01-01\n".encode()
+    desk.get_by_label("文件（CSV 或 XLSX）").set_input_files(
+        {"name": "close-contacts.csv", "mimeType": "text/csv", "buffer": csv}
+    )
+    desk.get_by_role("button", name="上传并导入").click()
+    desk.wait_for_function("document.getElementById('status').classList.contains('import-done')", timeout=20_000)
+    assert serious_accessibility_problems(desk) == []
+    staff.close()
+
+    page.reload()
+    assert colour(page) == "红码"
+    assert "密切接触者" in page.locator("#reasons").inner_text()
+    declare(page, "36.4", fever=False)
+    assert colour(page) == "红码", "a declaration never clears an authority list"
