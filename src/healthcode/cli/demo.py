@@ -9,14 +9,16 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from healthcode.cli.demo_people import DEMO_PEOPLE, ensure_demo_people
 from healthcode.cli.runtime import CLOCK, console, errors, with_db
 from healthcode.config import Settings
-from healthcode.db.models import Resident, StaffAccount
+from healthcode.db.models import StaffAccount
 from healthcode.domain.roles import Role
 from healthcode.staff.service import StaffService
 
 DEMO_PASSWORD = "Demo-Passw0rd-2026"  # noqa: S105 - printed for demo sign-ins, refused in prod
-DEMO_PHONES = ("13800138000", "13900139000", "15000150000")
+# Two officials of the authority, since a recode needs a second one to approve it.
+DEMO_STAFF = [(f"demo-{role.value}", role) for role in Role] + [("demo-authority2", Role.AUTHORITY)]
 
 
 def demo_totp_secret(username: str) -> str:
@@ -32,8 +34,7 @@ def demo() -> None:
             errors.print("refused: no demo data in prod")
             raise typer.Exit(2)
         service = StaffService(db, config, CLOCK)
-        for role in Role:
-            username = f"demo-{role.value}"
+        for username, role in DEMO_STAFF:
             if await db.scalar(select(StaffAccount.id).where(StaffAccount.username == username)) is None:
                 await service.create(
                     username,
@@ -43,17 +44,14 @@ def demo() -> None:
                     totp_secret=demo_totp_secret(username),
                     actor="demo",
                 )
-        for phone in DEMO_PHONES:
-            if await db.scalar(select(Resident.id).where(Resident.phone == phone)) is None:
-                db.add(Resident(phone=phone, created_at=CLOCK.now()))
-        await db.commit()
+        await ensure_demo_people(db, config, CLOCK)
 
-        console.print("[bold]Residents[/bold]: log in at http://127.0.0.1:8000/login with one of")
-        console.print("  " + ", ".join(DEMO_PHONES))
+        console.print("[bold]Residents[/bold]: log in at http://127.0.0.1:8000/login as")
+        for person in DEMO_PEOPLE:
+            console.print(f"  {person.phone} ({person.name}, {person.colour} code)", markup=False)
         console.print("  the code is at http://127.0.0.1:8000/dev/sms-outbox or `healthcode sms outbox --phone N`")
         console.print(f"[bold]Staff[/bold]: sign in at http://127.0.0.1:8000/staff/login, password {DEMO_PASSWORD}")
-        for role in Role:
-            username = f"demo-{role.value}"
+        for username, _role in DEMO_STAFF:
             console.print(f"  {username:<16} authenticator secret {demo_totp_secret(username)}", markup=False)
         console.print("  current authenticator code: `healthcode staff code demo-admin`")
 
