@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
@@ -24,6 +24,7 @@ from healthcode.domain.crypto import DataKeyring, generate_key_spec
 from healthcode.domain.documents import DocumentType
 from healthcode.domain.sms import SmsLimits
 from healthcode.domain.staff_auth import LockoutPolicy
+from healthcode.domain.tokens.format import ISSUER_PATTERN
 
 SECRET_GENERATORS: dict[str, Callable[[], str]] = {
     "secret_key": lambda: secrets.token_urlsafe(48),
@@ -102,6 +103,23 @@ class Settings(BaseSettings):
         False, description="Take the client address from X-Forwarded-For (only behind a trusted proxy)"
     )
 
+    issuer: str = Field(
+        "", description="Issuer id in code tokens and the trust list; empty means CN-<HEALTHCODE_REGION_CODE>"
+    )
+    code_ttl_s: int = Field(180, ge=30, description="Seconds a live code (the QR on a phone) stays valid")
+    code_refresh_s: int = Field(60, ge=5, description="Seconds after which the code page fetches a new live code")
+    paper_valid_days: int = Field(14, ge=1, description="Days a paper certificate stays valid")
+    trusted_lists: list[str | dict[str, Any]] = Field(
+        default_factory=list,
+        description="Other issuers' trust lists to accept codes from, JSON list: file paths (an operator "
+        "downloads each region's /.well-known/healthcode/trust-list.json; there is no fetching) or inline "
+        "trust-list objects; a file is re-read when it changes, a bad list stops the server at start-up",
+    )
+    verify_rate_per_minute: int = Field(600, ge=1, description="Code verifications per client address per minute")
+    verify_refresh_s: int = Field(
+        60, ge=1, description="Seconds a verifier uses its in-memory keys and revocations before re-reading them"
+    )
+
     @model_validator(mode="after")
     def _secrets(self) -> Settings:
         if self.env == "prod":
@@ -121,6 +139,16 @@ class Settings(BaseSettings):
                     setattr(self, name, kept[name])
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.var_dir / 'healthcode.db'}"
+        return self
+
+    @model_validator(mode="after")
+    def _codes(self) -> Settings:
+        if not self.issuer:
+            self.issuer = f"CN-{self.region_code}"
+        if not ISSUER_PATTERN.fullmatch(self.issuer):
+            raise ValueError("HEALTHCODE_ISSUER must be 1-32 characters of A-Z a-z 0-9 . _ : - (e.g. CN-150100)")
+        if self.code_refresh_s >= self.code_ttl_s:
+            raise ValueError("HEALTHCODE_CODE_REFRESH_S must be shorter than HEALTHCODE_CODE_TTL_S")
         return self
 
     @cached_property

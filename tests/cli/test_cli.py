@@ -1,8 +1,8 @@
 """The ``healthcode`` command as operators and scripts use it (API.md "Running it")."""
 
 import asyncio
-import re
 import json
+import re
 from pathlib import Path
 
 import pytest

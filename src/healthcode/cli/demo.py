@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.cli.demo_people import DEMO_PEOPLE, ensure_demo_people
 from healthcode.cli.runtime import CLOCK, console, errors, with_db
+from healthcode.codes.keys import KeyService
 from healthcode.config import Settings
 from healthcode.db.models import StaffAccount
 from healthcode.domain.roles import Role
@@ -45,6 +46,7 @@ def demo() -> None:
                     actor="demo",
                 )
         await ensure_demo_people(db, config, CLOCK)
+        await KeyService(db, config, CLOCK).ensure_active("demo")
 
         console.print("[bold]Residents[/bold]: log in at http://127.0.0.1:8000/login as")
         for person in DEMO_PEOPLE:

@@ -18,6 +18,7 @@ from healthcode.db.models import (
     Card,
     Declaration,
     ListImport,
+    SigningKeyRecord,
     StaffAccount,
     Ticket,
 )
@@ -44,6 +45,7 @@ SEALED_COLUMNS = (
     SealedColumn(Declaration, "address_detail_enc", lambda declaration: f"declaration:{declaration.id}:address"),
     SealedColumn(ListImport, "file_enc", lambda upload: f"import:{upload.id}:file"),
     SealedColumn(ListImport, "report_enc", lambda upload: f"import:{upload.id}:report"),
+    SealedColumn(SigningKeyRecord, "private_key_enc", lambda key: f"signing_key:{key.id}:private"),
 )
 _BY_KEY = {(sealed.model, sealed.column): sealed for sealed in SEALED_COLUMNS}
 

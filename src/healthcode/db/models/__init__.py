@@ -3,6 +3,7 @@
 from healthcode.db.models.accounts import Resident, SmsChallenge
 from healthcode.db.models.audit import AuditHead, AuditRecord
 from healthcode.db.models.cards import Application, ApplicationPhoto, Card, CardHolder
+from healthcode.db.models.codes import RevokedToken, SigningKeyRecord
 from healthcode.db.models.colours import (
     Declaration,
     ListEntry,
@@ -29,8 +30,10 @@ __all__ = [
     "ListImport",
     "RecodeRecord",
     "Resident",
+    "RevokedToken",
     "RiskAreaRecord",
     "RuleSetRecord",
+    "SigningKeyRecord",
     "SmsChallenge",
     "SmsOutboxMessage",
     "StaffAccount",

@@ -1,0 +1,150 @@
+"""The verification API and the trust list (API.md "Verification API", SPEC §8, §11).
+
+``POST /api/v1/verifications`` needs no login and is rate-limited per client address
+(``HEALTHCODE_VERIFY_RATE_PER_MINUTE``, 429 with ``Retry-After``); it answers from the keys and
+revocations the app's :class:`~healthcode.codes.verification.Verifier` holds in memory and does
+no database work per request. ``GET /.well-known/healthcode/trust-list.json`` publishes the signed
+trust list with an ETag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+import msgspec
+from litestar import Request, Response, Router, get, post
+from litestar.params import FromPath, JSONBody
+
+from healthcode.codes.keys import KeyService, key_changes
+from healthcode.codes.live import live_code
+from healthcode.codes.ratelimit import RateLimiter
+from healthcode.codes.schemas import ColourWord, ReasonWord, VerificationOut, VerificationRequest
+from healthcode.codes.trust import TRUST_LIST_PATH, trusted_lists
+from healthcode.codes.verification import Verifier, make_verifier
+from healthcode.config import Settings
+from healthcode.domain.errors import RateLimited
+from healthcode.domain.i18n import N_
+from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep, app_context
+from healthcode.web.requests import client_ip
+
+STATE_KEY = "codes"
+TRUST_LIST_MAX_AGE_S = 300
+MAX_BODY_BYTES = 4096
+
+
+def enabled(settings: Settings) -> bool:
+    """Always on. Called once when the app is built: loading the trusted issuers' lists here makes a
+    bad one stop the server at start-up with its reason, not fail at the first scan."""
+    trusted_lists(settings)
+    return True
+
+
+@dataclass
+class CodesRuntime:
+    """What the feature keeps for the life of the app: the verifier, the rate limiter and the last
+    trust list built (bytes, ETag, when, and the key-change count it was built at)."""
+
+    verifier: Verifier
+    limiter: RateLimiter
+    trust_list: tuple[bytes, str, datetime, int] | None = None
+
+
+def runtime(request: Request[Any, Any, Any]) -> CodesRuntime:
+    """The app's runtime, made on first use (requests of one app share it)."""
+    found: CodesRuntime | None = request.app.state.get(STATE_KEY)
+    if found is None:
+        context = app_context(request)
+        settings = context.settings
+        found = CodesRuntime(
+            make_verifier(context.sessionmaker, settings, context.clock), RateLimiter(settings.verify_rate_per_minute)
+        )
+        request.app.state[STATE_KEY] = found
+    return found
+
+
+@post(
+    "/api/v1/verifications",
+    status_code=200,
+    request_max_body_size=MAX_BODY_BYTES,
+    summary="Verify a code token (no login; rate-limited per client)",
+)
+async def verify(request: Request[Any, Any, Any], data: JSONBody[VerificationRequest]) -> VerificationOut:
+    """``reason`` is ``ok``, ``expired``, ``not_yet_valid``, ``bad_signature``, ``unknown_issuer``,
+    ``revoked`` or ``malformed``; ``valid`` is true only for ``ok``. Colour, masked name and document,
+    issuer and expiry come back whenever a trusted key vouched for the token (also when it expired or
+    was revoked). 429 ``verify_rate_limited`` with ``Retry-After`` beyond the per-client limit."""
+    context = app_context(request)
+    codes = runtime(request)
+    wait = codes.limiter.hit(client_ip(request, context.settings.trust_forwarded_for), context.clock.now().timestamp())
+    if wait:
+        raise RateLimited(
+            "verify_rate_limited", N_("Too many requests. Wait a moment and try again."), retry_after=wait
+        )
+    result = await codes.verifier.verify(data.token)
+    return VerificationOut(
+        valid=result.valid,
+        reason=cast(ReasonWord, result.reason),
+        colour=cast(ColourWord | None, result.colour),
+        masked_name=result.masked_name,
+        masked_document=result.masked_document,
+        issuer=result.issuer,
+        expires_at=result.expires_at,
+    )
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """``If-None-Match`` with the weak comparison of RFC 9110 §13.1.2."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    return any(candidate.strip().removeprefix("W/") == etag for candidate in header.split(","))
+
+
+# exclude_from_csrf: no CSRF cookie on a public, cacheable document (shared caches skip Set-Cookie).
+@get(TRUST_LIST_PATH, summary="This issuer's public keys and the issuers it trusts, signed", exclude_from_csrf=True)
+async def trust_list(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """A JSON document: ``issuer``, ``keys`` (JWKs: ``kty`` EC, ``crv`` P-256, ``x``, ``y``, ``kid``,
+    ``iss``, ``nbf``, ``exp``), ``trusted`` (other issuers' lists as received), ``issued_at`` and
+    ``signature`` (ES256 over the canonical JSON of the rest; see docs/adr/0010). ETag and
+    ``If-None-Match`` (304); clients may cache it for five minutes."""
+    context = app_context(request)
+    codes = runtime(request)
+    now = context.clock.now()
+    cached = codes.trust_list
+    fresh = timedelta(seconds=context.settings.verify_refresh_s)
+    if cached is None or cached[3] != key_changes() or not timedelta(0) <= now - cached[2] < fresh:
+        async with context.sessionmaker() as db:
+            body, etag = await KeyService(db, context.settings, context.clock).trust_list()
+        cached = codes.trust_list = (body, etag, now, key_changes())
+    body, etag = cached[0], cached[1]
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={TRUST_LIST_MAX_AGE_S}"}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(content=b"", status_code=304, headers=headers)
+    return Response(content=body, media_type="application/json", headers=headers)
+
+
+class CodeOut(msgspec.Struct):
+    """API.md: the live token, its colour, when it expires and when to fetch the next one."""
+
+    token: str
+    colour: str
+    expires_at: datetime
+    refresh_after: int
+
+
+@get("/api/v1/cards/{card_id:str}/code", summary="A live code for one of my cards", tags=["codes"])
+async def card_code(
+    card_id: FromPath[str], resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
+) -> Response[CodeOut]:
+    """The hot path: one indexed read and one signature. 409 ``card_not_approved`` while pending."""
+    key = await KeyService(db, settings, clock).signing_key()
+    code = await live_code(db, settings, clock, key, resident.id, card_id)
+    return Response(
+        CodeOut(code.token, code.colour, code.expires_at, code.refresh_after), headers={"Cache-Control": "no-store"}
+    )
+
+
+router = Router(path="/", route_handlers=[verify, trust_list, card_code], tags=["verification"])

@@ -1,0 +1,33 @@
+"""The code page (SPEC §7): the live QR, framed in its colour, refreshed before it expires."""
+
+from __future__ import annotations
+
+from litestar import Router, get
+from litestar.params import FromPath
+from litestar.response import Template
+from sqlalchemy import func, select
+
+from healthcode.cards.service import make_card_service
+from healthcode.codes.keys import KeyService
+from healthcode.codes.live import live_code
+from healthcode.db.models import Declaration
+from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
+
+
+@get("/cards/{card_id:str}/code", name="code")
+async def code_page(
+    card_id: FromPath[str], resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
+) -> Template:
+    """The first token is in the page itself, so the QR shows without another request."""
+    key = await KeyService(db, settings, clock).signing_key()
+    code = await live_code(db, settings, clock, key, resident.id, card_id)
+    view = await make_card_service(db, settings, clock).get(resident.id, card_id)
+    declared_at = await db.scalar(select(func.max(Declaration.declared_at)).where(Declaration.card_id == view.card.id))
+    return Template(
+        template_name="codes/code.html",
+        context={"card": view.card, "code": code, "declared_at": declared_at},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+router = Router(path="/", route_handlers=[code_page], include_in_schema=False)
