@@ -35,6 +35,7 @@ SERVER_SETTINGS = {
     "HEALTHCODE_SMS_RESEND_INTERVAL_S": "3",
     "HEALTHCODE_REALNAME_DELAY_S": "2",
     "HEALTHCODE_JOBS_INTERVAL_S": "1",
+    "HEALTHCODE_CODE_REFRESH_S": "5",
 }
 BIN = Path(sys.executable).parent
 
@@ -83,6 +84,7 @@ class LiveServer:
 
     def start(self) -> None:
         self.cli("db", "upgrade")
+        self.cli("keys", "generate")
         self.process = subprocess.Popen(
             [str(BIN / "healthcode"), "serve", "--port", str(self.port), "--workers", "1"],
             env=self.env,
@@ -92,7 +94,7 @@ class LiveServer:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as response:  # noqa: S310
+                with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as response:
                     if response.status == 200:
                         return
             except OSError:

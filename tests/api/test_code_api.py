@@ -1,0 +1,82 @@
+"""API.md ``GET /api/v1/cards/{card_id}/code``: the hot path of showing a code."""
+
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.codes.keys import KeyService
+from healthcode.config import Settings
+from healthcode.domain.clock import FixedClock
+from tests.api.test_cards_api import apply, auth, jpeg_file
+from tests.integration.test_cards import ADULT
+
+Client = AsyncTestClient[Litestar]
+
+
+async def issued(client: Client, db: AsyncSession, settings: Settings, clock: FixedClock) -> tuple[dict[str, str], str]:
+    await KeyService(db, settings, clock).generate("test")
+    headers = await auth(client, db)
+    card = await apply(client, headers, name="张三丰", document_type="resident_id", document_number=ADULT)
+    for side in ("front", "back"):
+        await client.post(
+            f"/api/v1/cards/{card['card_id']}/photos", data={"side": side}, files={"file": jpeg_file()}, headers=headers
+        )
+    return headers, card["card_id"]
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_the_code_verifies_and_shows_only_masked_data(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    headers, card = await issued(client, db, settings, clock)
+    response = await client.get(f"/api/v1/cards/{card}/code", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    assert body["colour"] == "green"
+    assert body["refresh_after"] == 60
+    assert body["token"].startswith("HC1:")
+    assert len(body["token"]) < 260
+    checked = (await client.post("/api/v1/verifications", json={"token": body["token"]})).json()
+    assert checked["valid"] is True
+    assert checked["reason"] == "ok"
+    assert (checked["colour"], checked["masked_name"]) == ("green", "张*丰")
+    assert checked["masked_document"] == ADULT[:4] + "*" * 10 + ADULT[-4:]
+    assert ADULT not in str(checked)
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_the_hot_path_makes_two_queries(
+    app: Litestar, client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    headers, card = await issued(client, db, settings, clock)
+    await client.get(f"/api/v1/cards/{card}/code", headers=headers)  # warms the signing-key cache
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    engine = app.state["hc"].engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert (await client.get(f"/api/v1/cards/{card}/code", headers=headers)).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 2, statements  # the session, then the card with its colour
+
+
+@pytest.mark.settings(realname_delay_s=60)
+async def test_no_code_while_pending_and_none_for_strangers(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    headers, card = await issued(client, db, settings, clock)
+    pending = await client.get(f"/api/v1/cards/{card}/code", headers=headers)
+    assert (pending.status_code, pending.json()["error"]["code"]) == (409, "card_not_approved")
+    stranger = await auth(client, db, "13900139000")
+    other = await client.get(f"/api/v1/cards/{card}/code", headers=stranger)
+    assert (other.status_code, other.json()["error"]["code"]) == (404, "card_not_found")
+    assert (await client.get(f"/api/v1/cards/{card}/code")).status_code == 401
