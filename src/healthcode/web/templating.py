@@ -36,6 +36,10 @@ def make_environment(settings: Settings) -> Environment:
     def local_time(value: datetime) -> str:
         return value.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
 
+    def utc_offset_minutes(moment: datetime) -> int:
+        offset = moment.astimezone(settings.zone).utcoffset()
+        return int(offset.total_seconds() // 60) if offset else 0
+
     def words(texts: dict[str, str]) -> str:
         """A text kept in several languages (rule reasons), in the request's language."""
         return texts.get(current_language.get()) or texts.get("zh_CN") or next(iter(texts.values()), "")
@@ -51,6 +55,7 @@ def make_environment(settings: Settings) -> Environment:
         large_text=large_text,
         local_time=local_time,
         words=words,
+        utc_offset_minutes=utc_offset_minutes,
         colour_words=COLOUR_WORDS,
     )
     return env

@@ -16,6 +16,7 @@
     expired: root.getAttribute("data-text-expired")
   };
   var serverSkew = Date.parse(root.getAttribute("data-server-now")) - Date.now();
+  var utcOffset = parseInt(root.getAttribute("data-utc-offset"), 10) || 0;
 
   function now() { return Date.now() + serverSkew; }
 
@@ -43,9 +44,10 @@
   function pad(n) { return n < 10 ? "0" + n : String(n); }
 
   function tick() {
-    var d = new Date(now());
-    clock.textContent = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
-      pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+    // the region's wall-clock time, whatever zone the phone is set to
+    var d = new Date(now() + utcOffset * 60000);
+    clock.textContent = d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " +
+      pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds());
     if (now() >= expiresAt) {
       root.className += root.className.indexOf(" expired") < 0 ? " expired" : "";
       status.textContent = texts.expired;
