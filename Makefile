@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-pg lint format bench messages clean
+.PHONY: install run test test-sqlite test-pg lint format bench load messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,7 @@ messages: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache
+
+## Requests/s and p99 of the code endpoint and verification next to a bare endpoint (needs wrk)
+load: $(STAMP)
+	$(BIN)/python benchmarks/load.py
