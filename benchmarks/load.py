@@ -126,9 +126,8 @@ def main() -> None:
     bare = results["bare /healthz"]["rps"]
     print(f"{args.workers} workers, {args.connections} connections, {args.seconds} s each, wrk on the same machine")
     for name, figures in results.items():
-        print(
-            f"  {name:<20} {figures['rps']:>9.0f} req/s  p99 {figures['p99_ms']:>7.2f} ms  ({figures['rps'] / bare:.0%} of bare)"
-        )
+        rps, p99 = figures["rps"], figures["p99_ms"]
+        print(f"  {name:<20} {rps:>9.0f} req/s  p99 {p99:>7.2f} ms  ({rps / bare:.0%} of bare)")
 
 
 if __name__ == "__main__":
