@@ -34,8 +34,8 @@ def test_the_qr_on_the_code_page_verifies(page: Any, live_server: LiveServer) ->
     wait_for_approval(page)
     sizes.clear()
     page.get_by_role("link", name="出示健康码").click()
-    canvas = page.locator("#qr")
-    page.wait_for_function("document.getElementById('qr').hasAttribute('data-version')")
+    canvas = page.locator("[data-code] canvas")
+    page.wait_for_function("document.querySelector('[data-code] canvas').hasAttribute('data-version')")
     assert int(canvas.get_attribute("data-version") or 99) <= 10
     assert canvas.get_attribute("aria-label") == "绿码二维码"
     assert serious_accessibility_problems(page) == []
@@ -52,5 +52,5 @@ def test_the_qr_on_the_code_page_verifies(page: Any, live_server: LiveServer) ->
 
     # the next refresh fails: the page says so and how long the code still lasts
     page.route("**/api/v1/cards/*/code", lambda route: route.abort())
-    page.wait_for_function("document.getElementById('code-status').textContent.length > 0", timeout=15_000)
-    assert "网络不佳" in page.locator("#code-status").inner_text()
+    page.wait_for_function("document.querySelector('.code-status').textContent.length > 0", timeout=15_000)
+    assert "网络不佳" in page.locator(".code-status").inner_text()

@@ -11,6 +11,7 @@ from healthcode.cards.service import make_card_service
 from healthcode.codes.keys import KeyService
 from healthcode.codes.live import live_code
 from healthcode.db.models import Declaration
+from healthcode.domain.cards import Relationship
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
 
 
@@ -30,4 +31,21 @@ async def code_page(
     )
 
 
-router = Router(path="/", route_handlers=[code_page], include_in_schema=False)
+@get("/family/codes", name="family_codes")
+async def family_codes(resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep) -> Template:
+    """显示家人: every issued family card's live code on the guardian's phone."""
+    key = await KeyService(db, settings, clock).signing_key()
+    views = await make_card_service(db, settings, clock).all_for(resident.id)
+    codes = [
+        (view.card, await live_code(db, settings, clock, key, resident.id, view.card.card_id))
+        for view in views
+        if view.relationship is not Relationship.SELF and view.status == "approved"
+    ]
+    return Template(
+        template_name="codes/family.html",
+        context={"codes": codes, "now": clock.now()},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+router = Router(path="/", route_handlers=[code_page, family_codes], include_in_schema=False)

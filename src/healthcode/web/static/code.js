@@ -1,33 +1,26 @@
-// The code page: draws the QR from the signed token, refreshes the token before it expires, keeps
-// a live clock, and says plainly when it could not refresh (a screenshot is useless: tokens expire
-// within minutes). Works on old WebViews: ES5, no build step.
+// Code pages: draws each QR from its signed token, refreshes tokens before they expire, keeps a
+// live clock in the region's time, and says plainly when a refresh failed (a screenshot is
+// useless: tokens expire within minutes). One or several codes per page (the family view).
+// ES5 for old WebViews; no build step.
 (function () {
-  var root = document.getElementById("code");
-  if (!root || typeof qrcode !== "function") return;
-  var canvas = document.getElementById("qr");
+  if (typeof qrcode !== "function") return;
+  var codes = document.querySelectorAll("[data-code]");
   var clock = document.getElementById("clock");
-  var status = document.getElementById("code-status");
-  var url = root.getAttribute("data-refresh-url");
-  var token = root.getAttribute("data-token");
-  var expiresAt = Date.parse(root.getAttribute("data-expires-at"));
-  var refreshAfter = parseInt(root.getAttribute("data-refresh-after"), 10) || 60;
-  var texts = {
-    failed: root.getAttribute("data-text-failed"),
-    expired: root.getAttribute("data-text-expired")
-  };
-  var serverSkew = Date.parse(root.getAttribute("data-server-now")) - Date.now();
-  var utcOffset = parseInt(root.getAttribute("data-utc-offset"), 10) || 0;
+  if (!codes.length) return;
+  var first = codes[0];
+  var serverSkew = Date.parse(first.getAttribute("data-server-now")) - Date.now();
+  var utcOffset = parseInt(first.getAttribute("data-utc-offset"), 10) || 0;
 
   function now() { return Date.now() + serverSkew; }
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
 
-  function draw(value) {
+  function draw(canvas, value) {
     var qr = qrcode(0, "M");
     qr.addData(value, "Alphanumeric");
     qr.make();
     var count = qr.getModuleCount();
-    var quiet = 4;
     var size = canvas.width;
-    var cell = Math.floor(size / (count + quiet * 2));
+    var cell = Math.floor(size / (count + 8));
     var offset = Math.floor((size - cell * count) / 2);
     var ctx = canvas.getContext("2d");
     ctx.fillStyle = "#fff";
@@ -41,56 +34,67 @@
     canvas.setAttribute("data-version", String((count - 17) / 4));
   }
 
-  function pad(n) { return n < 10 ? "0" + n : String(n); }
-
-  function tick() {
-    // the region's wall-clock time, whatever zone the phone is set to
-    var d = new Date(now() + utcOffset * 60000);
-    clock.textContent = d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " +
-      pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds());
-    if (now() >= expiresAt) {
-      root.className += root.className.indexOf(" expired") < 0 ? " expired" : "";
-      status.textContent = texts.expired;
-    }
+  function Code(root) {
+    var self = this;
+    this.root = root;
+    this.canvas = root.querySelector("canvas");
+    this.status = root.querySelector(".code-status");
+    this.url = root.getAttribute("data-refresh-url");
+    this.expiresAt = Date.parse(root.getAttribute("data-expires-at"));
+    this.refreshAfter = parseInt(root.getAttribute("data-refresh-after"), 10) || 60;
+    draw(this.canvas, root.getAttribute("data-token"));
+    setTimeout(function () { self.refresh(); }, this.refreshAfter * 1000);
   }
 
-  function refresh() {
+  Code.prototype.check = function () {
+    if (now() >= this.expiresAt && this.root.className.indexOf(" expired") < 0) {
+      this.root.className += " expired";
+      this.status.textContent = this.root.getAttribute("data-text-expired");
+    }
+  };
+
+  Code.prototype.refresh = function () {
+    var self = this;
     var xhr = new XMLHttpRequest();
-    xhr.open("GET", url);
+    xhr.open("GET", this.url);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.timeout = 10000;
     xhr.onload = function () {
-      if (xhr.status === 200) {
-        var body = JSON.parse(xhr.responseText);
-        if (body.colour !== root.getAttribute("data-colour")) {
-          window.location.reload(); // the colour changed: show its words and reasons too
-          return;
-        }
-        token = body.token;
-        expiresAt = Date.parse(body.expires_at);
-        refreshAfter = body.refresh_after || refreshAfter;
-        draw(token);
-        root.className = root.className.replace(" expired", "");
-        status.textContent = "";
-        schedule(refreshAfter);
-      } else {
-        failed();
+      if (xhr.status !== 200) return self.failed();
+      var body = JSON.parse(xhr.responseText);
+      if (body.colour !== self.root.getAttribute("data-colour")) {
+        window.location.reload(); // the colour changed: show its words and reasons too
+        return;
       }
+      self.expiresAt = Date.parse(body.expires_at);
+      self.refreshAfter = body.refresh_after || self.refreshAfter;
+      draw(self.canvas, body.token);
+      self.root.className = self.root.className.replace(" expired", "");
+      self.status.textContent = "";
+      setTimeout(function () { self.refresh(); }, self.refreshAfter * 1000);
     };
-    xhr.onerror = xhr.ontimeout = failed;
+    xhr.onerror = xhr.ontimeout = function () { self.failed(); };
     xhr.send();
+  };
+
+  Code.prototype.failed = function () {
+    var self = this;
+    var left = Math.max(0, Math.round((this.expiresAt - now()) / 1000));
+    this.status.textContent = this.root.getAttribute("data-text-failed").replace("{seconds}", String(left));
+    setTimeout(function () { self.refresh(); }, 10000);
+  };
+
+  var all = [];
+  for (var i = 0; i < codes.length; i++) all.push(new Code(codes[i]));
+
+  function tick() {
+    var d = new Date(now() + utcOffset * 60000);
+    if (clock) {
+      clock.textContent = d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " +
+        pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds());
+    }
+    for (var j = 0; j < all.length; j++) all[j].check();
   }
-
-  function failed() {
-    var left = Math.max(0, Math.round((expiresAt - now()) / 1000));
-    status.textContent = texts.failed.replace("{seconds}", String(left));
-    schedule(10);
-  }
-
-  function schedule(seconds) { setTimeout(refresh, seconds * 1000); }
-
-  draw(token);
   tick();
   setInterval(tick, 1000);
-  schedule(refreshAfter);
 })();
