@@ -99,3 +99,9 @@ def test_bad_number_is_explained_beside_the_field(page: Any, live_server: LiveSe
     assert "最后一位" in error
     assert page.get_by_label("证件号码").get_attribute("aria-invalid") == "true"
     assert serious_accessibility_problems(page) == []
+    page.get_by_role("link", name="显示家人").click()
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('[data-code] canvas')).every(c => c.hasAttribute('data-version'))"
+    )
+    assert page.locator("[data-code] canvas").count() == 2, "显示家人 shows both family members' live codes"
+    assert serious_accessibility_problems(page) == []
