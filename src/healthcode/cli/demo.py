@@ -9,6 +9,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from healthcode.checkpoints.service import SiteService
 from healthcode.cli.demo_people import DEMO_PEOPLE, ensure_demo_people
 from healthcode.cli.runtime import CLOCK, console, errors, with_db
 from healthcode.codes.keys import KeyService
@@ -45,6 +46,7 @@ def demo() -> None:
                     totp_secret=demo_totp_secret(username),
                     actor="demo",
                 )
+        await SiteService(db, config, CLOCK).ensure_bound("demo-checkpoint", "演示检查点 (新华广场东门)", "150102")
         await ensure_demo_people(db, config, CLOCK)
         await KeyService(db, config, CLOCK).ensure_active("demo")
 

@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from healthcode.cli import audit, data, demo, keys, lists, rules, sms, staff, verify
+from healthcode.cli import audit, data, demo, keys, lists, rules, sites, sms, staff, verify
 from healthcode.cli.runtime import console, settings
 from healthcode.db.migrate import upgrade
 
@@ -20,6 +20,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(lists.app, name="lists")
 app.add_typer(rules.app, name="rules")
 app.add_typer(keys.app, name="keys")
+app.add_typer(sites.app, name="sites")
 app.command("verify")(verify.verify)
 app.command("demo")(demo.demo)
 

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.db.models import Card, Declaration, ListEntry, RecodeRecord, RiskAreaRecord
-from healthcode.domain.colours import Colour, Facts, Recode, RiskArea
+from healthcode.db.models import Card, Declaration, FeverRecord, ListEntry, RecodeRecord, RiskAreaRecord
+from healthcode.domain.colours import Colour, Facts, FeverReading, Recode, RiskArea
 from healthcode.domain.colours import Declaration as DeclarationFact
 from healthcode.domain.colours import ListEntry as ListFact
 
@@ -40,7 +40,7 @@ async def risk_areas(db: AsyncSession, today: date) -> tuple[RiskArea, ...]:
 
 
 async def facts_for(db: AsyncSession, cards: Sequence[Card], areas: tuple[RiskArea, ...]) -> dict[int, Facts]:
-    """Facts of each card, in four queries whatever the number of cards."""
+    """Facts of each card, in five queries whatever the number of cards."""
     ids = [card.id for card in cards]
     latest = (
         select(Declaration.card_id, func.max(Declaration.version).label("version"))
@@ -76,6 +76,11 @@ async def facts_for(db: AsyncSession, cards: Sequence[Card], areas: tuple[RiskAr
                 recode.evidence,
             )
         )
+    fevers: dict[int, list[FeverReading]] = defaultdict(list)
+    for reading in await db.scalars(
+        select(FeverRecord).where(FeverRecord.card_id.in_(ids)).order_by(FeverRecord.taken_at)
+    ):
+        fevers[reading.card_id].append(FeverReading(reading.taken_at, reading.temperature))
     return {
         card.id: Facts(
             declaration=declarations.get(card.id),
@@ -83,7 +88,7 @@ async def facts_for(db: AsyncSession, cards: Sequence[Card], areas: tuple[RiskAr
             risk_areas=areas,
             tests=(),
             recodes=tuple(recodes.get(card.id, ())),
-            fever_readings=(),
+            fever_readings=tuple(fevers.get(card.id, ())),
         )
         for card in cards
     }

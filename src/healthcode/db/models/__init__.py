@@ -3,6 +3,8 @@
 from healthcode.db.models.accounts import Resident, SmsChallenge
 from healthcode.db.models.audit import AuditHead, AuditRecord
 from healthcode.db.models.cards import Application, ApplicationPhoto, Card, CardHolder
+from healthcode.db.models.certificates import PaperCertificate
+from healthcode.db.models.checkpoints import FeverRecord, Scan, Site, StaffSite
 from healthcode.db.models.codes import RevokedToken, SigningKeyRecord
 from healthcode.db.models.colours import (
     Declaration,
@@ -26,16 +28,21 @@ __all__ = [
     "Card",
     "CardHolder",
     "Declaration",
+    "FeverRecord",
     "ListEntry",
     "ListImport",
+    "PaperCertificate",
     "RecodeRecord",
     "Resident",
     "RevokedToken",
     "RiskAreaRecord",
     "RuleSetRecord",
+    "Scan",
     "SigningKeyRecord",
+    "Site",
     "SmsChallenge",
     "SmsOutboxMessage",
     "StaffAccount",
+    "StaffSite",
     "Ticket",
 ]

@@ -1,0 +1,1 @@
+"""Paper certificates (SPEC §9): the designated institution clerk's desk under ``/staff/certificates``."""

@@ -1,0 +1,143 @@
+"""The certificate clerks' desk under ``/staff/certificates`` (SPEC §9).
+
+The lookup form posts the document (so its number never sits in a URL, a log or the history) and
+redirects to ``/staff/certificates?card=…``, which shows the masked person and their certificates.
+Issuing and reprinting answer the PDF as a download; revoking returns to the person.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from litestar import Router, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Response, Template
+
+from healthcode.certificates.service import EXPIRED, REPLACED, REVOKED, VALID, CertificateService, IssuedCertificate
+from healthcode.colours.service import COLOUR_WORDS
+from healthcode.domain.colours.colour import Colour
+from healthcode.domain.documents import DocumentType
+from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.roles import Role
+from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
+from healthcode.web.features import Desk
+from healthcode.web.forms import FormData, field_errors, text
+
+DESK_PATH = "/staff/certificates"
+NO_STORE = {"Cache-Control": "no-store"}
+
+DESKS = [Desk(Role.CLERK, DESK_PATH, N_("Paper certificates"))]
+
+STATUS_LABELS = {
+    VALID: N_("Valid"),
+    EXPIRED: N_("Expired"),
+    REVOKED: N_("Revoked"),
+    REPLACED: N_("Replaced by a reprint"),
+}
+NOTICES = {
+    "revoked": N_("The certificate is revoked. Checkpoints refuse it within minutes."),
+}
+
+
+def _desk_page(
+    *,
+    person: object | None = None,
+    errors: dict[str, str] | None = None,
+    document_type: str = DocumentType.RESIDENT_ID.value,
+    document_number: str = "",
+    notice: str | None = None,
+    status: int = 200,
+) -> Template:
+    return Template(
+        template_name="certificates/desk.html",
+        context={
+            "person": person,
+            "errors": errors or {},
+            "document_types": [(t.value, t.label) for t in DocumentType],
+            "document_type": document_type,
+            "document_number": document_number,
+            "colour_words": {colour.value: COLOUR_WORDS[colour] for colour in Colour},
+            "status_labels": STATUS_LABELS,
+            "notice": notice,
+        },
+        status_code=status,
+        headers=NO_STORE,
+    )
+
+
+def _pdf(issued: IssuedCertificate) -> Response[bytes]:
+    return Response(
+        issued.pdf,
+        media_type="application/pdf",
+        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{issued.filename}"'},
+    )
+
+
+def _to_person(card_id: str, done: str | None = None) -> Redirect:
+    query = {"card": card_id, **({"done": done} if done else {})}
+    return Redirect(f"{DESK_PATH}?{urlencode(query)}", status_code=303)
+
+
+@get("/", name="certificate_desk")
+async def desk(
+    staff_or_none: StaffOrNone,
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
+    card: FromQuery[str] = "",
+    done: FromQuery[str] = "",
+) -> Template:
+    service = CertificateService(db, settings, clock)
+    if not card:
+        await service.authorize(staff_or_none)
+        return _desk_page()
+    return _desk_page(person=await service.person(staff_or_none, card), notice=NOTICES.get(done))
+
+
+@post("/find")
+async def find(
+    data: FormData, staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
+) -> Template | Redirect:
+    document_type, number = text(data, "document_type", 40), text(data, "document_number", 40)
+    try:
+        person = await CertificateService(db, settings, clock).find(staff_or_none, document_type, number)
+    except (InvalidInput, NotFound) as exc:
+        return _desk_page(errors=field_errors(exc), document_type=document_type, document_number=number, status=422)
+    return _to_person(person.card_id)
+
+
+@post("/")
+async def issue(
+    data: FormData, staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
+) -> Response[bytes]:
+    issued = await CertificateService(db, settings, clock).issue(staff_or_none, text(data, "card", 64))
+    return _pdf(issued)
+
+
+@post("/{certificate_id:int}/reprint")
+async def reprint(
+    certificate_id: FromPath[int], staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
+) -> Response[bytes]:
+    return _pdf(await CertificateService(db, settings, clock).reprint(staff_or_none, certificate_id))
+
+
+@post("/{certificate_id:int}/revoke")
+async def revoke(
+    certificate_id: FromPath[int],
+    data: FormData,
+    staff_or_none: StaffOrNone,
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> Template | Redirect:
+    service = CertificateService(db, settings, clock)
+    try:
+        certificate = await service.revoke(staff_or_none, certificate_id, text(data, "reason", 400))
+    except InvalidInput as exc:
+        person = await service.person(staff_or_none, await service.card_of(certificate_id))
+        return _desk_page(person=person, errors=field_errors(exc), status=422)
+    return _to_person(await service.card_of(certificate.id), "revoked")
+
+
+router = Router(path=DESK_PATH, route_handlers=[desk, find, issue, reprint, revoke], include_in_schema=False)

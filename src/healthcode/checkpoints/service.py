@@ -1,0 +1,259 @@
+"""Use cases of the checkpoint desk (SPEC §8), online mode.
+
+A checkpoint account works at the one site it is bound to (``healthcode sites bind``). Every scan
+and manual check is logged with site, staff, device and time, keeping masked data only.
+
+Scanned codes are verified by the caller with the app's in-memory verifier (no database read for
+the verification); this service only logs the outcome. A live token carries no card reference, so
+a temperature taken after a scan stays on the scan: it cannot recolour a card. A manual check finds
+the card by its document (an audited read of personal data), and a temperature at or above
+:data:`FEVER_AT` there is stored as a fever reading for that card and recolours it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.audit.service import AuditTrail
+from healthcode.cards.service import document_index
+from healthcode.colours.service import make_colour_service
+from healthcode.config import Settings
+from healthcode.db.models import Card, FeverRecord, Scan, Site, StaffAccount, StaffSite
+from healthcode.domain.clock import Clock
+from healthcode.domain.documents import normalize_document_number, parse_document_type
+from healthcode.domain.errors import Forbidden, InvalidInput, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.roles import Role
+from healthcode.sessions.service import Principal
+from healthcode.staff.service import StaffService
+
+FEVER_AT = 37.3
+"""°C: a reading at or above this at the gate counts against the card (the default rule's line)."""
+LOWEST_TEMPERATURE = 34.0
+HIGHEST_TEMPERATURE = 43.0
+DEVICE_CHARS = 200
+DECISIONS = ("allow", "deny")
+MANUAL = "manual"
+
+
+@dataclass(frozen=True)
+class Desk:
+    """Who is working and where."""
+
+    staff: StaffAccount
+    site: Site
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """What a verifier said about one token, as the desk logs it (masked data only)."""
+
+    reason: str
+    colour: str | None
+    masked_name: str | None
+    masked_document: str | None
+    issuer: str | None
+    token_kind: str | None
+
+
+def parse_temperature(raw: str) -> float | None:
+    """A body temperature in °C from a form field (``36.5``, ``36,5``); empty means not taken."""
+    text = (raw or "").strip().replace(",", ".").replace("℃", "").replace("°C", "").strip()
+    if not text:
+        return None
+    try:
+        value = round(float(text), 1)
+    except ValueError:
+        value = -1.0
+    if not LOWEST_TEMPERATURE <= value <= HIGHEST_TEMPERATURE:
+        raise InvalidInput(
+            "temperature_invalid",
+            N_("Enter a body temperature between {low} and {high} °C, such as 36.5."),
+            field="temperature",
+            low=LOWEST_TEMPERATURE,
+            high=HIGHEST_TEMPERATURE,
+        )
+    return value
+
+
+def site_missing() -> Forbidden:
+    return Forbidden(
+        "checkpoint_site_missing",
+        N_("This account is not bound to a checkpoint site. Ask an administrator to bind it to one."),
+    )
+
+
+class SiteService:
+    """Sites and the accounts bound to them (administration, from the CLI)."""
+
+    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.audit = AuditTrail(db, settings.audit_key, clock)
+
+    async def create(self, name: str, region_code: str, *, actor: str = "cli") -> Site:
+        name = " ".join(name.split())
+        if not name or len(name) > 100:
+            raise InvalidInput("site_name_invalid", N_("Give the site a name of at most 100 characters."), field="name")
+        region_code = region_code.strip()
+        if len(region_code) != 6 or not region_code.isascii() or not region_code.isdigit():
+            raise InvalidInput(
+                "region_code_invalid", N_("The region code is six digits, such as 150102."), field="region"
+            )
+        site = Site(name=name, region_code=region_code, created_at=self.clock.now())
+        self.db.add(site)
+        await self.db.flush()
+        await self.audit.record(actor, "site.create", f"site:{site.id}", name=name, region_code=region_code)
+        await self.db.commit()
+        return site
+
+    async def bind(self, username: str, site_id: int, *, actor: str = "cli") -> StaffSite:
+        """Bind a checkpoint account to a site; binding again moves it to the new site."""
+        account = await StaffService(self.db, self.settings, self.clock).by_username(username)
+        if Role.CHECKPOINT.value not in account.roles:
+            raise InvalidInput(
+                "staff_not_checkpoint", N_("Only checkpoint accounts can be bound to a site."), field="username"
+            )
+        if await self.db.get(Site, site_id) is None:
+            raise NotFound("site_not_found", N_("No such checkpoint site."), field="site_id")
+        binding = await self.db.get(StaffSite, account.id)
+        if binding is None:
+            binding = StaffSite(staff_id=account.id, site_id=site_id, bound_at=self.clock.now())
+            self.db.add(binding)
+        else:
+            binding.site_id, binding.bound_at = site_id, self.clock.now()
+        await self.audit.record(actor, "site.bind", f"staff:{account.id}", site=site_id)
+        await self.db.commit()
+        return binding
+
+    async def ensure_bound(self, username: str, name: str, region_code: str, *, actor: str = "demo") -> Site:
+        """Bind ``username`` to the site called ``name`` (created when missing) unless the account is
+        bound already; for ``healthcode demo``, safe to run again."""
+        account = await StaffService(self.db, self.settings, self.clock).by_username(username)
+        bound = await self.db.get(StaffSite, account.id)
+        if bound is not None and (site := await self.db.get(Site, bound.site_id)) is not None:
+            return site
+        site = await self.db.scalar(select(Site).where(Site.name == name).order_by(Site.id).limit(1))
+        if site is None:
+            site = await self.create(name, region_code, actor=actor)
+        await self.bind(username, site.id, actor=actor)
+        return site
+
+    async def all(self) -> list[Site]:
+        return list(await self.db.scalars(select(Site).order_by(Site.id)))
+
+
+class CheckpointService:
+    """The desk. Every call checks the checkpoint role and the account's site."""
+
+    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.audit = AuditTrail(db, settings.audit_key, clock)
+
+    async def desk(self, principal: Principal | None) -> Desk:
+        staff = await StaffService(self.db, self.settings, self.clock).authorize(principal, Role.CHECKPOINT)
+        site = await self.db.scalar(
+            select(Site).join(StaffSite, StaffSite.site_id == Site.id).where(StaffSite.staff_id == staff.id)
+        )
+        if site is None:
+            raise site_missing()
+        return Desk(staff, site)
+
+    async def log_scan(self, desk: Desk, scanned: Scanned, device: str) -> Scan:
+        """Log one scanned or typed code at the desk's site."""
+        scan = Scan(
+            site_id=desk.site.id,
+            staff_id=desk.staff.id,
+            device=device[:DEVICE_CHARS],
+            at=self.clock.now(),
+            reason=scanned.reason,
+            colour=scanned.colour,
+            issuer=scanned.issuer,
+            masked_name=scanned.masked_name,
+            masked_document=scanned.masked_document,
+            token_kind=scanned.token_kind,
+            manual=False,
+        )
+        self.db.add(scan)
+        await self.db.commit()
+        return scan
+
+    async def manual_check(self, desk: Desk, type_raw: str, number_raw: str, temperature_raw: str, device: str) -> Scan:
+        """The current colour of the card of a document (an audited read); a fever reading
+        recolours the card first, so the answer is the colour after the reading."""
+        temperature = parse_temperature(temperature_raw)
+        document_type = parse_document_type(type_raw)
+        today = self.clock.now().astimezone(self.settings.zone).date()
+        number = normalize_document_number(document_type, number_raw, today)
+        card = await self.db.scalar(
+            select(Card).where(Card.document_index == document_index(self.settings, document_type, number))
+        )
+        if card is None or card.status != "approved":
+            raise NotFound(
+                "checkpoint_card_not_found",
+                N_("No health code has been issued for this document. Check the type and the number."),
+                field="document_number",
+            )
+        now = self.clock.now()
+        scan = Scan(
+            site_id=desk.site.id,
+            staff_id=desk.staff.id,
+            device=device[:DEVICE_CHARS],
+            at=now,
+            reason=MANUAL,
+            colour=card.colour,
+            issuer=self.settings.issuer,
+            card_id=card.id,
+            masked_name=card.masked_name,
+            masked_document=card.masked_document,
+            temperature=temperature,
+            manual=True,
+        )
+        self.db.add(scan)
+        await self.db.flush()
+        await self.audit.record(
+            f"staff:{desk.staff.id}", "checkpoint.manual_check", f"card:{card.card_id}", site=desk.site.id, scan=scan.id
+        )
+        await self._fever(scan, card.id, temperature, now)
+        await self.db.commit()
+        return scan
+
+    async def decide(self, desk: Desk, scan_id: int, decision: str, temperature_raw: str) -> Scan:
+        """Record allow or deny and the temperature on a scan of this site."""
+        scan = await self.db.get(Scan, scan_id)
+        if scan is None or scan.site_id != desk.site.id:
+            raise NotFound("scan_not_found", N_("No such scan at this site."))
+        if decision not in DECISIONS:
+            raise InvalidInput("decision_invalid", N_("Choose Allow or Deny."), field="decision")
+        temperature = parse_temperature(temperature_raw)
+        now = self.clock.now()
+        scan.decision, scan.decided_at = decision, now
+        if temperature is not None and temperature != scan.temperature:
+            scan.temperature = temperature
+            if scan.card_id is not None:
+                await self._fever(scan, scan.card_id, temperature, now)
+        await self.db.commit()
+        return scan
+
+    async def scans(self, desk: Desk, limit: int = 20) -> list[Scan]:
+        """The latest scans at the desk's site, newest first."""
+        return list(
+            await self.db.scalars(
+                select(Scan).where(Scan.site_id == desk.site.id).order_by(Scan.at.desc(), Scan.id.desc()).limit(limit)
+            )
+        )
+
+    async def _fever(self, scan: Scan, card_id: int, temperature: float | None, now: datetime) -> None:
+        if temperature is None or temperature < FEVER_AT:
+            return
+        self.db.add(FeverRecord(card_id=card_id, scan_id=scan.id, taken_at=now, temperature=temperature))
+        await self.db.flush()
+        await make_colour_service(self.db, self.settings, self.clock).recompute([card_id])
+        scan.colour = await self.db.scalar(select(Card.colour).where(Card.id == card_id))

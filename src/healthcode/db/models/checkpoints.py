@@ -1,0 +1,75 @@
+"""Checkpoint sites, the staff bound to them, every scan and manual check, and the temperatures
+that count against a card (SPEC §8)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from healthcode.db.base import Base
+
+
+class Site(Base):
+    """A checkpoint (卡口): a gate, a station entrance, a shop door; ``region_code`` is GB/T 2260."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    region_code: Mapped[str] = mapped_column(String(6))
+    created_at: Mapped[datetime]
+
+
+class StaffSite(Base):
+    """The site a checkpoint account works at: one site per account (binding again moves it)."""
+
+    __tablename__ = "staff_sites"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    bound_at: Mapped[datetime]
+
+
+class Scan(Base):
+    """One code scanned (or typed) at a site, or one manual check by document (``manual``).
+
+    Only masked data is kept. ``card_id`` is known for manual checks; a scanned live token names no
+    card. ``reason`` is the verification word (``ok``, ``expired``, ...; ``manual`` for a manual
+    check). ``decision`` (``allow``/``deny``) and ``temperature`` are filled in by the official.
+    """
+
+    __tablename__ = "scans"
+    __table_args__ = (Index("ix_scans_site_at", "site_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
+    device: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(16))
+    colour: Mapped[str | None] = mapped_column(String(8))
+    issuer: Mapped[str | None] = mapped_column(String(32))
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"))
+    masked_name: Mapped[str | None] = mapped_column(String(64))
+    masked_document: Mapped[str | None] = mapped_column(String(32))
+    token_kind: Mapped[str | None] = mapped_column(String(8))
+    temperature: Mapped[float | None]
+    decision: Mapped[str | None] = mapped_column(String(8))
+    decided_at: Mapped[datetime | None]
+    manual: Mapped[bool] = mapped_column(default=False)
+
+
+class FeverRecord(Base):
+    """A temperature at or above the fever line taken at a checkpoint for a known card; the colour
+    rules read these as :class:`~healthcode.domain.colours.FeverReading`."""
+
+    __tablename__ = "fever_readings"
+    __table_args__ = (Index("ix_fever_readings_card", "card_id", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
+    taken_at: Mapped[datetime]
+    temperature: Mapped[float]

@@ -1,0 +1,157 @@
+"""The checkpoint desk (SPEC §8) through its services, on a real database."""
+
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from healthcode.checkpoints.service import CheckpointService, Desk, Scanned, SiteService, parse_temperature
+from healthcode.codes.keys import KeyService
+from healthcode.codes.live import live_code
+from healthcode.codes.verification import make_verifier
+from healthcode.config import Settings
+from healthcode.db.engine import make_sessionmaker
+from healthcode.db.models import AuditRecord, Card, FeverRecord, Scan, Site
+from healthcode.domain.clock import FixedClock
+from healthcode.domain.errors import Forbidden, InvalidInput, NotFound
+from tests import factories
+from tests.integration.test_cards import ADULT
+
+pytestmark = pytest.mark.settings(realname_delay_s=0)
+
+
+@dataclass(frozen=True)
+class World:
+    desk: Desk
+    card_id: int
+    public_id: str
+    resident_id: int
+
+
+@pytest.fixture
+async def world(db: AsyncSession, settings: Settings, clock: FixedClock) -> World:
+    """An approved resident-ID card, and a checkpoint official bound to a site."""
+    resident = await factories.resident(db, clock)
+    view = await factories.card_application(db, settings, clock, resident.id, document_type="resident_id", number=ADULT)
+    card = await db.scalar(select(Card).where(Card.card_id == view.card.card_id))
+    assert card is not None
+    assert card.status == "approved"
+    official = await factories.staff(db, settings, clock, roles=("checkpoint",), username="gate")
+    sites = SiteService(db, settings, clock)
+    site = await sites.create("新华广场东门", "150102")
+    await sites.bind("gate", site.id)
+    desk = await CheckpointService(db, settings, clock).desk(factories.staff_principal(official))
+    return World(desk, card.id, card.card_id, resident.id)
+
+
+async def test_a_scanned_live_code_is_logged_with_site_staff_and_device(
+    db: AsyncSession, engine: AsyncEngine, settings: Settings, clock: FixedClock, world: World
+) -> None:
+    keys = KeyService(db, settings, clock)
+    await keys.generate("test")
+    code = await live_code(db, settings, clock, await keys.signing_key(), world.resident_id, world.public_id)
+    result = await make_verifier(make_sessionmaker(engine), settings, clock).verify(code.token)
+    assert (result.valid, result.colour) == (True, "green")
+    service = CheckpointService(db, settings, clock)
+    scanned = Scanned(result.reason, result.colour, result.masked_name, result.masked_document, result.issuer, "live")
+    scan = await service.log_scan(world.desk, scanned, "Scanner/1.0 " + "x" * 500)
+    assert (scan.site_id, scan.staff_id) == (world.desk.site.id, world.desk.staff.id)
+    assert scan.device.startswith("Scanner/1.0")
+    assert len(scan.device) == 200
+    assert (scan.reason, scan.colour, scan.masked_name, scan.token_kind) == ("ok", "green", "张*丰", "live")
+    assert scan.masked_document is not None
+    assert scan.masked_document.endswith(ADULT[-4:])
+    assert scan.card_id is None, "a live token names no card"
+    assert not scan.manual
+
+    decided = await service.decide(world.desk, scan.id, "allow", "38.2")
+    assert (decided.decision, decided.temperature) == ("allow", 38.2)
+    assert decided.decided_at == clock.now()
+    assert list(await db.scalars(select(FeverRecord))) == [], "no card to hold the reading"
+    card = await db.get(Card, world.card_id)
+    assert card is not None
+    assert card.colour == "green"
+
+
+async def test_a_manual_check_with_a_fever_turns_the_card_yellow(
+    db: AsyncSession, settings: Settings, clock: FixedClock, world: World
+) -> None:
+    scan = await CheckpointService(db, settings, clock).manual_check(
+        world.desk, "resident_id", ADULT.lower(), "38.0", "Tablet"
+    )
+    assert scan.manual
+    assert scan.reason == "manual"
+    assert (scan.card_id, scan.temperature, scan.colour) == (world.card_id, 38.0, "yellow")
+    fevers = list(await db.scalars(select(FeverRecord)))
+    assert [(f.card_id, f.scan_id, f.temperature) for f in fevers] == [(world.card_id, scan.id, 38.0)]
+    card = await db.scalar(select(Card).where(Card.id == world.card_id).execution_options(populate_existing=True))
+    assert card is not None
+    assert card.colour == "yellow"
+    assert [r["rule"] for r in card.colour_reasons] == ["checkpoint.fever"]
+    audit = await db.scalar(select(AuditRecord).where(AuditRecord.action == "checkpoint.manual_check"))
+    assert audit is not None
+    assert (audit.actor, audit.subject) == (f"staff:{world.desk.staff.id}", f"card:{world.public_id}")
+
+
+async def test_a_normal_temperature_leaves_the_colour(
+    db: AsyncSession, settings: Settings, clock: FixedClock, world: World
+) -> None:
+    service = CheckpointService(db, settings, clock)
+    scan = await service.manual_check(world.desk, "resident_id", ADULT, "36.6", "Tablet")
+    assert (scan.colour, scan.temperature) == ("green", 36.6)
+    with pytest.raises(NotFound) as missing:
+        await service.manual_check(world.desk, "passport", "E99999999", "", "Tablet")
+    assert missing.value.code == "checkpoint_card_not_found"
+    with pytest.raises(InvalidInput) as wrong:
+        await service.decide(world.desk, scan.id, "maybe", "")
+    assert wrong.value.code == "decision_invalid"
+
+
+def test_temperatures_are_read_leniently_and_checked() -> None:
+    assert parse_temperature("") is None
+    assert parse_temperature(" 36,5 ℃") == 36.5
+    assert parse_temperature("37.3") == 37.3
+    for bad in ("hot", "3.7", "50"):
+        with pytest.raises(InvalidInput):
+            parse_temperature(bad)
+
+
+async def test_only_a_bound_checkpoint_account_gets_a_desk(
+    db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    service = CheckpointService(db, settings, clock)
+    unbound = await factories.staff(db, settings, clock, roles=("checkpoint",), username="gate")
+    with pytest.raises(Forbidden) as no_site:
+        await service.desk(factories.staff_principal(unbound))
+    assert no_site.value.code == "checkpoint_site_missing"
+    reviewer = await factories.staff(db, settings, clock)
+    with pytest.raises(Forbidden) as no_role:
+        await service.desk(factories.staff_principal(reviewer))
+    assert no_role.value.code == "staff_role_missing"
+
+    sites = SiteService(db, settings, clock)
+    site = await sites.create(" 东站  进站口 ", "150102")
+    assert site.name == "东站 进站口"
+    with pytest.raises(InvalidInput):
+        await sites.bind("reviewer", site.id)
+    with pytest.raises(NotFound):
+        await sites.bind("gate", site.id + 1)
+    with pytest.raises(InvalidInput):
+        await sites.create("X", "15010")
+    await sites.bind("gate", site.id)
+    second = await sites.create("西门", "150103")
+    await sites.bind("gate", second.id)
+    desk = await service.desk(factories.staff_principal(unbound))
+    assert desk.site.id == second.id
+    assert len(list(await db.scalars(select(Site)))) == 2
+    assert list(await db.scalars(select(Scan))) == []
+
+
+async def test_the_demo_binding_is_made_once(db: AsyncSession, settings: Settings, clock: FixedClock) -> None:
+    await factories.staff(db, settings, clock, roles=("checkpoint",), username="demo-checkpoint")
+    sites = SiteService(db, settings, clock)
+    first = await sites.ensure_bound("demo-checkpoint", "演示检查点", "150102")
+    again = await sites.ensure_bound("demo-checkpoint", "演示检查点", "150102")
+    assert first.id == again.id
+    assert len(await sites.all()) == 1

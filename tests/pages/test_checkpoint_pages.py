@@ -1,0 +1,169 @@
+"""The checkpoint desk pages (SPEC §8): scan, full-screen verdict, decision, manual check.
+
+The pages are read in English, so the assertions hold before and after the zh-CN catalog grows.
+"""
+
+import re
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.checkpoints.service import SiteService
+from healthcode.codes.keys import KeyService
+from healthcode.codes.live import live_code
+from healthcode.config import Settings
+from healthcode.db.models import Card, Scan
+from healthcode.domain.clock import FixedClock
+from tests import factories
+from tests.api.test_verifications import tampered
+from tests.integration.test_cards import ADULT
+
+Client = AsyncTestClient[Litestar]
+pytestmark = pytest.mark.settings(realname_delay_s=0)
+DESK = "/staff/checkpoint"
+
+
+@pytest.fixture
+async def token(db: AsyncSession, settings: Settings, clock: FixedClock) -> str:
+    """A live token for an approved resident-ID card."""
+    resident = await factories.resident(db, clock)
+    view = await factories.card_application(db, settings, clock, resident.id, document_type="resident_id", number=ADULT)
+    keys = KeyService(db, settings, clock)
+    await keys.generate("test")
+    return (await live_code(db, settings, clock, await keys.signing_key(), resident.id, view.card.card_id)).token
+
+
+@pytest.fixture
+async def official(client: Client, db: AsyncSession, settings: Settings, clock: FixedClock) -> str:
+    """A checkpoint official bound to a site, signed in, reading English; the CSRF token."""
+    account = await factories.staff(db, settings, clock, roles=["checkpoint"], username="gate")
+    sites = SiteService(db, settings, clock)
+    await sites.bind("gate", (await sites.create("新华广场东门", "150102")).id)
+    await client.get("/prefs/language/en?next=/staff/login")
+    return await factories.sign_in_staff(client, account, clock)
+
+
+def text_of(html: str, element_id: str) -> str:
+    found = re.search(rf'id="{element_id}"[^>]*>([^<]*)<', html)
+    assert found, f"no #{element_id} on the page"
+    return found.group(1).strip()
+
+
+async def test_a_scanned_code_fills_the_screen_and_the_decision_is_logged(
+    client: Client, official: str, token: str, db: AsyncSession
+) -> None:
+    shell = await client.get("/staff")
+    assert f'href="{DESK}"' in shell.text
+    assert "Checkpoint: scan codes" in shell.text
+
+    desk = await client.get(DESK)
+    assert desk.status_code == 200
+    assert "新华广场东门" in desk.text
+    assert re.search(r'<input id="token" name="token"[^>]*autofocus', desk.text)
+    assert '<script src="/static/checkpoint.js"' in desk.text
+
+    result = await client.post(
+        f"{DESK}/scan",
+        data={"token": token + "\r\n", "_csrf_token": official},
+        headers={"User-Agent": "GateScanner/2.1"},
+    )
+    assert result.status_code == 200
+    assert result.headers["cache-control"] == "no-store"
+    assert 'class="checkpoint-result colour-green"' in result.text
+    assert text_of(result.text, "verdict") == "Green code"
+    assert text_of(result.text, "masked-name") == "张*丰"
+    assert text_of(result.text, "last-four") == ADULT[-4:]
+    assert ADULT not in result.text
+
+    scan = await db.scalar(select(Scan))
+    assert scan is not None
+    assert (scan.reason, scan.colour, scan.device, scan.token_kind) == ("ok", "green", "GateScanner/2.1", "live")
+    assert scan.staff_id is not None
+    assert scan.site_id is not None
+    action = re.search(r'action="(/staff/checkpoint/scans/\d+/decision)"', result.text)
+    assert action
+    assert action.group(1) == f"{DESK}/scans/{scan.id}/decision"
+
+    refused = await client.post(
+        action.group(1), data={"decision": "allow", "temperature": "hot", "_csrf_token": official}
+    )
+    assert refused.status_code == 422
+    assert "Enter a body temperature between 34.0 and 43.0 °C, such as 36.5." in refused.text
+
+    done = await client.post(
+        action.group(1),
+        data={"decision": "allow", "temperature": "36.6", "_csrf_token": official},
+        follow_redirects=False,
+    )
+    assert (done.status_code, done.headers["location"]) == (303, f"{DESK}?done=allow")
+    back = await client.get(done.headers["location"])
+    assert "Allowed. Ready for the next person." in back.text
+    assert f'data-scan="{scan.id}"' in back.text
+    await db.refresh(scan)
+    assert (scan.decision, scan.temperature) == ("allow", 36.6)
+
+
+async def test_a_tampered_or_unreadable_code_says_why_in_words(
+    client: Client, official: str, token: str, db: AsyncSession
+) -> None:
+    bad = await client.post(f"{DESK}/scan", data={"token": tampered(token), "_csrf_token": official})
+    assert 'class="checkpoint-result unacceptable"' in bad.text
+    assert text_of(bad.text, "verdict") == "Not acceptable"
+    assert text_of(bad.text, "reason") == "Bad signature: this code was altered or forged. Do not accept it."
+    garbage = await client.post(f"{DESK}/scan", data={"token": "hello", "_csrf_token": official})
+    assert text_of(garbage.text, "reason").startswith("Not a health code")
+    reasons = list(await db.scalars(select(Scan.reason).order_by(Scan.id)))
+    assert reasons == ["bad_signature", "malformed"]
+
+
+async def test_a_manual_check_with_a_fever_turns_the_card_yellow(
+    client: Client, official: str, token: str, db: AsyncSession
+) -> None:
+    missing = await client.post(
+        f"{DESK}/manual",
+        data={"document_type": "resident_id", "document_number": "", "temperature": "", "_csrf_token": official},
+    )
+    assert missing.status_code == 422
+    assert 'id="document_number-error"' in missing.text
+
+    checked = await client.post(
+        f"{DESK}/manual",
+        data={"document_type": "resident_id", "document_number": ADULT, "temperature": "38.0", "_csrf_token": official},
+    )
+    assert checked.status_code == 200
+    assert 'class="checkpoint-result colour-yellow"' in checked.text
+    assert text_of(checked.text, "verdict") == "Yellow code"
+    assert text_of(checked.text, "last-four") == ADULT[-4:]
+    card = await db.scalar(select(Card).execution_options(populate_existing=True))
+    assert card is not None
+    assert card.colour == "yellow"
+    assert card.colour_reasons[0]["rule"] == "checkpoint.fever"
+    assert "38.0" in card.colour_reasons[0]["text"]["en"]
+
+
+async def test_the_desk_needs_a_checkpoint_account_bound_to_a_site(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    response = await client.get(DESK, follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/staff/login")
+
+    await client.get("/prefs/language/en?next=/staff/login")
+    unbound = await factories.staff(db, settings, clock, roles=["checkpoint"], username="gate")
+    token = await factories.sign_in_staff(client, unbound, clock)
+    refused = await client.get(DESK)
+    assert refused.status_code == 403
+    assert "This account is not bound to a checkpoint site." in refused.text
+    scan = await client.post(f"{DESK}/scan", data={"token": "HC1:x", "_csrf_token": token})
+    assert scan.status_code == 403
+
+    clock.advance(seconds=30)
+    reviewer = await factories.staff(db, settings, clock)
+    await client.post("/staff/logout", data={"_csrf_token": token})
+    await factories.sign_in_staff(client, reviewer, clock)
+    other = await client.get(DESK)
+    assert other.status_code == 403
+    assert "This page needs the role: Checkpoint staff." in other.text
+    assert list(await db.scalars(select(Scan))) == []
