@@ -5,11 +5,14 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from healthcode.cards.verification import make_verifier
 from healthcode.codes.keys import KeyService
 from healthcode.config import Settings
+from healthcode.db.models import Application
+from healthcode.domain.cards import Outcome, Verdict
 from healthcode.domain.clock import FixedClock
 from tests.api.test_cards_api import apply, auth, jpeg_file
 from tests.integration.test_cards import ADULT
@@ -80,3 +83,41 @@ async def test_no_code_while_pending_and_none_for_strangers(
     other = await client.get(f"/api/v1/cards/{card}/code", headers=stranger)
     assert (other.status_code, other.json()["error"]["code"]) == (404, "card_not_found")
     assert (await client.get(f"/api/v1/cards/{card}/code")).status_code == 401
+
+
+@pytest.mark.settings(realname_delay_s=60)
+async def test_a_link_still_being_checked_gets_no_code(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    """Typing someone's document number must not show their code before the real-name check."""
+    await KeyService(db, settings, clock).generate("test")
+    owner = await auth(client, db)
+    card = await apply(client, owner, name="张三丰", document_type="resident_id", document_number=ADULT)
+
+    application = await db.scalar(select(Application))
+    assert application is not None
+    await make_verifier(db, settings, clock).conclude(application, Verdict(Outcome.APPROVED), decided_by="test")
+    await db.commit()
+    assert (await client.get(f"/api/v1/cards/{card['card_id']}/code", headers=owner)).status_code == 200
+
+    stranger = await auth(client, db, "13900139000")
+    joined = await apply(
+        client, stranger, name="张三丰", document_type="resident_id", document_number=ADULT, relationship="sibling"
+    )
+    assert joined["card_id"] == card["card_id"]
+    response = await client.get(f"/api/v1/cards/{card['card_id']}/code", headers=stranger)
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "card_not_approved")
+    assert "token" not in response.json()
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_changes_through_the_api_need_the_bearer_token_not_the_cookie(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    """The API is outside CSRF protection: a login cookie alone may read but not change."""
+    headers, card = await issued(client, db, settings, clock)
+    client.cookies.set("hc_session", headers["Authorization"].removeprefix("Bearer "))
+    assert (await client.get(f"/api/v1/cards/{card}/code")).status_code == 200
+    forged = await client.delete(f"/api/v1/cards/{card}/holding")
+    assert (forged.status_code, forged.json()["error"]["code"]) == (401, "unauthenticated")
+    assert (await client.get(f"/api/v1/cards/{card}", headers=headers)).status_code == 200

@@ -10,6 +10,7 @@ from healthcode.config import Settings
 from healthcode.db.models import AuditRecord
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.errors import Conflict, InvalidInput, Unauthenticated
+from healthcode.domain.staff_auth import check_password_strength
 from healthcode.staff.service import StaffService
 
 PASSWORD = "Reviewer-Pass-2026"
@@ -39,6 +40,7 @@ async def test_create_and_sign_in(staff: StaffService, clock: FixedClock, db: As
 
 async def test_generated_password_is_strong_and_works(staff: StaffService, clock: FixedClock) -> None:
     created = await staff.create("zhao", "", ["clerk"])
+    check_password_strength(created.password, "zhao")
     await staff.sign_in("zhao", created.password, now_code(created.totp_secret, clock))
 
 

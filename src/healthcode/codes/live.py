@@ -38,7 +38,7 @@ async def live_code(
     """A fresh live token for one of the resident's cards (own or family)."""
     row = (
         await db.execute(
-            select(Card.colour, Card.masked_name, Card.masked_document, Card.status)
+            select(Card.colour, Card.masked_name, Card.masked_document, Card.status, CardHolder.status)
             .join(CardHolder, CardHolder.card_id == Card.id)
             .where(
                 Card.card_id == public_id,
@@ -50,8 +50,9 @@ async def live_code(
     ).first()
     if row is None:
         raise NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
-    colour, masked_name, masked_document, status = row
-    if status != "approved":
+    colour, masked_name, masked_document, status, link = row
+    # a link still being checked shows nobody's code, even on a card issued to its owner long ago
+    if status != "approved" or link != "active":
         raise Conflict(
             "card_not_approved",
             N_("This card is not issued yet: the code shows once the real-name check has passed."),

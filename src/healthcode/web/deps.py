@@ -59,10 +59,18 @@ def provide_language() -> str:
     return current_language.get()
 
 
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
 def bearer_or_cookie(request: Request[Any, Any, Any], cookie: str) -> str:
+    """The bearer token, or the login cookie for pages and for reads by the pages' own scripts.
+    API calls that change something need the bearer token: the API is outside CSRF protection,
+    so a cookie alone must not be able to make them."""
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
+    if request.url.path.startswith("/api/") and request.method not in SAFE_METHODS:
+        return ""
     return request.cookies.get(cookie, "")
 
 
