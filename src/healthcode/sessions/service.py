@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select, update
@@ -18,6 +18,13 @@ from healthcode.domain.errors import NotFound, Unauthenticated
 from healthcode.domain.i18n import N_
 
 TOUCH_EVERY = timedelta(minutes=10)
+# Showing a code is the hot path: a worker remembers a resolved session for a few seconds, which
+# saves a database read per request. A session revoked in another worker stops working there
+# within RESOLVED_FOR; in the worker that revokes it, at once.
+RESOLVED_FOR = timedelta(seconds=15)
+MAX_RESOLVED = 100_000
+# token hash -> (principal, session expiry, remembered until)
+_RESOLVED: dict[str, tuple[Principal, datetime, datetime]] = {}
 
 
 class PrincipalKind(StrEnum):
@@ -77,14 +84,22 @@ class SessionStore:
         most every ten minutes to keep "last seen" useful."""
         if not token or len(token) > 100:
             return None
-        row = await self.db.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash(token)))
+        digest = token_hash(token)
         now = self.clock.now()
+        cached = _RESOLVED.get(digest)
+        if cached is not None and cached[0].kind == kind and now < cached[2] and now < cached[1]:
+            return cached[0]
+        row = await self.db.scalar(select(AuthSession).where(AuthSession.token_hash == digest))
         if row is None or row.principal_kind != kind or row.revoked_at is not None or row.expires_at <= now:
             return None
         if now - row.last_seen_at > TOUCH_EVERY:
             await self.db.execute(update(AuthSession).where(AuthSession.id == row.id).values(last_seen_at=now))
             await self.db.commit()
-        return Principal(kind, row.principal_id, row.id)
+        principal = Principal(kind, row.principal_id, row.id)
+        if len(_RESOLVED) >= MAX_RESOLVED:
+            _RESOLVED.clear()
+        _RESOLVED[digest] = (principal, row.expires_at, now + RESOLVED_FOR)
+        return principal
 
     async def live(self, kind: PrincipalKind, principal_id: int) -> list[AuthSession]:
         """The principal's sessions that still work, newest first."""
@@ -112,3 +127,4 @@ class SessionStore:
             raise NotFound("session_not_found", N_("This login no longer exists."), field="session_id")
         row.revoked_at = self.clock.now()
         await self.db.commit()
+        _RESOLVED.pop(row.token_hash, None)
