@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 
 CHROMIUM = Path(os.environ.get("HEALTHCODE_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -164,6 +166,31 @@ def log_in(page: Any, live_server: LiveServer, phone: str) -> None:
     page.get_by_label("短信验证码").fill(live_server.outbox_code(phone))
     page.get_by_role("button", name="登录", exact=True).click()
     page.wait_for_url(f"{live_server.url}/")
+
+
+STAFF_PASSWORD = "Checkpoint-Pass-26"
+
+
+def new_staff(live_server: LiveServer, username: str, role: str) -> str:
+    """Create a staff account through the CLI; returns its authenticator secret."""
+    output = live_server.cli("staff", "create", "--username", username, "--role", role, "--password", STAFF_PASSWORD)
+    found = re.search(r"authenticator secret: (\w+)", output)
+    assert found
+    return found.group(1)
+
+
+def staff_page(browser: Any, live_server: LiveServer, username: str, role: str, width: int = 390) -> tuple[Any, Any]:
+    """A new staff account signed in on its own browser context; returns (context, page)."""
+    secret = new_staff(live_server, username, role)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 800}, locale="zh-CN")
+    desk = context.new_page()
+    desk.goto("/staff/login")
+    desk.get_by_label("用户名").fill(username)
+    desk.get_by_label("密码").fill(STAFF_PASSWORD)
+    desk.get_by_label("身份验证器动态码").fill(pyotp.TOTP(secret).now())
+    desk.get_by_role("button", name="登录").click()
+    desk.wait_for_url(f"{live_server.url}/staff")
+    return context, desk
 
 
 def fits_the_screen(page: Any) -> bool:

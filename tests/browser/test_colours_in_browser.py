@@ -1,14 +1,10 @@
 """Issue 4's walk-through: declare a fever, see yellow with its reason, correct the declaration,
 see green; an imported close-contact list turns the card red, and declaring again does not clear it."""
 
-import re
 from typing import Any
 
-import pyotp
-
-from tests.browser.conftest import LiveServer, fits_the_screen, log_in, serious_accessibility_problems
+from tests.browser.conftest import LiveServer, fits_the_screen, log_in, serious_accessibility_problems, staff_page
 from tests.browser.test_cards_in_browser import apply, citizen, upload_all, wait_for_approval
-from tests.browser.test_staff_in_browser import PASSWORD
 
 
 def declare(page: Any, temperature: str, fever: bool) -> None:
@@ -47,16 +43,7 @@ def test_fever_correction_and_an_authority_list(browser: Any, page: Any, live_se
     declare(page, "36.5", fever=False)  # the correction (FAQ 13/14): green answers need no confirmation
     assert colour(page) == "绿码"
 
-    output = live_server.cli("staff", "create", "--username", "cdc.li", "--role", "authority", "--password", PASSWORD)
-    secret = re.search(r"authenticator secret: (\w+)", output)
-    assert secret
-    staff = browser.new_context(base_url=live_server.url, viewport={"width": 1024, "height": 800}, locale="zh-CN")
-    desk = staff.new_page()
-    desk.goto("/staff/login")
-    desk.get_by_label("用户名").fill("cdc.li")
-    desk.get_by_label("密码").fill(PASSWORD)
-    desk.get_by_label("身份验证器动态码").fill(pyotp.TOTP(secret.group(1)).now())
-    desk.get_by_role("button", name="登录").click()
+    staff, desk = staff_page(browser, live_server, "cdc.li", "authority", width=1024)
     desk.get_by_role("link", name="疾控名单与风险地区").click()
     assert serious_accessibility_problems(desk) == []
     desk.get_by_label("名单类型").select_option("cases")

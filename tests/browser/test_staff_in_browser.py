@@ -1,21 +1,17 @@
 """A staff member signs in with password and authenticator code; lockout is explained."""
 
 import json
-import re
 from typing import Any
 
 import pyotp
 
-from tests.browser.conftest import LiveServer, serious_accessibility_problems
+from tests.browser.conftest import STAFF_PASSWORD, LiveServer, new_staff, serious_accessibility_problems
 
-PASSWORD = "Checkpoint-Pass-26"
+PASSWORD = STAFF_PASSWORD
 
 
 def create(live_server: LiveServer, username: str) -> str:
-    output = live_server.cli("staff", "create", "--username", username, "--role", "checkpoint", "--password", PASSWORD)
-    found = re.search(r"authenticator secret: (\w+)", output)
-    assert found
-    return found.group(1)
+    return new_staff(live_server, username, "checkpoint")
 
 
 def test_sign_in_with_second_factor(page: Any, live_server: LiveServer) -> None:

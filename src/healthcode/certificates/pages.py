@@ -23,9 +23,9 @@ from healthcode.domain.roles import Role
 from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
 from healthcode.web.features import Desk
 from healthcode.web.forms import FormData, field_errors, text
+from healthcode.web.requests import NO_STORE
 
 DESK_PATH = "/staff/certificates"
-NO_STORE = {"Cache-Control": "no-store"}
 
 DESKS = [Desk(Role.CLERK, DESK_PATH, N_("Paper certificates"))]
 

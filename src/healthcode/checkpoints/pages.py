@@ -27,9 +27,9 @@ from healthcode.domain.tokens.format import MAX_TOKEN_CHARS, MalformedToken, dec
 from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
 from healthcode.web.features import Desk as BackOfficeDesk
 from healthcode.web.forms import FormData, field_errors, text
+from healthcode.web.requests import NO_STORE
 
 DESK_PATH = "/staff/checkpoint"
-NO_STORE = {"Cache-Control": "no-store"}
 
 DESKS = [BackOfficeDesk(Role.CHECKPOINT, DESK_PATH, N_("Checkpoint: scan codes"))]
 

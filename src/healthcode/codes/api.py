@@ -27,7 +27,7 @@ from healthcode.config import Settings
 from healthcode.domain.errors import RateLimited
 from healthcode.domain.i18n import N_
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep, app_context
-from healthcode.web.requests import client_ip
+from healthcode.web.requests import NO_STORE, client_ip
 
 STATE_KEY = "codes"
 TRUST_LIST_MAX_AGE_S = 300
@@ -142,9 +142,7 @@ async def card_code(
     """The hot path: one indexed read and one signature. 409 ``card_not_approved`` while pending."""
     key = await KeyService(db, settings, clock).signing_key()
     code = await live_code(db, settings, clock, key, resident.id, card_id)
-    return Response(
-        CodeOut(code.token, code.colour, code.expires_at, code.refresh_after), headers={"Cache-Control": "no-store"}
-    )
+    return Response(CodeOut(code.token, code.colour, code.expires_at, code.refresh_after), headers=NO_STORE)
 
 
 router = Router(path="/", route_handlers=[verify, trust_list, card_code], tags=["verification"])

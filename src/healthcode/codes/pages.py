@@ -13,6 +13,7 @@ from healthcode.codes.live import live_code
 from healthcode.db.models import Declaration
 from healthcode.domain.cards import Relationship
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
+from healthcode.web.requests import NO_STORE
 
 
 @get("/cards/{card_id:str}/code", name="code")
@@ -27,7 +28,7 @@ async def code_page(
     return Template(
         template_name="codes/code.html",
         context={"card": view.card, "code": code, "declared_at": declared_at},
-        headers={"Cache-Control": "no-store"},
+        headers=NO_STORE,
     )
 
 
@@ -44,7 +45,7 @@ async def family_codes(resident: CurrentResident, db: DbSession, settings: Setti
     return Template(
         template_name="codes/family.html",
         context={"codes": codes, "now": clock.now()},
-        headers={"Cache-Control": "no-store"},
+        headers=NO_STORE,
     )
 
 

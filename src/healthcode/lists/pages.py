@@ -23,12 +23,12 @@ from healthcode.sessions.service import Principal
 from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
 from healthcode.web.features import Desk
 from healthcode.web.forms import field_errors, text
+from healthcode.web.requests import NO_STORE
 
 DESK_PATH = "/staff/lists"
 # Room for the multipart framing and the other fields around a file of the largest size.
 FORM_OVERHEAD = 64 * 1024
 # The rejected-rows report holds document numbers: never keep it in a cache.
-NO_STORE = {"Cache-Control": "no-store"}
 RUNNING = ("queued", "running")
 REFRESH_SECONDS = 2
 

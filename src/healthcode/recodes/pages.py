@@ -26,10 +26,10 @@ from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
 from healthcode.web.errors import STATUS, translated
 from healthcode.web.features import Desk
 from healthcode.web.forms import FormData, field_errors, text
+from healthcode.web.requests import NO_STORE
 
 DESK_PATH = "/staff/recodes"
 # The desk shows evidence and appeal texts about named people: never keep it in a cache.
-NO_STORE = {"Cache-Control": "no-store"}
 # Forms cap texts at their maximum, but browsers send each line break as two characters.
 EVIDENCE_READ_LIMIT = 2 * MAX_EVIDENCE + 1
 ANSWER_READ_LIMIT = 2 * MAX_APPEAL + 1

@@ -16,10 +16,10 @@ from healthcode.reviews.service import NOTE_MAX, REVIEW_REASONS, ReviewDetail, R
 from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
 from healthcode.web.features import Desk
 from healthcode.web.forms import FormData, field_errors, text
+from healthcode.web.requests import NO_STORE
 
 QUEUE_PATH = "/staff/reviews"
 # Pages and photos with a person's full document data must not stay in any cache.
-NO_STORE = {"Cache-Control": "no-store"}
 
 # What each kind of application asks for, as the reviewer reads it.
 KIND_LABELS = {
