@@ -69,3 +69,24 @@ async def test_errors_are_shown_beside_their_fields_and_answers_kept(
     assert "内蒙古自治区呼和浩特市新城区（150102）" in ambiguous.text
     unpledged = await client.post(f"{page}/declare", data={**FORM, "pledge": "", "_csrf_token": token})
     assert 'id="pledge-error"' in unpledged.text
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_the_risk_assessment_sheet_shows_the_latest_declaration(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    page = await card_page(client, db, settings, clock)
+    empty = await client.get(f"{page}/assessment")
+    assert "个人健康风险评估表" in empty.text
+    assert "尚未申报健康信息" in empty.text
+    token = await csrf_token(client, f"{page}/declare")
+    fever = {**FORM, "temperature": "38.3", "symptoms": "fever", "travel": "武汉市", "confirmed": "yes"}
+    await client.post(f"{page}/declare", data={**fever, "_csrf_token": token})
+    sheet = await client.get(f"{page}/assessment")
+    assert sheet.headers["cache-control"] == "no-store"
+    assert re.search(r'id="temperature">38.3<', sheet.text)
+    assert "发热" in sheet.text
+    assert "湖北省武汉市" in sheet.text
+    assert "黄码" in sheet.text
+    assert "本卡已保存的申报记录：1 条。" in sheet.text
+    assert ADULT not in sheet.text

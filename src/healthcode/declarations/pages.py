@@ -15,9 +15,10 @@ from healthcode.colours.schemas import decision_out
 from healthcode.declarations.service import answers_from, make_declaration_service
 from healthcode.domain.declarations import CaseStatus, Symptom
 from healthcode.domain.errors import DomainError
-from healthcode.domain.regions import resolve_regions
+from healthcode.domain.regions import current_regions, resolve_regions
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
 from healthcode.web.forms import FormData, field_errors, text
+from healthcode.web.requests import NO_STORE
 
 YES = "yes"
 ANSWER_SOURCES = {"declaration", "risk_area"}
@@ -115,4 +116,30 @@ async def declare(
     return Redirect(f"/cards/{card_id}", status_code=303)
 
 
-router = Router(path="/", route_handlers=[declare_form, declare], include_in_schema=False)
+@get("/cards/{card_id:str}/assessment", name="assessment")
+async def assessment(
+    card_id: FromPath[str], resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
+) -> Template:
+    """个人健康风险评估表 (guide step 6): basic data, the colour and its reasons, the latest
+    temperature and declaration."""
+    service = make_declaration_service(db, settings, clock)
+    history = await service.history(resident.id, card_id)
+    view = await service.cards.get(resident.id, card_id)
+    latest = history[0] if history else None
+    places = {r.code: r.full_name for r in current_regions()}
+    return Template(
+        template_name="declarations/assessment.html",
+        context={
+            "card": view.card,
+            "document_type": view.document_type,
+            "latest": latest,
+            "symptom_labels": [Symptom(s).label for s in latest.symptoms] if latest else [],
+            "places": [places.get(code, code) for code in latest.travel_regions] if latest else [],
+            "case_status": CaseStatus(latest.case_status) if latest else None,
+            "versions": len(history),
+        },
+        headers=NO_STORE,
+    )
+
+
+router = Router(path="/", route_handlers=[declare_form, declare, assessment], include_in_schema=False)
