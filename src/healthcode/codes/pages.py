@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from healthcode.cards.service import make_card_service
 from healthcode.codes.keys import KeyService
 from healthcode.codes.live import live_code
-from healthcode.db.models import Declaration
+from healthcode.db.models import Card, Declaration
 from healthcode.domain.cards import Relationship
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
 from healthcode.web.requests import NO_STORE
@@ -23,11 +23,12 @@ async def code_page(
     """The first token is in the page itself, so the QR shows without another request."""
     key = await KeyService(db, settings, clock).signing_key()
     code = await live_code(db, settings, clock, key, resident.id, card_id)
-    view = await make_card_service(db, settings, clock).get(resident.id, card_id)
-    declared_at = await db.scalar(select(func.max(Declaration.declared_at)).where(Declaration.card_id == view.card.id))
+    # live_code has checked that this resident holds the card: read its row for the page once
+    card = (await db.scalars(select(Card).where(Card.card_id == card_id))).one()
+    declared_at = await db.scalar(select(func.max(Declaration.declared_at)).where(Declaration.card_id == card.id))
     return Template(
         template_name="codes/code.html",
-        context={"card": view.card, "code": code, "declared_at": declared_at},
+        context={"card": card, "code": code, "declared_at": declared_at},
         headers=NO_STORE,
     )
 

@@ -9,7 +9,7 @@ import msgspec
 
 from healthcode.colours.service import stored_reasons
 from healthcode.domain.colours import Decision
-from healthcode.i18n import current_language
+from healthcode.i18n import in_language
 
 
 class ReasonOut(msgspec.Struct):
@@ -28,19 +28,14 @@ class ColourOut(msgspec.Struct):
     green_on: date | None
 
 
-def _words(texts: dict[str, str]) -> str:
-    language = current_language.get()
-    return texts.get(language) or texts.get("zh_CN") or next(iter(texts.values()), "")
-
-
 def reasons_out(stored: list[dict[str, Any]]) -> list[ReasonOut]:
     """Reasons as kept on a card (see colours.service.stored_reasons)."""
     return [
         ReasonOut(
             rule=r["rule"],
             colour=r["colour"],
-            text=_words(r["text"]),
-            green_when=_words(r["green_when"]),
+            text=in_language(r["text"]),
+            green_when=in_language(r["green_when"]),
             green_on=date.fromisoformat(r["green_on"]) if r.get("green_on") else None,
         )
         for r in stored

@@ -16,7 +16,7 @@ from healthcode.db.models import Card, CardHolder, Resident, RuleSetRecord
 from healthcode.domain.clock import Clock
 from healthcode.domain.colours import Colour, Decision, RuleSet, default_ruleset, evaluate, load_ruleset
 from healthcode.domain.i18n import N_
-from healthcode.i18n import translate
+from healthcode.i18n import in_language, translate
 from healthcode.sms.provider import SmsProvider, make_provider
 
 CHUNK = 1000
@@ -102,7 +102,11 @@ class ColourService:
                 }
                 if decision.colour.value != card.colour:
                     values["colour_changed_at"] = now
-                    first = decision.reasons[0].text.get(self.settings.default_language, "") if decision.reasons else ""
+                    first = (
+                        in_language(decision.reasons[0].text, self.settings.default_language)
+                        if decision.reasons
+                        else ""
+                    )
                     changes.append(Change(card, decision.colour, first))
                 if (card.colour, card.colour_reasons, card.green_on, card.recheck_at) != (
                     values["colour"],

@@ -61,6 +61,13 @@ def translate(message: str, language: str | None = None, **params: Any) -> str:
     return text.format(**params) if params else text
 
 
+def in_language(texts: dict[str, str], language: str | None = None) -> str:
+    """A text kept in several languages (rule reasons), in ``language`` (default: the request's),
+    falling back to the default language, then to any."""
+    chosen = language or current_language.get()
+    return texts.get(chosen) or texts.get(DEFAULT_LANGUAGE) or next(iter(texts.values()), "")
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return catalog(current_language.get()).ngettext(singular, plural, n)
 

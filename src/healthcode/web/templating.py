@@ -10,7 +10,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from healthcode.colours.service import COLOUR_WORDS
 from healthcode.config import Settings
-from healthcode.i18n import LANGUAGES, current_language, ngettext, translate
+from healthcode.i18n import LANGUAGES, current_language, in_language, ngettext, translate
 from healthcode.web.requests import LARGE_TEXT_COOKIE, language_tag
 
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -40,10 +40,6 @@ def make_environment(settings: Settings) -> Environment:
         offset = moment.astimezone(settings.zone).utcoffset()
         return int(offset.total_seconds() // 60) if offset else 0
 
-    def words(texts: dict[str, str]) -> str:
-        """A text kept in several languages (rule reasons), in the request's language."""
-        return texts.get(current_language.get()) or texts.get("zh_CN") or next(iter(texts.values()), "")
-
     def large_text(request: Any) -> bool:
         return bool(request.cookies.get(LARGE_TEXT_COOKIE) == "1")
 
@@ -54,7 +50,7 @@ def make_environment(settings: Settings) -> Environment:
         lang_tag=language_tag,
         large_text=large_text,
         local_time=local_time,
-        words=words,
+        words=in_language,
         utc_offset_minutes=utc_offset_minutes,
         colour_words=COLOUR_WORDS,
     )
