@@ -25,6 +25,7 @@ from healthcode.domain.documents import DocumentType
 from healthcode.domain.sms import SmsLimits
 from healthcode.domain.staff_auth import LockoutPolicy
 from healthcode.domain.tokens.format import ISSUER_PATTERN
+from healthcode.domain.tokens.reference import reference_key
 
 SECRET_GENERATORS: dict[str, Callable[[], str]] = {
     "secret_key": lambda: secrets.token_urlsafe(48),
@@ -176,6 +177,11 @@ class Settings(BaseSettings):
     @property
     def card_key_bytes(self) -> bytes:
         return bytes.fromhex(self.card_key)
+
+    @property
+    def card_reference_key(self) -> bytes:
+        """Seals the card reference in the tokens this platform issues (derived from the index key)."""
+        return reference_key(self.index_key_bytes)
 
     @property
     def family_limits(self) -> FamilyLimits:

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.checkpoints.service import SiteService
 from healthcode.codes.keys import KeyService
-from healthcode.codes.live import live_code
+from healthcode.codes.live import card_of_claims, live_code
 from healthcode.config import Settings
 from healthcode.db.models import Card, Scan
 from healthcode.domain.clock import FixedClock
+from healthcode.domain.tokens.format import decode_claims, open_envelope
 from tests import factories
 from tests.api.test_verifications import tampered
 from tests.integration.test_cards import ADULT
@@ -142,6 +143,36 @@ async def test_a_manual_check_with_a_fever_turns_the_card_yellow(
     assert card.colour == "yellow"
     assert card.colour_reasons[0]["rule"] == "checkpoint.fever"
     assert "38.0" in card.colour_reasons[0]["text"]["en"]
+
+
+async def test_a_fever_after_scanning_a_phone_code_turns_that_card_yellow(
+    client: Client, official: str, token: str, db: AsyncSession
+) -> None:
+    card = await db.scalar(select(Card))
+    assert card is not None
+    result = await client.post(f"{DESK}/scan", data={"token": token, "_csrf_token": official})
+    scan = await db.scalar(select(Scan))
+    assert scan is not None
+    assert scan.card_id == card.id  # from the card reference only this issuer can open
+
+    decided = await client.post(
+        f"{DESK}/scans/{scan.id}/decision",
+        data={"decision": "deny", "temperature": "38.4", "_csrf_token": official},
+        follow_redirects=False,
+    )
+    assert decided.status_code == 303
+    assert 'class="checkpoint-result colour-green"' in result.text
+    await db.refresh(card)
+    await db.refresh(scan)
+    assert (card.colour, card.colour_reasons[0]["rule"]) == ("yellow", "checkpoint.fever")
+    assert (scan.colour, scan.temperature, scan.decision) == ("yellow", 38.4, "deny")
+
+
+async def test_another_regions_code_is_not_tied_to_any_card(token: str, db: AsyncSession, settings: Settings) -> None:
+    claims = decode_claims(open_envelope(token).payload)
+    assert card_of_claims(settings, claims) == (await db.scalar(select(Card.id)))
+    foreign = settings.model_copy(update={"issuer": "CN-310000"})
+    assert card_of_claims(foreign, claims) is None
 
 
 async def test_the_desk_needs_a_checkpoint_account_bound_to_a_site(

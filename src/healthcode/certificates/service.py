@@ -21,6 +21,7 @@ from healthcode.audit.service import AuditTrail
 from healthcode.cards.service import document_index
 from healthcode.certificates.pdf import CertificateContent, render_certificate
 from healthcode.codes.keys import KeyService
+from healthcode.codes.live import card_claims
 from healthcode.codes.revocations import REASON_MAX
 from healthcode.config import Settings
 from healthcode.db.models import Card, PaperCertificate, RevokedToken, StaffAccount
@@ -29,7 +30,7 @@ from healthcode.domain.documents import DocumentType, normalize_document_number,
 from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
-from healthcode.domain.tokens import CodeClaims, TokenKind, issue_token, new_token_id
+from healthcode.domain.tokens import TokenKind, issue_token
 from healthcode.i18n import translate
 from healthcode.sessions.service import Principal
 from healthcode.staff.service import StaffService
@@ -272,20 +273,12 @@ class CertificateService:
         key = await KeyService(self.db, self.settings, self.clock).signing_key()
         now = int(self.clock.now().timestamp())
         expires = now + self.settings.paper_valid_days * 86400
-        token_id = new_token_id()
-        claims = CodeClaims(
-            issuer=self.settings.issuer,
-            issued_at=now,
-            expires_at=expires,
-            colour=card.colour,
-            masked_name=card.masked_name,
-            masked_document=card.masked_document,
-            kind=TokenKind.PAPER,
-            token_id=token_id,
+        claims = card_claims(
+            self.settings, card.id, card.colour, card.masked_name, card.masked_document, TokenKind.PAPER, now, expires
         )
         token = issue_token(claims, key)
         record = PaperCertificate(
-            token_id=token_id.hex(),
+            token_id=claims.token_id.hex(),
             card_id=card.id,
             colour=card.colour,
             issued_by=f"staff:{staff.id}",

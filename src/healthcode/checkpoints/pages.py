@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 
 from healthcode.checkpoints.service import MANUAL, CheckpointService, Desk, Scanned
 from healthcode.codes.api import runtime
+from healthcode.codes.live import card_of_claims
 from healthcode.colours.service import COLOUR_WORDS
 from healthcode.db.models import Scan
 from healthcode.domain.colours import Colour
@@ -23,7 +24,7 @@ from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
 from healthcode.domain.tokens import TokenKind
-from healthcode.domain.tokens.format import MAX_TOKEN_CHARS, MalformedToken, decode_claims, open_envelope
+from healthcode.domain.tokens.format import MAX_TOKEN_CHARS
 from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
 from healthcode.web.features import Desk as BackOfficeDesk
 from healthcode.web.forms import FormData, field_errors, text
@@ -50,14 +51,6 @@ NOTICES = {"allow": N_("Allowed. Ready for the next person."), "deny": N_("Denie
 
 def device_of(request: Request[Any, Any, Any]) -> str:
     return request.headers.get("user-agent", "")
-
-
-def token_kind(token: str) -> str | None:
-    """The kind of a token a trusted key vouched for (read again from its claims)."""
-    try:
-        return TOKEN_KINDS.get(decode_claims(open_envelope(token.strip()).payload).kind)
-    except (MalformedToken, ValueError):
-        return None
 
 
 def result_page(scan: Scan, *, errors: dict[str, str] | None = None, status: int = 200) -> Template:
@@ -125,13 +118,15 @@ async def scan(
     here = await service.desk(staff_or_none)
     token = text(data, "token", MAX_TOKEN_CHARS + 10)
     result = await runtime(request).verifier.verify(token)
+    claims = result.claims
     scanned = Scanned(
         reason=result.reason,
         colour=result.colour,
         masked_name=result.masked_name,
         masked_document=result.masked_document,
         issuer=result.issuer,
-        token_kind=token_kind(token) if result.colour is not None else None,
+        token_kind=TOKEN_KINDS[claims.kind] if claims else None,
+        card_id=card_of_claims(settings, claims),
     )
     return result_page(await service.log_scan(here, scanned, device_of(request)))
 

@@ -4,10 +4,11 @@ A checkpoint account works at the one site it is bound to (``healthcode sites bi
 and manual check is logged with site, staff, device and time, keeping masked data only.
 
 Scanned codes are verified by the caller with the app's in-memory verifier (no database read for
-the verification); this service only logs the outcome. A live token carries no card reference, so
-a temperature taken after a scan stays on the scan: it cannot recolour a card. A manual check finds
-the card by its document (an audited read of personal data), and a temperature at or above
-:data:`FEVER_AT` there is stored as a fever reading for that card and recolours it.
+the verification); this service only logs the outcome. A code this platform issued carries a card
+reference only it can open (:mod:`healthcode.domain.tokens.reference`), so the scan is tied to the
+card; a manual check finds the card by its document (an audited read of personal data). Either way a
+temperature at or above :data:`FEVER_AT` is stored as a fever reading for that card and recolours
+it. Another region's code has no card here: its temperature stays on the scan.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class Scanned:
     masked_document: str | None
     issuer: str | None
     token_kind: str | None
+    card_id: int | None = None
+    """The card row, for a code of this platform (from its card reference)."""
 
 
 def parse_temperature(raw: str) -> float | None:
@@ -179,6 +182,7 @@ class CheckpointService:
             masked_name=scanned.masked_name,
             masked_document=scanned.masked_document,
             token_kind=scanned.token_kind,
+            card_id=scanned.card_id,
             manual=False,
         )
         self.db.add(scan)

@@ -19,6 +19,7 @@ from healthcode.domain.clock import Clock
 from healthcode.domain.errors import Conflict, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.tokens import CodeClaims, SigningKey, TokenKind, issue_token, new_token_id
+from healthcode.domain.tokens.reference import open_card_reference, seal_card_reference
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ async def live_code(
     """A fresh live token for one of the resident's cards (own or family)."""
     row = (
         await db.execute(
-            select(Card.colour, Card.masked_name, Card.masked_document, Card.status, CardHolder.status)
+            select(Card.id, Card.colour, Card.masked_name, Card.masked_document, Card.status, CardHolder.status)
             .join(CardHolder, CardHolder.card_id == Card.id)
             .where(
                 Card.card_id == public_id,
@@ -50,7 +51,7 @@ async def live_code(
     ).first()
     if row is None:
         raise NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
-    colour, masked_name, masked_document, status, link = row
+    card_row_id, colour, masked_name, masked_document, status, link = row
     # a link still being checked shows nobody's code, even on a card issued to its owner long ago
     if status != "approved" or link != "active":
         raise Conflict(
@@ -59,15 +60,8 @@ async def live_code(
             field="card_id",
         )
     now = int(clock.now().timestamp())
-    claims = CodeClaims(
-        issuer=settings.issuer,
-        issued_at=now,
-        expires_at=now + settings.code_ttl_s,
-        colour=colour,
-        masked_name=masked_name,
-        masked_document=masked_document,
-        kind=TokenKind.LIVE,
-        token_id=new_token_id(),
+    claims = card_claims(
+        settings, card_row_id, colour, masked_name, masked_document, TokenKind.LIVE, now, now + settings.code_ttl_s
     )
     issued = datetime.fromtimestamp(now, UTC)
     return LiveCode(
@@ -77,3 +71,37 @@ async def live_code(
         expires_at=issued + timedelta(seconds=settings.code_ttl_s),
         refresh_after=settings.code_refresh_s,
     )
+
+
+def card_claims(
+    settings: Settings,
+    card_row_id: int,
+    colour: str,
+    masked_name: str,
+    masked_document: str,
+    kind: TokenKind,
+    issued_at: int,
+    expires_at: int,
+) -> CodeClaims:
+    """The claims of a new token for a card of this platform: a fresh token id and the card
+    reference only this issuer can open (:mod:`healthcode.domain.tokens.reference`)."""
+    token_id = new_token_id()
+    return CodeClaims(
+        issuer=settings.issuer,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        colour=colour,
+        masked_name=masked_name,
+        masked_document=masked_document,
+        kind=kind,
+        token_id=token_id,
+        card_reference=seal_card_reference(settings.card_reference_key, card_row_id, token_id),
+    )
+
+
+def card_of_claims(settings: Settings, claims: CodeClaims | None) -> int | None:
+    """The card row a verified token of this platform shows, or None (another issuer's token, or
+    one without a reference)."""
+    if claims is None or claims.issuer != settings.issuer or claims.card_reference is None:
+        return None
+    return open_card_reference(settings.card_reference_key, claims.card_reference, claims.token_id)

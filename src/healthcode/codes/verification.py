@@ -31,7 +31,7 @@ from healthcode.config import Settings
 from healthcode.domain.clock import Clock
 from healthcode.domain.errors import Unavailable
 from healthcode.domain.i18n import N_
-from healthcode.domain.tokens import Reason, Verification, VerifyingKey, verify_token
+from healthcode.domain.tokens import CodeClaims, Reason, Verification, VerifyingKey, verify_token
 
 log = logging.getLogger("healthcode.codes")
 
@@ -61,6 +61,8 @@ class VerificationResult:
     masked_document: str | None
     issuer: str | None
     expires_at: datetime | None
+    claims: CodeClaims | None = field(default=None, repr=False)
+    """Everything the token said, for callers inside the platform (the checkpoint desk)."""
 
 
 def result_of(verification: Verification) -> VerificationResult:
@@ -75,6 +77,7 @@ def result_of(verification: Verification) -> VerificationResult:
         masked_document=claims.masked_document,
         issuer=claims.issuer,
         expires_at=datetime.fromtimestamp(claims.expires_at, UTC),
+        claims=claims,
     )
 
 

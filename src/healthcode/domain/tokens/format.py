@@ -8,7 +8,8 @@
         payload:     bstr .cbor CWT claims {1 iss: tstr, 4 exp: uint, 6 iat: uint,
                                             -260 health code: {1 colour, 2 masked name,
                                                                3 masked document, 4 kind,
-                                                               5 token id}},
+                                                               5 token id,
+                                                               6 card reference (optional)}},
         signature:   bstr 64 (r || s, 32 bytes each, big-endian) ] )
 
 The signature is COSE's over ``["Signature1", protected, b"", payload]`` (RFC 9052 §4.4). The
@@ -69,14 +70,16 @@ CODE_MASKED_NAME = 2
 CODE_MASKED_DOCUMENT = 3
 CODE_KIND = 4
 CODE_TOKEN_ID = 5
-# 6 is reserved for a card reference (see the codes feature's ADR before using it): verifiers
-# need none, as revocation goes by token id.
+# 8 bytes only the issuer can open (which card the token shows, see :mod:`.reference`);
+# optional, and other verifiers skip it: they need none, as revocation goes by token id.
+CODE_CARD_REFERENCE = 6
 
 # Colour words (as in the API) and their one-letter wire form. Append-only.
 COLOUR_LETTERS = {"green": "g", "yellow": "y", "red": "r"}
 _COLOUR_WORDS = {letter: word for word, letter in COLOUR_LETTERS.items()}
 
 TOKEN_ID_BYTES = 8
+CARD_REFERENCE_BYTES = 8
 MAX_MASKED_NAME_CHARS = 64
 MAX_MASKED_DOCUMENT_CHARS = 32
 ISSUER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,31}")
@@ -96,7 +99,8 @@ class CodeClaims:
     """What a token says: who issued it, when, and the masked person with their colour.
 
     Times are epoch seconds; ``colour`` is a word of :data:`COLOUR_LETTERS` (``"green"``, ...);
-    ``token_id`` is 8 random bytes that name this token (revocation lists hold them).
+    ``token_id`` is 8 random bytes that name this token (revocation lists hold them);
+    ``card_reference`` is 8 bytes only the issuer can read (:mod:`.reference`), or None.
     """
 
     issuer: str
@@ -107,6 +111,7 @@ class CodeClaims:
     masked_document: str
     kind: TokenKind
     token_id: bytes
+    card_reference: bytes | None = None
 
 
 class MalformedToken(ValueError):
@@ -145,18 +150,23 @@ def claims_problem(claims: CodeClaims) -> str | None:
         return "kind must be a TokenKind"
     if not isinstance(claims.token_id, bytes) or len(claims.token_id) != TOKEN_ID_BYTES:
         return f"token_id must be {TOKEN_ID_BYTES} bytes"
+    reference = claims.card_reference
+    if reference is not None and (not isinstance(reference, bytes) or len(reference) != CARD_REFERENCE_BYTES):
+        return f"card_reference must be {CARD_REFERENCE_BYTES} bytes"
     return None
 
 
 def encode_claims(claims: CodeClaims) -> bytes:
     """The CWT payload for ``claims`` (checked by the caller with :func:`claims_problem`)."""
-    code = {
+    code: dict[int, object] = {
         CODE_COLOUR: COLOUR_LETTERS[claims.colour],
         CODE_MASKED_NAME: claims.masked_name,
         CODE_MASKED_DOCUMENT: claims.masked_document,
         CODE_KIND: int(claims.kind),
         CODE_TOKEN_ID: claims.token_id,
     }
+    if claims.card_reference is not None:
+        code[CODE_CARD_REFERENCE] = claims.card_reference
     cwt = {
         CLAIM_ISSUER: claims.issuer,
         CLAIM_EXPIRES_AT: claims.expires_at,
@@ -187,6 +197,7 @@ def decode_claims(payload: bytes) -> CodeClaims:
         masked_document=_field(code, CODE_MASKED_DOCUMENT, str),
         kind=TokenKind(kind),
         token_id=_field(code, CODE_TOKEN_ID, bytes),
+        card_reference=_field(code, CODE_CARD_REFERENCE, bytes) if CODE_CARD_REFERENCE in code else None,
     )
     problem = claims_problem(claims)
     if problem is not None:
