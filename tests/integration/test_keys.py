@@ -20,7 +20,7 @@ from healthcode.codes.trust import (
     TrustListError,
     b64url,
     read_trusted_list,
-    sign_trust_list,
+    sign_document,
     trusted_lists,
     verify_trust_list,
 )
@@ -82,7 +82,7 @@ def foreign_list(key: SigningKey, issuer: str = OTHER_ISSUER, issued_at: int = 1
         "trusted": [],
         "issued_at": issued_at,
     }
-    return sign_trust_list(content, key)
+    return sign_document(content, key)
 
 
 @contextmanager
@@ -362,10 +362,10 @@ def test_bad_trusted_lists_are_refused_with_their_reason(settings: Settings, tmp
     assert "own issuer" in refused(foreign_list(generate_signing_key(), issuer="CN-150100"))
     smuggled = {**good, "keys": [*good["keys"], jwk_of(verifying_key_for(generate_signing_key(), "CN-150100"))]}
     assert "publishes keys of CN-150100" in refused(
-        sign_trust_list({k: v for k, v in smuggled.items() if k != "signature"}, other_key)
+        sign_document({k: v for k, v in smuggled.items() if k != "signature"}, other_key)
     )
     assert "not a trusted key" in refused(
-        sign_trust_list({k: v for k, v in good.items() if k != "signature"}, generate_signing_key())
+        sign_document({k: v for k, v in good.items() if k != "signature"}, generate_signing_key())
     )
     assert "fraction" in refused(json.dumps({**good, "version": 1.5}))
     doubled = settings.model_copy(update={"trusted_lists": [good, json.dumps(good)]})

@@ -260,6 +260,7 @@ class CertificateService:
                 revoked_at=now,
                 reason=reason[:REASON_MAX],
                 revoked_by=f"staff:{staff.id}",
+                expires_at=certificate.valid_until,
             )
         )
 

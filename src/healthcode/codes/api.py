@@ -4,26 +4,31 @@
 (``HEALTHCODE_VERIFY_RATE_PER_MINUTE``, 429 with ``Retry-After``); it answers from the keys and
 revocations the app's :class:`~healthcode.codes.verification.Verifier` holds in memory and does
 no database work per request. ``GET /.well-known/healthcode/trust-list.json`` publishes the signed
-trust list with an ETag.
+trust list and ``GET /.well-known/healthcode/revocations.json`` the signed revocation list, each with
+an ETag, rebuilt at most every ``HEALTHCODE_VERIFY_REFRESH_S`` (and at once after a key change).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.codes.keys import KeyService, key_changes
 from healthcode.codes.live import live_code
 from healthcode.codes.ratelimit import RateLimiter
+from healthcode.codes.revocations import REVOCATION_LIST_PATH, RevocationService
 from healthcode.codes.schemas import ColourWord, ReasonWord, VerificationOut, VerificationRequest
 from healthcode.codes.trust import TRUST_LIST_PATH, trusted_lists
 from healthcode.codes.verification import Verifier, make_verifier
 from healthcode.config import Settings
+from healthcode.domain.clock import Clock
 from healthcode.domain.errors import RateLimited
 from healthcode.domain.i18n import N_
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep, app_context
@@ -31,6 +36,7 @@ from healthcode.web.requests import NO_STORE, client_ip
 
 STATE_KEY = "codes"
 TRUST_LIST_MAX_AGE_S = 300
+REVOCATION_LIST_MAX_AGE_S = 60
 MAX_BODY_BYTES = 4096
 
 
@@ -41,14 +47,24 @@ def enabled(settings: Settings) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Published:
+    """A signed document as last built: its bytes, ETag, when, and the key-change count then."""
+
+    body: bytes
+    etag: str
+    built_at: datetime
+    key_changes: int
+
+
 @dataclass
 class CodesRuntime:
-    """What the feature keeps for the life of the app: the verifier, the rate limiter and the last
-    trust list built (bytes, ETag, when, and the key-change count it was built at)."""
+    """What the feature keeps for the life of the app: the verifier, the rate limiter and the
+    signed documents last built, by path."""
 
     verifier: Verifier
     limiter: RateLimiter
-    trust_list: tuple[bytes, str, datetime, int] | None = None
+    published: dict[str, Published] = field(default_factory=dict)
 
 
 def runtime(request: Request[Any, Any, Any]) -> CodesRuntime:
@@ -103,6 +119,37 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return any(candidate.strip().removeprefix("W/") == etag for candidate in header.split(","))
 
 
+async def published(
+    request: Request[Any, Any, Any],
+    path: str,
+    build: Callable[[AsyncSession, Settings, Clock], Awaitable[tuple[bytes, str]]],
+    max_age: int,
+) -> Response[bytes]:
+    """A signed public document: rebuilt when older than the verifiers' refresh interval or after
+    a key change, answered with its ETag (304 for a matching ``If-None-Match``)."""
+    context = app_context(request)
+    codes = runtime(request)
+    now = context.clock.now()
+    cached = codes.published.get(path)
+    fresh = timedelta(seconds=context.settings.verify_refresh_s)
+    if cached is None or cached.key_changes != key_changes() or not timedelta(0) <= now - cached.built_at < fresh:
+        async with context.sessionmaker() as db:
+            body, etag = await build(db, context.settings, context.clock)
+        cached = codes.published[path] = Published(body, etag, now, key_changes())
+    headers = {"ETag": cached.etag, "Cache-Control": f"public, max-age={max_age}"}
+    if etag_matches(request.headers.get("if-none-match"), cached.etag):
+        return Response(content=b"", status_code=304, headers=headers)
+    return Response(content=cached.body, media_type="application/json", headers=headers)
+
+
+async def _trust_list(db: AsyncSession, settings: Settings, clock: Clock) -> tuple[bytes, str]:
+    return await KeyService(db, settings, clock).trust_list()
+
+
+async def _revocation_list(db: AsyncSession, settings: Settings, clock: Clock) -> tuple[bytes, str]:
+    return await RevocationService(db, settings, clock).revocation_list()
+
+
 # exclude_from_csrf: no CSRF cookie on a public, cacheable document (shared caches skip Set-Cookie).
 @get(TRUST_LIST_PATH, summary="This issuer's public keys and the issuers it trusts, signed", exclude_from_csrf=True)
 async def trust_list(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -110,20 +157,15 @@ async def trust_list(request: Request[Any, Any, Any]) -> Response[bytes]:
     ``iss``, ``nbf``, ``exp``), ``trusted`` (other issuers' lists as received), ``issued_at`` and
     ``signature`` (ES256 over the canonical JSON of the rest; see docs/adr/0010). ETag and
     ``If-None-Match`` (304); clients may cache it for five minutes."""
-    context = app_context(request)
-    codes = runtime(request)
-    now = context.clock.now()
-    cached = codes.trust_list
-    fresh = timedelta(seconds=context.settings.verify_refresh_s)
-    if cached is None or cached[3] != key_changes() or not timedelta(0) <= now - cached[2] < fresh:
-        async with context.sessionmaker() as db:
-            body, etag = await KeyService(db, context.settings, context.clock).trust_list()
-        cached = codes.trust_list = (body, etag, now, key_changes())
-    body, etag = cached[0], cached[1]
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={TRUST_LIST_MAX_AGE_S}"}
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(content=b"", status_code=304, headers=headers)
-    return Response(content=body, media_type="application/json", headers=headers)
+    return await published(request, TRUST_LIST_PATH, _trust_list, TRUST_LIST_MAX_AGE_S)
+
+
+@get(REVOCATION_LIST_PATH, summary="Token ids this issuer revoked, signed", exclude_from_csrf=True)
+async def revocation_list(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """A JSON document: ``issuer``, ``revoked`` (token ids in hex, sorted; each until the token
+    would have expired), ``issued_at`` and ``signature`` (as the trust list's, by one of its keys).
+    ETag and ``If-None-Match`` (304); clients may cache it for a minute."""
+    return await published(request, REVOCATION_LIST_PATH, _revocation_list, REVOCATION_LIST_MAX_AGE_S)
 
 
 class CodeOut(msgspec.Struct):
@@ -145,4 +187,4 @@ async def card_code(
     return Response(CodeOut(code.token, code.colour, code.expires_at, code.refresh_after), headers=NO_STORE)
 
 
-router = Router(path="/", route_handlers=[verify, trust_list, card_code], tags=["verification"])
+router = Router(path="/", route_handlers=[verify, trust_list, revocation_list, card_code], tags=["verification"])

@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.audit.service import AuditTrail
-from healthcode.codes.trust import TrustList, sign_trust_list, trusted_lists, unb64url
+from healthcode.codes.trust import TrustList, sign_document, trusted_lists, unb64url
 from healthcode.config import Settings
 from healthcode.db.models import SigningKeyRecord
 from healthcode.domain.clock import Clock
@@ -323,7 +323,7 @@ class KeyService:
             "trusted": [dict(trust.document) for trust in self.trusted()],
             "issued_at": issued_at,
         }
-        body = json.dumps(sign_trust_list(content, key), ensure_ascii=False, indent=2).encode()
+        body = json.dumps(sign_document(content, key), ensure_ascii=False, indent=2).encode()
         return body, etag_of(body)
 
 

@@ -1,15 +1,32 @@
 """Revoked tokens (SPEC §9): a revoked paper certificate, or any token, fails at every checkpoint.
 
-Verifiers hold the revoked ids in memory and re-read them every ``HEALTHCODE_VERIFY_REFRESH_S``
-(:mod:`.verification`), so a revocation takes effect everywhere within that time.
+Verifiers here hold the revoked ids in memory and re-read them every ``HEALTHCODE_VERIFY_REFRESH_S``
+(:mod:`.verification`), so a revocation takes effect everywhere within that time. Checkpoints
+working offline and other regions read the signed *revocation list* at
+``/.well-known/healthcode/revocations.json``::
+
+    {"issuer": "CN-150100",
+     "revoked": ["0102030405060708", ...],      # token ids in hex, sorted
+     "issued_at": 1772330400,
+     "signature": {"kid", "alg": "ES256", "value"}}
+
+signed like the trust list (:func:`~healthcode.codes.trust.sign_document`: ES256 over the canonical
+JSON of the rest, with a key of this issuer's trust list). A revocation stays listed until the
+token would have expired anyway (plus the verifiers' leeway); ``issued_at`` is the last revocation
+or the start of the current hour, whichever is later, so every worker serves the same bytes.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.audit.service import AuditTrail
+from healthcode.codes.keys import TRUST_LIST_PERIOD_S, VERIFY_LEEWAY_S, KeyService, etag_of
+from healthcode.codes.trust import sign_document
 from healthcode.config import Settings
 from healthcode.db.models import RevokedToken
 from healthcode.domain.clock import Clock
@@ -17,17 +34,21 @@ from healthcode.domain.tokens import TokenKind
 from healthcode.domain.tokens.format import TOKEN_ID_BYTES
 
 REASON_MAX = 200
+REVOCATION_LIST_PATH = "/.well-known/healthcode/revocations.json"
 
 
 class RevocationService:
-    """Revokes tokens by id (audited as ``codes.revoke``) and lists the revoked ids."""
+    """Revokes tokens by id (audited as ``codes.revoke``), lists the revoked ids and publishes them."""
 
     def __init__(self, db: AsyncSession, settings: Settings, clock: Clock):
         self.db = db
+        self.settings = settings
         self.clock = clock
         self.audit = AuditTrail(db, settings.audit_key, clock)
 
-    async def revoke(self, token_id: bytes, kind: TokenKind, reason: str, actor: str) -> RevokedToken:
+    async def revoke(
+        self, token_id: bytes, kind: TokenKind, reason: str, actor: str, *, expires_at: datetime | None = None
+    ) -> RevokedToken:
         """Revoke one token; revoking it again returns the first revocation unchanged. Commits."""
         if len(token_id) != TOKEN_ID_BYTES:
             raise ValueError(f"a token id is {TOKEN_ID_BYTES} bytes")
@@ -40,6 +61,7 @@ class RevocationService:
             revoked_at=self.clock.now(),
             reason=reason[:REASON_MAX],
             revoked_by=actor[:40],
+            expires_at=expires_at,
         )
         self.db.add(row)
         await self.db.flush()
@@ -48,5 +70,24 @@ class RevocationService:
         return row
 
     async def revoked_ids(self) -> frozenset[bytes]:
-        """Every revoked token id, for a verifier's memory."""
-        return frozenset(bytes.fromhex(value) for value in await self.db.scalars(select(RevokedToken.token_id)))
+        """Every revoked token id that could still verify, for a verifier's memory."""
+        return frozenset(bytes.fromhex(row.token_id) for row in await self._current())
+
+    async def revocation_list(self) -> tuple[bytes, str]:
+        """The signed revocation list as JSON bytes, and its ETag (see the module's notes)."""
+        rows = await self._current()
+        now = int(self.clock.now().timestamp())
+        hour = now // TRUST_LIST_PERIOD_S * TRUST_LIST_PERIOD_S
+        content = {
+            "issuer": self.settings.issuer,
+            "revoked": sorted(row.token_id for row in rows),
+            "issued_at": max([hour, *(int(row.revoked_at.timestamp()) for row in rows)]),
+        }
+        key = await KeyService(self.db, self.settings, self.clock).signing_key()
+        body = json.dumps(sign_document(content, key), ensure_ascii=False, indent=2).encode()
+        return body, etag_of(body)
+
+    async def _current(self) -> list[RevokedToken]:
+        cutoff = self.clock.now() - timedelta(seconds=VERIFY_LEEWAY_S)
+        query = select(RevokedToken).where(or_(RevokedToken.expires_at.is_(None), RevokedToken.expires_at >= cutoff))
+        return list(await self.db.scalars(query))

@@ -111,8 +111,9 @@ def unb64url(value: object, size: int, what: str) -> bytes:
 # --- signing and verifying ----------------------------------------------------------------------
 
 
-def sign_trust_list(content: Mapping[str, Any], key: SigningKey) -> dict[str, Any]:
-    """``content`` (issuer, keys, trusted, issued_at) with its ``signature`` member added."""
+def sign_document(content: Mapping[str, Any], key: SigningKey) -> dict[str, Any]:
+    """``content`` (a trust list's issuer, keys, trusted, issued_at; or a revocation list's) with
+    its ``signature`` member added, as described above."""
     message = canonical_json(dict(content))
     der = key.private_key.sign(message, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
     r, s = decode_dss_signature(der)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from healthcode.db.base import Base
@@ -35,9 +35,12 @@ class StaffSite(Base):
 class Scan(Base):
     """One code scanned (or typed) at a site, or one manual check by document (``manual``).
 
-    Only masked data is kept. ``card_id`` is known for manual checks; a scanned live token names no
-    card. ``reason`` is the verification word (``ok``, ``expired``, ...; ``manual`` for a manual
-    check). ``decision`` (``allow``/``deny``) and ``temperature`` are filled in by the official.
+    Only masked data is kept. ``card_id`` is known for manual checks and for codes this platform
+    issued (their card reference); another region's code names no card here. ``reason`` is the
+    verification word (``ok``, ``expired``, ...; ``manual`` for a manual check). ``decision``
+    (``allow``/``deny``) and ``temperature`` are filled in by the official. ``offline`` scans were
+    verified on the checkpoint's device while it had no network and uploaded later; ``at`` is when
+    the device scanned.
     """
 
     __tablename__ = "scans"
@@ -59,6 +62,7 @@ class Scan(Base):
     decision: Mapped[str | None] = mapped_column(String(8))
     decided_at: Mapped[datetime | None]
     manual: Mapped[bool] = mapped_column(default=False)
+    offline: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class FeverRecord(Base):

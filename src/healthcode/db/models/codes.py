@@ -44,7 +44,9 @@ class SigningKeyRecord(Base):
 
 class RevokedToken(Base):
     """A token that fails at every checkpoint from now on (a paper certificate withdrawn, SPEC §9).
-    ``token_id`` is the token's 8-byte id in hex; ``kind`` is ``live`` or ``paper``."""
+    ``token_id`` is the token's 8-byte id in hex; ``kind`` is ``live`` or ``paper``; ``expires_at``
+    is when the token would have expired anyway (it leaves the published list then), or None when
+    unknown (kept listed)."""
 
     __tablename__ = "revoked_tokens"
 
@@ -54,3 +56,4 @@ class RevokedToken(Base):
     revoked_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(String(200))
     revoked_by: Mapped[str] = mapped_column(String(40))
+    expires_at: Mapped[datetime | None]
