@@ -118,6 +118,18 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A second server with the demo data (whose phones the other tests do not use) and keys and
+    revocations re-read every second instead of every minute, so a revocation shows in seconds."""
+    server = LiveServer(tmp_path_factory.mktemp("demo"))
+    server.env["HEALTHCODE_VERIFY_REFRESH_S"] = "1"
+    server.start()
+    server.cli("demo")
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     """Package-scoped: Playwright's sync API keeps an event loop running in this thread while it

@@ -198,3 +198,46 @@ async def test_the_desk_needs_a_checkpoint_account_bound_to_a_site(
     assert other.status_code == 403
     assert "This page needs the role: Checkpoint staff." in other.text
     assert list(await db.scalars(select(Scan))) == []
+
+
+async def test_scans_made_offline_are_recorded_once_each_as_of_their_time(
+    client: Client, official: str, token: str, db: AsyncSession, clock: FixedClock
+) -> None:
+    scanned_at = int(clock.now().timestamp())
+    clock.advance(hours=2)  # sent when the network came back: the live token has long expired
+    scans: list[dict[str, object]] = [
+        {"ref": "device-scan-0001", "token": token, "scanned_at": scanned_at, "temperature": "38.2"},
+        {"ref": "device-scan-0002", "token": tampered(token), "scanned_at": scanned_at + 5, "decision": "deny"},
+        {"ref": "device-scan-0003", "token": token, "scanned_at": scanned_at, "temperature": "52"},
+        {"ref": "device-scan-0004", "token": token, "scanned_at": scanned_at - 8 * 86400},
+    ]
+    scans[0]["decision"] = "deny"
+    headers = {"X-CSRFToken": official}
+    response = await client.post(f"{DESK}/offline-scans", json={"scans": scans}, headers=headers)
+    assert response.status_code == 201, response.text
+    answer = response.json()
+    assert answer["recorded"] == ["device-scan-0001", "device-scan-0002"]
+    assert answer["duplicates"] == []
+    assert {item["ref"]: item["code"] for item in answer["rejected"]} == {
+        "device-scan-0003": "temperature_invalid",
+        "device-scan-0004": "offline_time_invalid",
+    }
+
+    logged = list(await db.scalars(select(Scan).order_by(Scan.id)))
+    assert [(s.reason, s.offline, s.decision, s.temperature) for s in logged] == [
+        ("ok", True, "deny", 38.2),
+        ("bad_signature", True, "deny", None),
+    ]
+    assert int(logged[0].at.timestamp()) == scanned_at
+    card = await db.scalar(select(Card).execution_options(populate_existing=True))
+    assert card is not None
+    assert (card.colour, logged[0].card_id) == ("yellow", card.id), "the fever recoloured the card"
+
+    again = await client.post(f"{DESK}/offline-scans", json={"scans": scans[:1]}, headers=headers)
+    assert again.json() == {"recorded": [], "duplicates": ["device-scan-0001"], "rejected": []}
+    assert len(list(await db.scalars(select(Scan)))) == 2
+
+    forged = await client.post(f"{DESK}/offline-scans", json={"scans": scans[:1]})
+    assert forged.status_code == 403, "no CSRF token, no upload"
+    desk = await client.get(DESK)
+    assert "checked offline" in desk.text

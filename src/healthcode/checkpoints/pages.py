@@ -3,29 +3,52 @@
 The desk page keeps one big input focused: a keyboard-wedge scanner types the token and presses
 Enter, which posts it. The verdict comes from the app's in-memory verifier (the one behind
 ``POST /api/v1/verifications``), so verifying reads no database; the scan is then logged.
+
+When the network is gone the page verifies by itself (``checkpoint.js``, WebCrypto, against the
+trust and revocation lists it cached) and keeps the scans on the device; it sends them to
+``POST /staff/checkpoint/offline-scans`` when the network is back, where each token is verified
+again as of when it was scanned and logged as an offline scan.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 from litestar import Request, Router, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 
-from healthcode.checkpoints.service import MANUAL, CheckpointService, Desk, Scanned
+from healthcode.checkpoints.service import (
+    DECISIONS,
+    HIGHEST_TEMPERATURE,
+    LOWEST_TEMPERATURE,
+    MANUAL,
+    CheckpointService,
+    Desk,
+    OfflineScan,
+    Scanned,
+    parse_temperature,
+)
 from healthcode.codes.api import runtime
 from healthcode.codes.live import card_of_claims
+from healthcode.codes.revocations import REVOCATION_LIST_PATH
+from healthcode.codes.trust import TRUST_LIST_PATH
+from healthcode.codes.verification import VerificationResult
 from healthcode.colours.service import COLOUR_WORDS
+from healthcode.config import Settings
 from healthcode.db.models import Scan
 from healthcode.domain.colours import Colour
 from healthcode.domain.documents import DocumentType
-from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.domain.errors import DomainError, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
 from healthcode.domain.tokens import TokenKind
 from healthcode.domain.tokens.format import MAX_TOKEN_CHARS
 from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
+from healthcode.web.errors import translated
 from healthcode.web.features import Desk as BackOfficeDesk
 from healthcode.web.forms import FormData, field_errors, text
 from healthcode.web.requests import NO_STORE
@@ -47,6 +70,28 @@ REASON_TEXTS = {
 }
 TOKEN_KINDS = {TokenKind.LIVE: "live", TokenKind.PAPER: "paper"}
 NOTICES = {"allow": N_("Allowed. Ready for the next person."), "deny": N_("Denied. Ready for the next person.")}
+OFFLINE_UPLOAD_MAX = 100
+OFFLINE_MAX_AGE = timedelta(days=7)
+OFFLINE_CLOCK_AHEAD = timedelta(minutes=5)
+_OFFLINE_REF = re.compile(r"[A-Za-z0-9-]{8,64}")
+# What the page's script says, in the page's language (it verifies offline by itself).
+OFFLINE_TEXTS = {
+    "ready": N_("Offline checking is ready: keys and revocations from {time} ({minutes} min ago)."),
+    "offline": N_(
+        "No network: codes are checked on this device with keys and revocations from {time} ({minutes} min ago)."
+    ),
+    "stale": N_("The keys and revocations on this device are {hours} hours old. Connect to the network soon."),
+    "none": N_("No network and no keys on this device yet: connect once so that codes can be checked offline."),
+    "unsupported": N_("This browser cannot check codes offline. Use a current Chrome, Edge, Firefox or Safari."),
+    "waiting": N_("{count} scans made offline are waiting to be sent."),
+    "sent": N_("{count} scans made offline were sent."),
+    "rejected": N_("{count} scans made offline could not be recorded: {reason}"),
+    "checked_here": N_("Checked on this device without network, with keys and revocations from {time}."),
+    "saved": N_("Saved on this device. It will be sent when the network is back."),
+    "not_acceptable": N_("Not acceptable"),
+    "claims": N_("The code claims: {colour}"),
+    "temperature_invalid": N_("Enter a body temperature between {low} and {high} °C, such as 36.5."),
+}
 
 
 def device_of(request: Request[Any, Any, Any]) -> str:
@@ -91,6 +136,14 @@ async def desk_page(
             "errors": errors or {},
             "form": form or {},
             "max_token": MAX_TOKEN_CHARS,
+            "offline_texts": OFFLINE_TEXTS,
+            "temperature_range": (LOWEST_TEMPERATURE, HIGHEST_TEMPERATURE),
+            "colour_texts": {colour.value: COLOUR_WORDS[colour] for colour in Colour},
+            "offline_urls": {
+                "trust": TRUST_LIST_PATH,
+                "revocations": REVOCATION_LIST_PATH,
+                "upload": f"{DESK_PATH}/offline-scans",
+            },
         },
         status_code=status,
         headers=NO_STORE,
@@ -118,8 +171,13 @@ async def scan(
     here = await service.desk(staff_or_none)
     token = text(data, "token", MAX_TOKEN_CHARS + 10)
     result = await runtime(request).verifier.verify(token)
+    return result_page(await service.log_scan(here, scanned_of(settings, result), device_of(request)))
+
+
+def scanned_of(settings: Settings, result: VerificationResult) -> Scanned:
+    """What the desk logs of a verification (masked data, and the card for codes of ours)."""
     claims = result.claims
-    scanned = Scanned(
+    return Scanned(
         reason=result.reason,
         colour=result.colour,
         masked_name=result.masked_name,
@@ -128,7 +186,97 @@ async def scan(
         token_kind=TOKEN_KINDS[claims.kind] if claims else None,
         card_id=card_of_claims(settings, claims),
     )
-    return result_page(await service.log_scan(here, scanned, device_of(request)))
+
+
+class OfflineScanIn(msgspec.Struct):
+    """One scan the page made offline: its own id, the token, when (epoch seconds), and what the
+    official entered (temperature as typed, decision ``allow``/``deny`` or empty)."""
+
+    ref: str
+    token: str
+    scanned_at: int
+    temperature: str = ""
+    decision: str = ""
+
+
+class OfflineUploadIn(msgspec.Struct):
+    scans: list[OfflineScanIn]
+
+
+class RejectedScan(msgspec.Struct):
+    ref: str
+    code: str
+    message: str
+
+
+class OfflineUploadOut(msgspec.Struct):
+    """Refs recorded now, refs an earlier upload recorded, and refs refused with why: the page
+    forgets all three."""
+
+    recorded: list[str]
+    duplicates: list[str]
+    rejected: list[RejectedScan]
+
+
+def _offline_problem(item: OfflineScanIn, now: datetime) -> DomainError | None:
+    at = datetime.fromtimestamp(item.scanned_at, UTC) if 0 < item.scanned_at < 2**33 else None
+    if not _OFFLINE_REF.fullmatch(item.ref):
+        return InvalidInput("offline_ref_invalid", N_("The scan has no valid id from the device."), field="ref")
+    if at is None or not now - OFFLINE_MAX_AGE <= at <= now + OFFLINE_CLOCK_AHEAD:
+        return InvalidInput(
+            "offline_time_invalid",
+            N_("The scan's time is wrong: older than 7 days, or the device's clock is ahead."),
+            field="scanned_at",
+        )
+    if item.decision not in ("", *DECISIONS):
+        return InvalidInput("decision_invalid", N_("Choose Allow or Deny."), field="decision")
+    try:
+        parse_temperature(item.temperature)
+    except InvalidInput as exc:
+        return exc
+    return None
+
+
+@post("/offline-scans", request_max_body_size=OFFLINE_UPLOAD_MAX * (MAX_TOKEN_CHARS + 200))
+async def offline_scans(
+    request: Request[Any, Any, Any],
+    data: JSONBody[OfflineUploadIn],
+    staff_or_none: StaffOrNone,
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> OfflineUploadOut:
+    """Scans made while the page had no network: each token is verified again as of its scan time
+    (with today's revocations) and logged as an offline scan of this desk. At most 100 a call."""
+    service = CheckpointService(db, settings, clock)
+    here = await service.desk(staff_or_none)
+    if len(data.scans) > OFFLINE_UPLOAD_MAX:
+        raise InvalidInput(
+            "offline_upload_too_large", N_("Send at most {limit} scans at a time."), limit=OFFLINE_UPLOAD_MAX
+        )
+    verifier = runtime(request).verifier
+    now = clock.now()
+    uploads: list[OfflineScan] = []
+    rejected: list[RejectedScan] = []
+    for item in data.scans:
+        problem = _offline_problem(item, now)
+        if problem is not None:
+            rejected.append(RejectedScan(item.ref[:64], problem.code, translated(problem)))
+            continue
+        at = datetime.fromtimestamp(item.scanned_at, UTC)
+        result = await verifier.verify(item.token[: MAX_TOKEN_CHARS + 10], at)
+        uploads.append(
+            OfflineScan(
+                ref=item.ref,
+                scanned=scanned_of(settings, result),
+                at=at,
+                temperature=parse_temperature(item.temperature),
+                decision=item.decision or None,
+            )
+        )
+    recorded = await service.record_offline(here, uploads, device_of(request))
+    duplicates = [upload.ref for upload in uploads if upload.ref not in set(recorded)]
+    return OfflineUploadOut(recorded=recorded, duplicates=duplicates, rejected=rejected)
 
 
 @post("/manual")
@@ -178,4 +326,4 @@ async def decision(
     return Redirect(f"{DESK_PATH}?done={decided.decision}", status_code=303)
 
 
-router = Router(path=DESK_PATH, route_handlers=[desk, scan, manual, decision], include_in_schema=False)
+router = Router(path=DESK_PATH, route_handlers=[desk, scan, manual, decision, offline_scans], include_in_schema=False)

@@ -63,6 +63,18 @@ class Scanned:
     """The card row, for a code of this platform (from its card reference)."""
 
 
+@dataclass(frozen=True)
+class OfflineScan:
+    """A scan a checkpoint device verified by itself while offline, as it uploads it later."""
+
+    ref: str
+    """The device's own id for the scan, so that an upload sent twice is recorded once."""
+    scanned: Scanned
+    at: datetime
+    temperature: float | None
+    decision: str | None
+
+
 def parse_temperature(raw: str) -> float | None:
     """A body temperature in °C from a form field (``36.5``, ``36,5``); empty means not taken."""
     text = (raw or "").strip().replace(",", ".").replace("℃", "").replace("°C", "").strip()
@@ -171,11 +183,17 @@ class CheckpointService:
 
     async def log_scan(self, desk: Desk, scanned: Scanned, device: str) -> Scan:
         """Log one scanned or typed code at the desk's site."""
-        scan = Scan(
+        scan = self._scan(desk, scanned, device, self.clock.now())
+        self.db.add(scan)
+        await self.db.commit()
+        return scan
+
+    def _scan(self, desk: Desk, scanned: Scanned, device: str, at: datetime) -> Scan:
+        return Scan(
             site_id=desk.site.id,
             staff_id=desk.staff.id,
             device=device[:DEVICE_CHARS],
-            at=self.clock.now(),
+            at=at,
             reason=scanned.reason,
             colour=scanned.colour,
             issuer=scanned.issuer,
@@ -185,9 +203,30 @@ class CheckpointService:
             card_id=scanned.card_id,
             manual=False,
         )
-        self.db.add(scan)
+
+    async def record_offline(self, desk: Desk, uploads: list[OfflineScan], device: str) -> list[str]:
+        """Log scans made offline at the desk's site, with their decisions and temperatures (a fever
+        on a card of ours recolours it, as online). Returns the refs recorded now; refs recorded by an
+        earlier upload are skipped."""
+        refs = [upload.ref for upload in uploads]
+        known = set(await self.db.scalars(select(Scan.offline_ref).where(Scan.offline_ref.in_(refs))))
+        recorded: list[str] = []
+        now = self.clock.now()
+        for upload in uploads:
+            if upload.ref in known:
+                continue
+            known.add(upload.ref)
+            scan = self._scan(desk, upload.scanned, device, upload.at)
+            scan.temperature, scan.decision = upload.temperature, upload.decision
+            scan.decided_at = upload.at if upload.decision else None
+            scan.offline, scan.offline_ref = True, upload.ref
+            self.db.add(scan)
+            await self.db.flush()
+            if scan.card_id is not None:
+                await self._fever(scan, scan.card_id, upload.temperature, now)
+            recorded.append(upload.ref)
         await self.db.commit()
-        return scan
+        return recorded
 
     async def manual_check(self, desk: Desk, type_raw: str, number_raw: str, temperature_raw: str, device: str) -> Scan:
         """The current colour of the card of a document (an audited read); a fever reading

@@ -113,9 +113,11 @@ class Verifier:
     _last_attempt: datetime | None = None
     _seen_changes: int = -1
 
-    async def verify(self, token: str) -> VerificationResult:
+    async def verify(self, token: str, at: datetime | None = None) -> VerificationResult:
+        """Verify ``token`` now, or as of ``at`` (a scan a checkpoint made offline, checked when it
+        is uploaded; revocations are today's)."""
         snapshot = await self._current()
-        now = self.clock.now()
+        now = at or self.clock.now()
         verification = verify_with(snapshot, token, now)
         if verification.reason is Reason.UNKNOWN_ISSUER and verification.claims is None and self._may_retry(now):
             snapshot = await self.refresh()

@@ -40,7 +40,8 @@ class Scan(Base):
     verification word (``ok``, ``expired``, ...; ``manual`` for a manual check). ``decision``
     (``allow``/``deny``) and ``temperature`` are filled in by the official. ``offline`` scans were
     verified on the checkpoint's device while it had no network and uploaded later; ``at`` is when
-    the device scanned.
+    the device scanned, ``offline_ref`` the device's own id for the scan (an upload sent twice is
+    recorded once).
     """
 
     __tablename__ = "scans"
@@ -63,6 +64,7 @@ class Scan(Base):
     decided_at: Mapped[datetime | None]
     manual: Mapped[bool] = mapped_column(default=False)
     offline: Mapped[bool] = mapped_column(default=False, server_default=false())
+    offline_ref: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
 
 
 class FeverRecord(Base):
