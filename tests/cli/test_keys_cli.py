@@ -56,10 +56,16 @@ def test_generate_rotate_retire_list(env: Settings) -> None:
     assert "refused" in again.stderr
     assert "rotate" in again.stderr
 
+    prepared = runner.invoke(app, ["keys", "prepare", "--actor", "ops"])
+    assert prepared.exit_code == 0, prepared.output
+    second = prepared.stdout.split()[1]
+    assert "signs nothing yet" in prepared.stdout
+    assert f"{second}  next" in runner.invoke(app, ["keys", "list"]).stdout
+
     rotated = runner.invoke(app, ["keys", "rotate", "--actor", "ops"])
     assert rotated.exit_code == 0, rotated.output
-    second = rotated.stdout.split()[1]
-    assert second != first
+    assert rotated.stdout.split()[1] == second, "the prepared key signs now"
+    assert "published less than 5 minutes ago" in rotated.stdout
     assert f"key {first} retired" in rotated.stdout
     assert "trusted until" in rotated.stdout
 
@@ -85,7 +91,7 @@ def test_generate_rotate_retire_list(env: Settings) -> None:
     assert unknown.exit_code == 1
 
     tail = runner.invoke(app, ["audit", "tail", "--limit", "5"]).stdout
-    for action in ("keys.generate", "keys.rotate", "keys.retire"):
+    for action in ("keys.generate", "keys.prepare", "keys.rotate", "keys.retire"):
         assert action in tail
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
 

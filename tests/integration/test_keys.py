@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from healthcode.codes.keys import SIGNING_CACHE_S, KeyService, KeyStateError, forget_cached_keys
+from healthcode.codes.keys import PUBLISH_AHEAD_S, SIGNING_CACHE_S, KeyService, KeyStateError, forget_cached_keys
 from healthcode.codes.trust import (
     TRUST_LIST_PATH,
     TrustListError,
@@ -173,6 +173,33 @@ async def test_rotate_keeps_the_old_key_verifying_what_it_signed(
     rotated = await db.scalar(select(AuditRecord).where(AuditRecord.action == "keys.rotate"))
     assert rotated is not None
     assert json.loads(rotated.detail)["previous"] == old.kid
+
+
+async def test_a_prepared_key_is_published_before_it_signs(
+    db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    keys = KeyService(db, settings, clock)
+    with pytest.raises(KeyStateError, match="generate"):
+        await keys.prepare("cli")
+    first = await keys.generate("cli")
+    prepared = await keys.prepare("cli:ops")
+    assert prepared.status == "next"
+    with pytest.raises(KeyStateError, match="prepared already"):
+        await keys.prepare("cli")
+    assert (await keys.signing_key()).kid.hex() == first.kid, "the prepared key signs nothing yet"
+    document = json.loads((await keys.trust_list())[0])
+    assert b64url(bytes.fromhex(prepared.kid)) in {jwk["kid"] for jwk in document["keys"]}
+    assert not keys.published_long_enough(prepared)
+
+    clock.advance(seconds=PUBLISH_AHEAD_S)
+    assert keys.published_long_enough(prepared)
+    old, new = await keys.rotate("cli:ops")
+    assert (old.kid, new.kid, new.status) == (first.kid, prepared.kid, "active")
+    assert (await keys.signing_key()).kid.hex() == prepared.kid
+    assert await keys.prepared() is None
+    assert await verify_now(db, settings, clock, token_for(await keys.signing_key(), clock)) is Reason.OK
+    actions = list(await db.scalars(select(AuditRecord.action).order_by(AuditRecord.seq)))
+    assert actions[-3:] == ["keys.generate", "keys.prepare", "keys.rotate"]
 
 
 async def test_rotate_needs_an_active_key(db: AsyncSession, settings: Settings, clock: FixedClock) -> None:

@@ -1,9 +1,10 @@
 """``healthcode keys``: the signing keys of code tokens and the trusted issuers' lists.
 
-``generate`` makes the first key, ``rotate`` replaces the active key (the old one keeps verifying
-the tokens it signed until they have expired), ``retire KID`` stops the active key with no
-successor, ``list`` shows them all, ``trusted`` checks and shows HEALTHCODE_TRUSTED_LISTS. Every
-change is recorded in the audit log (keys.generate, keys.rotate, keys.retire).
+``generate`` makes the first key, ``prepare`` publishes the next key ahead of use, ``rotate``
+replaces the active key with it (the old one keeps verifying the tokens it signed until they have
+expired), ``retire KID`` stops the active key with no successor, ``list`` shows them all,
+``trusted`` checks and shows HEALTHCODE_TRUSTED_LISTS. Every change is recorded in the audit log
+(keys.generate, keys.prepare, keys.rotate, keys.retire).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.cli.runtime import CLOCK, console, errors, settings, with_db
-from healthcode.codes.keys import ACTIVE, KeyService, KeyStateError
+from healthcode.codes.keys import ACTIVE, NEXT, PUBLISH_AHEAD_S, KeyService, KeyStateError
 from healthcode.codes.trust import TrustListError, b64url, trusted_lists
 from healthcode.config import Settings
 from healthcode.db.models import SigningKeyRecord
@@ -53,9 +54,29 @@ def generate(actor: str = typer.Option("", "--actor", help=ACTOR_HELP)) -> None:
     with_db(work)
 
 
+@app.command("prepare")
+def prepare(actor: str = typer.Option("", "--actor", help=ACTOR_HELP)) -> None:
+    """Publish the next key in the trust list now; `keys rotate` makes it sign (wait 5 minutes)."""
+
+    async def work(db: AsyncSession, config: Settings) -> None:
+        try:
+            record = await KeyService(db, config, CLOCK).prepare(_actor(actor))
+        except KeyStateError as error:
+            raise _refuse(error) from None
+        console.print(
+            f"key {record.kid} is published for issuer {record.issuer} and signs nothing yet; "
+            f"run `healthcode keys rotate` in {PUBLISH_AHEAD_S // 60} minutes or later",
+            markup=False,
+            soft_wrap=True,
+        )
+
+    with_db(work)
+
+
 @app.command("rotate")
 def rotate(actor: str = typer.Option("", "--actor", help=ACTOR_HELP)) -> None:
-    """Make a new active key; the old one stays in the trust list while its tokens can be valid."""
+    """Make the prepared key (or a new one) active; the old one stays in the trust list while its
+    tokens can be valid."""
 
     async def work(db: AsyncSession, config: Settings) -> None:
         service = KeyService(db, config, CLOCK)
@@ -64,6 +85,13 @@ def rotate(actor: str = typer.Option("", "--actor", help=ACTOR_HELP)) -> None:
         except KeyStateError as error:
             raise _refuse(error) from None
         console.print(f"key {new.kid} is active for issuer {new.issuer}", markup=False, soft_wrap=True)
+        if not service.published_long_enough(new):
+            console.print(
+                f"warning: key {new.kid} was published less than {PUBLISH_AHEAD_S // 60} minutes ago; other "
+                "regions may refuse its codes until they re-read the trust list (`keys prepare` first next time)",
+                markup=False,
+                soft_wrap=True,
+            )
         console.print(
             f"key {old.kid} retired: signs nothing after {_when(old.not_after, config)}, "
             f"trusted until {_when(service.trusted_until(old), config)}",
@@ -137,6 +165,8 @@ def list_keys(as_json: bool = typer.Option(False, "--json", help="One JSON objec
                 window += f" to {_when(record.not_after, config)}"
             if record.status == ACTIVE:
                 trust = "signing"
+            elif record.status == NEXT:
+                trust = "in the trust list, signs from the next rotation"
             elif shown["published"]:
                 trust = f"in the trust list until {_when(service.trusted_until(record), config)}"
             else:

@@ -1,8 +1,14 @@
 """This issuer's signing keys, and the keys a verifier here trusts (DESIGN.md "The code token").
 
-Life of a key: ``generate`` makes the first one (``active``); ``rotate`` makes a new active key and
-retires the old one; ``retire`` retires the active key without a successor (no code can be issued
-until ``generate``). Every change is audited (``keys.generate``, ``keys.rotate``, ``keys.retire``).
+Life of a key: ``generate`` makes the first one (``active``); ``prepare`` makes the ``next`` key,
+published in the trust list but signing nothing yet; ``rotate`` makes the next key (or, without one,
+a new key) active and retires the old one; ``retire`` retires the active key without a successor (no
+code can be issued until ``generate``). Every change is audited (``keys.generate``,
+``keys.prepare``, ``keys.rotate``, ``keys.retire``).
+
+Preparing first matters to other regions: they re-read our trust list every few minutes
+(:data:`PUBLISH_AHEAD_S`), so a key that signs the moment it is made produces codes their
+checkpoints refuse as ``unknown_issuer`` until then. ``prepare``, wait, then ``rotate``.
 
 A retired key keeps verifying the tokens it signed: its window ends at ``not_after``, and it stays
 in the trust list (and in our verifiers) until every token it could have signed has expired, that
@@ -58,7 +64,9 @@ from healthcode.privacy.sealed import Sealer
 
 log = logging.getLogger("healthcode.codes")
 
-ACTIVE, RETIRED = "active", "retired"
+ACTIVE, NEXT, RETIRED = "active", "next", "retired"
+PUBLISH_AHEAD_S = 300
+"""How long a prepared key should be published before it signs: the trust list's max-age."""
 SIGNING_CACHE_S = 120
 """How long a worker signs with the active key it last read before asking the database again."""
 VERIFY_LEEWAY_S = 30
@@ -154,14 +162,38 @@ class KeyService:
             return active, False
         return await self.generate(actor), True
 
+    async def prepare(self, actor: str) -> SigningKeyRecord:
+        """Make the next key: published in the trust list now, signing from the next rotation."""
+        if await self._active() is None:
+            raise KeyStateError("no key is active; use `healthcode keys generate` to make the first one")
+        prepared = await self.prepared()
+        if prepared is not None:
+            raise KeyStateError(f"key {prepared.kid} is prepared already; `healthcode keys rotate` makes it active")
+        record = await self._create(status=NEXT)
+        await self.audit.record(actor, "keys.prepare", f"signing_key:{record.kid}", issuer=record.issuer)
+        await self._commit()
+        return record
+
+    async def prepared(self) -> SigningKeyRecord | None:
+        """The next key, if one is prepared."""
+        found: SigningKeyRecord | None = await self.db.scalar(
+            select(SigningKeyRecord).where(SigningKeyRecord.status == NEXT).order_by(SigningKeyRecord.id).limit(1)
+        )
+        return found
+
     async def rotate(self, actor: str) -> tuple[SigningKeyRecord, SigningKeyRecord]:
-        """Retire the active key and make a new one active; returns (old, new)."""
+        """Retire the active key and make the prepared key (or a new one) active; returns (old, new)."""
         old = await self._active()
         if old is None:
             raise KeyStateError("no key is active; use `healthcode keys generate` to make the first one")
         self._retire(old)
         await self.db.flush()  # the partial unique index allows one active key: retire first
-        new = await self._create()
+        new = await self.prepared()
+        if new is None:
+            new = await self._create()
+        else:
+            new.status = ACTIVE
+            await self.db.flush()
         await self.audit.record(
             actor,
             "keys.rotate",
@@ -217,7 +249,11 @@ class KeyService:
         record.retired_at = now
         record.not_after = now + timedelta(seconds=SIGNING_CACHE_S)
 
-    async def _create(self) -> SigningKeyRecord:
+    def published_long_enough(self, record: SigningKeyRecord) -> bool:
+        """Whether other regions have had time to fetch the key since it was first published."""
+        return self.clock.now() - record.created_at >= timedelta(seconds=PUBLISH_AHEAD_S)
+
+    async def _create(self, status: str = ACTIVE) -> SigningKeyRecord:
         key = generate_signing_key()
         now = self.clock.now()
         public = key.private_key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
@@ -228,7 +264,7 @@ class KeyService:
             private_key_enc=b"",
             not_before=now,
             not_after=None,
-            status=ACTIVE,
+            status=status,
             created_at=now,
             retired_at=None,
         )
