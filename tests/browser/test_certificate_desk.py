@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pypdfium2 as pdfium  # type: ignore[import-untyped]  # no stubs; pyproject overrides lack it
+import pypdfium2 as pdfium
 import zxingcpp
 
 from healthcode.cli.demo_people import DEMO_PEOPLE
@@ -124,18 +124,24 @@ def test_clerk_issues_reprints_and_revokes_a_certificate(browser: Any, demo_serv
         expires = datetime.fromisoformat(result["expires_at"].replace("Z", "+00:00"))
         assert abs(expires - before - timedelta(days=PAPER_VALID_DAYS)) < timedelta(minutes=5)
         first_serial = serial_of(first)
-        desk.reload()
+        # the desk reloads by itself after the download: the list shows the new certificate
+        row(desk, first_serial).wait_for()
         assert row(desk, first_serial).get_attribute("data-status") == "valid"
         assert "有效" in row(desk, first_serial).inner_text()
         no_serious_problems(desk)
 
-        # Reprint: a new certificate replaces the first, which the checkpoints now refuse.
-        second = printed_token(download_pdf(desk, "补打（原证明将作废）"))
+        # Reprint on A5: a new certificate replaces the first, which the checkpoints now refuse.
+        row(desk, first_serial).get_by_label("纸张大小").select_option("A5")
+        second_pdf = download_pdf(desk, "补打（原证明将作废）")
+        document = pdfium.PdfDocument(second_pdf)
+        assert [round(side) for side in document[0].get_size()] == [420, 595], "A5 in points"
+        document.close()
+        second = printed_token(second_pdf)
         second_serial = serial_of(second)
         assert second_serial != first_serial
         assert verify(demo_server, second)["reason"] == "ok"
         assert wait_until_refused(demo_server, first)["reason"] == "revoked"
-        desk.reload()
+        row(desk, second_serial).wait_for()
         assert "已补打替换" in row(desk, first_serial).inner_text()
         assert "有效" in row(desk, second_serial).inner_text()
         assert desk.get_by_role("button", name="补打（原证明将作废）").count() == 1, "only the valid one"
@@ -144,9 +150,11 @@ def test_clerk_issues_reprints_and_revokes_a_certificate(browser: Any, demo_serv
         # Revoke: a reason is required; with one, the desk says the certificate is revoked.
         current = row(desk, second_serial)
         current.get_by_role("button", name="撤销").click()
-        assert "请填写撤销原因" in desk.get_by_role("alert").inner_text()
-        no_serious_problems(desk)
         reason = desk.locator("#certificates li").filter(has_text=second_serial).get_by_label("撤销原因")
+        assert reason.get_attribute("aria-invalid") == "true"
+        described = reason.get_attribute("aria-describedby")
+        assert "请填写撤销原因" in desk.locator(f"#{described}").inner_text(), "the message is beside the field"
+        no_serious_problems(desk)
         reason.fill("持证人已离开本市")
         reason.press("Enter")
         desk.wait_for_url(f"{demo_server.url}{DESK}?card=*")

@@ -7,7 +7,7 @@ import pytest
 import zxingcpp
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from stdnum.cn import ric
 
@@ -16,9 +16,9 @@ from healthcode.codes.keys import KeyService
 from healthcode.codes.verification import Verifier, make_verifier, verify_with
 from healthcode.config import Settings
 from healthcode.db.engine import make_sessionmaker
-from healthcode.db.models import AuditRecord
+from healthcode.db.models import AuditRecord, PaperCertificate
 from healthcode.domain.clock import FixedClock
-from healthcode.domain.errors import Forbidden
+from healthcode.domain.errors import Forbidden, InvalidInput
 from healthcode.domain.tokens import TokenKind
 from healthcode.sessions.service import Principal
 from tests import factories
@@ -106,13 +106,14 @@ async def test_issue_verify_reprint_revoke(
         assert action in done
 
 
+@pytest.mark.parametrize(("paper", "points"), [("A4", (595, 842)), ("A5", (420, 595))])
 async def test_the_printed_qr_scans_and_the_chinese_text_is_drawn(
-    service: CertificateService, clerk: Principal, card: str, verifier: Verifier
+    service: CertificateService, clerk: Principal, card: str, verifier: Verifier, paper: str, points: tuple[int, int]
 ) -> None:
-    issued = await service.issue(clerk, card)
+    issued = await service.issue(clerk, card, paper)
     page = pdfium.PdfDocument(issued.pdf)[0]
     width, height = page.get_size()
-    assert (round(width), round(height)) == (595, 842)  # A4 in points
+    assert (round(width), round(height)) == points
     text = page.get_textpage().get_text_range()
     assert "健康状况证明" in text
     assert "电子健康卡纸质证明" in text
@@ -136,6 +137,15 @@ async def test_only_clerks_use_the_desk(
         await service.find(reviewer, "resident_id", NUMBER)
     with pytest.raises(Forbidden):
         await service.issue(reviewer, card)
+
+
+async def test_a_paper_size_without_a_layout_is_refused_before_anything_is_written(
+    service: CertificateService, clerk: Principal, card: str, db: AsyncSession
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        await service.issue(clerk, card, "Letter")
+    assert refused.value.code == "paper_size_invalid"
+    assert await db.scalar(select(func.count()).select_from(PaperCertificate)) == 0
 
 
 async def test_desk_pages_issue_a_pdf_download(

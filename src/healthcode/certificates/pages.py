@@ -13,6 +13,7 @@ from litestar import Router, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
+from healthcode.certificates.pdf import PAPER_WIDTHS_MM
 from healthcode.certificates.service import EXPIRED, REPLACED, REVOKED, VALID, CertificateService, IssuedCertificate
 from healthcode.colours.service import COLOUR_WORDS
 from healthcode.domain.colours.colour import Colour
@@ -21,6 +22,7 @@ from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
 from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
+from healthcode.web.errors import translated
 from healthcode.web.features import Desk
 from healthcode.web.forms import FormData, field_errors, text
 from healthcode.web.requests import NO_STORE
@@ -59,6 +61,7 @@ def _desk_page(
             "document_number": document_number,
             "colour_words": {colour.value: COLOUR_WORDS[colour] for colour in Colour},
             "status_labels": STATUS_LABELS,
+            "papers": list(PAPER_WIDTHS_MM),
             "notice": notice,
         },
         status_code=status,
@@ -111,15 +114,22 @@ async def find(
 async def issue(
     data: FormData, staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
 ) -> Response[bytes]:
-    issued = await CertificateService(db, settings, clock).issue(staff_or_none, text(data, "card", 64))
+    service = CertificateService(db, settings, clock)
+    issued = await service.issue(staff_or_none, text(data, "card", 64), text(data, "paper", 4) or "A4")
     return _pdf(issued)
 
 
 @post("/{certificate_id:int}/reprint")
 async def reprint(
-    certificate_id: FromPath[int], staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
+    certificate_id: FromPath[int],
+    data: FormData,
+    staff_or_none: StaffOrNone,
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
 ) -> Response[bytes]:
-    return _pdf(await CertificateService(db, settings, clock).reprint(staff_or_none, certificate_id))
+    service = CertificateService(db, settings, clock)
+    return _pdf(await service.reprint(staff_or_none, certificate_id, text(data, "paper", 4) or "A4"))
 
 
 @post("/{certificate_id:int}/revoke")
@@ -136,7 +146,9 @@ async def revoke(
         certificate = await service.revoke(staff_or_none, certificate_id, text(data, "reason", 400))
     except InvalidInput as exc:
         person = await service.person(staff_or_none, await service.card_of(certificate_id))
-        return _desk_page(person=person, errors=field_errors(exc), status=422)
+        # the message goes beside the reason field of that certificate
+        errors = {f"reason-{certificate_id}" if exc.field == "reason" else "_form": translated(exc)}
+        return _desk_page(person=person, errors=errors, status=422)
     return _to_person(await service.card_of(certificate.id), "revoked")
 
 

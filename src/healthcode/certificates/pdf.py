@@ -1,9 +1,10 @@
-"""Drawing a paper certificate as an A4 PDF with fpdf2 (SPEC §9).
+"""Drawing a paper certificate as an A4 or A5 PDF with fpdf2 (SPEC §9).
 
 The certificate is a Chinese document whatever the clerk's page language, so its words are Chinese
 here, not msgids. Noto Sans CJK SC (Debian's ``fonts-noto-cjk``) is embedded, subset to the
 characters used, so the PDF shows the same on any viewer or printer. The QR is drawn as vector
-squares at error level M, about 1 mm a module: it scans from a printout or a photocopy.
+squares at error level M, about 1 mm a module on A4 and 0.75 mm on A5: it scans from a printout or
+a photocopy. A5 is A4 scaled by 1/√2, so one layout in A4 millimetres serves both.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ SUBTITLE = "电子健康卡纸质证明"
 COLOUR_WORDS = {"green": "绿码", "yellow": "黄码", "red": "红码"}
 COLOUR_RGB = {"green": (0, 153, 68), "yellow": (242, 184, 0), "red": (214, 40, 40)}
 QR_MM = 72.0
+PAPER_WIDTHS_MM = {"A4": 210.0, "A5": 148.0}
+"""The paper sizes a clerk can print on, and their widths (the layout is drawn for A4's)."""
 NOTICE = "本证明须与本人有效身份证件同时出示；二维码经查验设备核验有效方可通行。"
 
 
@@ -60,34 +63,53 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y年%m月%d日 %H:%M")
 
 
-def render_certificate(content: CertificateContent) -> bytes:
-    """The certificate as PDF bytes (CPU work: call it in a thread from async code)."""
+class _Scaled(FPDF):
+    """An FPDF page drawn in A4 millimetres and points, scaled to the real paper."""
+
+    def __init__(self, paper: str):
+        super().__init__(format=paper, unit="mm")
+        self.k_layout = PAPER_WIDTHS_MM[paper] / PAPER_WIDTHS_MM["A4"]
+
+    def at(self, x: float, y: float) -> None:
+        self.set_xy(x * self.k_layout, y * self.k_layout)
+
+    def box(self, w: float, h: float, text: str, align: str = "") -> None:
+        self.cell(w * self.k_layout, h * self.k_layout, text, align=align)
+
+    def size(self, points: float) -> None:
+        self.set_font("cjk", size=points * self.k_layout)
+
+
+def render_certificate(content: CertificateContent, paper: str = "A4") -> bytes:
+    """The certificate as PDF bytes on ``paper`` (a key of :data:`PAPER_WIDTHS_MM`); CPU work: call
+    it in a thread from async code."""
     path, index = _font()
-    pdf = FPDF(format="A4", unit="mm")
+    pdf = _Scaled(paper)
     pdf.set_title(f"{TITLE} {content.serial}")
     pdf.set_creator("healthcode")
     pdf.set_auto_page_break(False)
     pdf.add_font("cjk", fname=path, collection_font_number=index)
     pdf.add_page()
-    width = pdf.w - 2 * 20
+    k = pdf.k_layout
+    width = PAPER_WIDTHS_MM["A4"] - 2 * 20
 
-    pdf.set_font("cjk", size=26)
-    pdf.set_xy(20, 22)
-    pdf.cell(width, 14, TITLE, align="C")
-    pdf.set_font("cjk", size=14)
-    pdf.set_xy(20, 37)
-    pdf.cell(width, 8, f"{content.region_name} · {SUBTITLE}", align="C")
+    pdf.size(26)
+    pdf.at(20, 22)
+    pdf.box(width, 14, TITLE, align="C")
+    pdf.size(14)
+    pdf.at(20, 37)
+    pdf.box(width, 8, f"{content.region_name} · {SUBTITLE}", align="C")
 
     # The colour band: the colour in words on its own colour, as the phone shows it.
     pdf.set_fill_color(*COLOUR_RGB[content.colour])
-    pdf.rect(20, 50, width, 18, style="F")
+    pdf.rect(20 * k, 50 * k, width * k, 18 * k, style="F")
     pdf.set_text_color(255, 255, 255)
-    pdf.set_font("cjk", size=22)
-    pdf.set_xy(20, 52)
-    pdf.cell(width, 14, COLOUR_WORDS[content.colour], align="C")
+    pdf.size(22)
+    pdf.at(20, 52)
+    pdf.box(width, 14, COLOUR_WORDS[content.colour], align="C")
     pdf.set_text_color(0, 0, 0)
 
-    _draw_qr(pdf, content.token, x=(pdf.w - QR_MM) / 2, y=76)
+    _draw_qr(pdf, content.token, x=(PAPER_WIDTHS_MM["A4"] - QR_MM) / 2 * k, y=76 * k, side=QR_MM * k)
 
     rows = [
         ("姓名", content.masked_name),
@@ -99,24 +121,24 @@ def render_certificate(content: CertificateContent) -> bytes:
         ("证明编号", content.serial),
         ("咨询电话", "、".join(content.hotlines)),
     ]
-    pdf.set_font("cjk", size=13)
+    pdf.size(13)
     y = 76 + QR_MM + 8
     for label, value in rows:
-        pdf.set_xy(35, y)
-        pdf.cell(45, 9, f"{label}：")
-        pdf.cell(width - 30, 9, value)
+        pdf.at(35, y)
+        pdf.box(45, 9, f"{label}：")
+        pdf.box(width - 30, 9, value)
         y += 9.5
-    pdf.set_font("cjk", size=10)
-    pdf.set_xy(20, y + 6)
-    pdf.multi_cell(width, 6, NOTICE, align="C")
+    pdf.size(10)
+    pdf.at(20, y + 6)
+    pdf.multi_cell(width * k, 6 * k, NOTICE, align="C")
     return bytes(pdf.output())
 
 
-def _draw_qr(pdf: FPDF, token: str, *, x: float, y: float) -> None:
-    """The token as a QR at level M, quiet zone included, ``QR_MM`` wide; dark runs as rectangles."""
+def _draw_qr(pdf: FPDF, token: str, *, x: float, y: float, side: float) -> None:
+    """The token as a QR at level M, quiet zone included, ``side`` mm wide; dark runs as rectangles."""
     qr = segno.make(token, error="m", micro=False, boost_error=False)
     rows = list(qr.matrix_iter(scale=1, border=4))
-    module = QR_MM / len(rows)
+    module = side / len(rows)
     pdf.set_fill_color(0, 0, 0)
     for r, row in enumerate(rows):
         start = None

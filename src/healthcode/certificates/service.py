@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.audit.service import AuditTrail
 from healthcode.cards.service import document_index
-from healthcode.certificates.pdf import CertificateContent, render_certificate
+from healthcode.certificates.pdf import PAPER_WIDTHS_MM, CertificateContent, render_certificate
 from healthcode.codes.keys import KeyService
 from healthcode.codes.live import card_claims
 from healthcode.codes.revocations import REASON_MAX
@@ -171,11 +171,13 @@ class CertificateService:
 
     # --- issuing, reprinting, revoking --------------------------------------------------------------
 
-    async def issue(self, principal: Principal | None, public_id: str) -> IssuedCertificate:
-        """A new certificate for an approved card: the row, its token and the PDF. Commits."""
+    async def issue(self, principal: Principal | None, public_id: str, paper: str = "A4") -> IssuedCertificate:
+        """A new certificate for an approved card: the row, its token and the PDF on ``paper``
+        (A4 or A5). Commits."""
         staff = await self.authorize(principal)
+        check_paper(paper)
         card = await self._card(public_id)
-        issued = await self._issue(staff, card, reprint_of=None)
+        issued = await self._issue(staff, card, reprint_of=None, paper=paper)
         await self.audit.record(
             f"staff:{staff.id}",
             "certificates.issue",
@@ -187,9 +189,10 @@ class CertificateService:
         await self.db.commit()
         return issued
 
-    async def reprint(self, principal: Principal | None, certificate_id: int) -> IssuedCertificate:
+    async def reprint(self, principal: Principal | None, certificate_id: int, paper: str = "A4") -> IssuedCertificate:
         """A new certificate (new token id) replacing a valid one, which is revoked. Commits."""
         staff = await self.authorize(principal)
+        check_paper(paper)
         earlier = await self._certificate(certificate_id)
         if earlier.revoked:
             raise Conflict(
@@ -197,7 +200,7 @@ class CertificateService:
             )
         card = await self.db.get_one(Card, earlier.card_id)
         self._revoke(staff, earlier, REPRINTED_REASON)
-        issued = await self._issue(staff, card, reprint_of=earlier.id)
+        issued = await self._issue(staff, card, reprint_of=earlier.id, paper=paper)
         await self.audit.record(
             f"staff:{staff.id}",
             "certificates.reprint",
@@ -264,7 +267,7 @@ class CertificateService:
             )
         )
 
-    async def _issue(self, staff: StaffAccount, card: Card, *, reprint_of: int | None) -> IssuedCertificate:
+    async def _issue(self, staff: StaffAccount, card: Card, *, reprint_of: int | None, paper: str) -> IssuedCertificate:
         if card.status != "approved":
             raise Conflict(
                 "card_not_approved",
@@ -304,8 +307,14 @@ class CertificateService:
             token=token,
             serial=record.token_id,
         )
-        pdf = await asyncio.to_thread(render_certificate, content)
+        pdf = await asyncio.to_thread(render_certificate, content, paper)
         return IssuedCertificate(record, token, pdf)
+
+
+def check_paper(paper: str) -> None:
+    """Refuse a paper size the certificate is not laid out for."""
+    if paper not in PAPER_WIDTHS_MM:
+        raise InvalidInput("paper_size_invalid", N_("Choose A4 or A5 paper."), field="paper")
 
 
 def _status(row: PaperCertificate, now: datetime) -> str:
