@@ -50,6 +50,7 @@ def test_scanning_online_then_offline(browser: Any, demo_server: LiveServer) -> 
     try:
         desk.goto(DESK)
         desk.wait_for_selector("#offline-status[data-state=ready]")
+        assert desk.evaluate("navigator.serviceWorker.ready.then(() => true)"), "the desk is kept for offline use"
         assert "离线核验已就绪" in desk.locator("#offline-status").inner_text()
         assert desk.evaluate("document.activeElement.id") == "token", "the scanner types into the input"
         no_serious_problems(desk)
@@ -96,6 +97,12 @@ def test_scanning_online_then_offline(browser: Any, demo_server: LiveServer) -> 
         assert "2" in desk.locator("#offline-queue").inner_text()
         assert desk.locator("#offline-status").get_attribute("data-state") == "offline"
         assert "无网络" in desk.locator("#offline-status").inner_text()
+
+        # the desk opens again without network, with what it kept
+        desk.reload()
+        desk.wait_for_selector("#offline-status[data-state=offline]")
+        assert "2" in desk.locator("#offline-queue").inner_text()
+        assert desk.evaluate("document.activeElement.id") == "token"
 
         # the network is back: the scans are sent, and the fever recolours the card
         context.set_offline(False)

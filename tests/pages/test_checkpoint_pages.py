@@ -241,3 +241,11 @@ async def test_scans_made_offline_are_recorded_once_each_as_of_their_time(
     assert forged.status_code == 403, "no CSRF token, no upload"
     desk = await client.get(DESK)
     assert "checked offline" in desk.text
+
+
+async def test_the_desk_service_worker_may_control_the_desk(client: Client) -> None:
+    response = await client.get(f"{DESK}/sw.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert response.headers["service-worker-allowed"] == DESK
+    assert "caches.match" in response.text

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import msgspec
 from litestar import Request, Router, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 
 from healthcode.checkpoints.service import (
     DECISIONS,
@@ -54,6 +55,7 @@ from healthcode.web.forms import FormData, field_errors, text
 from healthcode.web.requests import NO_STORE
 
 DESK_PATH = "/staff/checkpoint"
+SERVICE_WORKER = Path(__file__).parent.parent / "web" / "static" / "checkpoint-sw.js"
 
 DESKS = [BackOfficeDesk(Role.CHECKPOINT, DESK_PATH, N_("Checkpoint: scan codes"))]
 
@@ -143,6 +145,8 @@ async def desk_page(
                 "trust": TRUST_LIST_PATH,
                 "revocations": REVOCATION_LIST_PATH,
                 "upload": f"{DESK_PATH}/offline-scans",
+                "desk": DESK_PATH,
+                "worker": f"{DESK_PATH}/sw.js",
             },
         },
         status_code=status,
@@ -326,4 +330,18 @@ async def decision(
     return Redirect(f"{DESK_PATH}?done={decided.decision}", status_code=303)
 
 
-router = Router(path=DESK_PATH, route_handlers=[desk, scan, manual, decision, offline_scans], include_in_schema=False)
+@get("/sw.js", exclude_from_csrf=True)
+async def service_worker() -> Response[bytes]:
+    """The desk's service worker, served under the desk so that it may control it."""
+    return Response(
+        SERVICE_WORKER.read_bytes(),
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": DESK_PATH},
+    )
+
+
+router = Router(
+    path=DESK_PATH,
+    route_handlers=[desk, scan, manual, decision, offline_scans, service_worker],
+    include_in_schema=False,
+)

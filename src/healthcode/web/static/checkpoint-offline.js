@@ -414,6 +414,11 @@
     });
   });
 
+  // The desk itself opens without network once a service worker has kept it (checkpoint-sw.js).
+  if (navigator.serviceWorker && config.urls.worker) {
+    navigator.serviceWorker.register(config.urls.worker, { scope: config.urls.desk }).catch(function () {});
+  }
+
   window.addEventListener("online", refresh);
   window.addEventListener("offline", function () { online = false; showStatus(); });
   showStatus();
