@@ -13,7 +13,7 @@ from litestar import Router, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
-from healthcode.certificates.pdf import PAPER_WIDTHS_MM
+from healthcode.certificates.pdf import PAPER_SIZES_MM
 from healthcode.certificates.service import EXPIRED, REPLACED, REVOKED, VALID, CertificateService, IssuedCertificate
 from healthcode.colours.service import COLOUR_WORDS
 from healthcode.domain.colours.colour import Colour
@@ -61,7 +61,7 @@ def _desk_page(
             "document_number": document_number,
             "colour_words": {colour.value: COLOUR_WORDS[colour] for colour in Colour},
             "status_labels": STATUS_LABELS,
-            "papers": list(PAPER_WIDTHS_MM),
+            "papers": list(PAPER_SIZES_MM),
             "notice": notice,
         },
         status_code=status,

@@ -26,8 +26,9 @@ SUBTITLE = "电子健康卡纸质证明"
 COLOUR_WORDS = {"green": "绿码", "yellow": "黄码", "red": "红码"}
 COLOUR_RGB = {"green": (0, 153, 68), "yellow": (242, 184, 0), "red": (214, 40, 40)}
 QR_MM = 72.0
-PAPER_WIDTHS_MM = {"A4": 210.0, "A5": 148.0}
-"""The paper sizes a clerk can print on, and their widths (the layout is drawn for A4's)."""
+PAPER_SIZES_MM = {"A4": (210.0, 297.0), "A5": (148.0, 210.0)}
+"""The paper sizes a clerk can print on, width and height (the layout is drawn for A4)."""
+A4_WIDTH = PAPER_SIZES_MM["A4"][0]
 NOTICE = "本证明须与本人有效身份证件同时出示；二维码经查验设备核验有效方可通行。"
 
 
@@ -67,8 +68,8 @@ class _Scaled(FPDF):
     """An FPDF page drawn in A4 millimetres and points, scaled to the real paper."""
 
     def __init__(self, paper: str):
-        super().__init__(format=paper, unit="mm")
-        self.k_layout = PAPER_WIDTHS_MM[paper] / PAPER_WIDTHS_MM["A4"]
+        super().__init__(format=PAPER_SIZES_MM[paper], unit="mm")
+        self.k_layout = PAPER_SIZES_MM[paper][0] / A4_WIDTH
 
     def at(self, x: float, y: float) -> None:
         self.set_xy(x * self.k_layout, y * self.k_layout)
@@ -81,7 +82,7 @@ class _Scaled(FPDF):
 
 
 def render_certificate(content: CertificateContent, paper: str = "A4") -> bytes:
-    """The certificate as PDF bytes on ``paper`` (a key of :data:`PAPER_WIDTHS_MM`); CPU work: call
+    """The certificate as PDF bytes on ``paper`` (a key of :data:`PAPER_SIZES_MM`); CPU work: call
     it in a thread from async code."""
     path, index = _font()
     pdf = _Scaled(paper)
@@ -91,7 +92,7 @@ def render_certificate(content: CertificateContent, paper: str = "A4") -> bytes:
     pdf.add_font("cjk", fname=path, collection_font_number=index)
     pdf.add_page()
     k = pdf.k_layout
-    width = PAPER_WIDTHS_MM["A4"] - 2 * 20
+    width = A4_WIDTH - 2 * 20
 
     pdf.size(26)
     pdf.at(20, 22)
@@ -109,7 +110,7 @@ def render_certificate(content: CertificateContent, paper: str = "A4") -> bytes:
     pdf.box(width, 14, COLOUR_WORDS[content.colour], align="C")
     pdf.set_text_color(0, 0, 0)
 
-    _draw_qr(pdf, content.token, x=(PAPER_WIDTHS_MM["A4"] - QR_MM) / 2 * k, y=76 * k, side=QR_MM * k)
+    _draw_qr(pdf, content.token, x=(A4_WIDTH - QR_MM) / 2 * k, y=76 * k, side=QR_MM * k)
 
     rows = [
         ("姓名", content.masked_name),

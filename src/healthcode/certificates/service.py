@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.audit.service import AuditTrail
 from healthcode.cards.service import document_index
-from healthcode.certificates.pdf import PAPER_WIDTHS_MM, CertificateContent, render_certificate
+from healthcode.certificates.pdf import PAPER_SIZES_MM, CertificateContent, render_certificate
 from healthcode.codes.keys import KeyService
 from healthcode.codes.live import card_claims
 from healthcode.codes.revocations import REASON_MAX
@@ -313,7 +313,7 @@ class CertificateService:
 
 def check_paper(paper: str) -> None:
     """Refuse a paper size the certificate is not laid out for."""
-    if paper not in PAPER_WIDTHS_MM:
+    if paper not in PAPER_SIZES_MM:
         raise InvalidInput("paper_size_invalid", N_("Choose A4 or A5 paper."), field="paper")
 
 
