@@ -31,7 +31,7 @@ from healthcode.config import Settings
 from healthcode.domain.clock import Clock
 from healthcode.domain.errors import RateLimited
 from healthcode.domain.i18n import N_
-from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep, app_context
+from healthcode.web.deps import CurrentResident, DbSession, app_context
 from healthcode.web.requests import NO_STORE, client_ip
 
 STATE_KEY = "codes"
@@ -179,9 +179,13 @@ class CodeOut(msgspec.Struct):
 
 @get("/api/v1/cards/{card_id:str}/code", summary="A live code for one of my cards", tags=["codes"])
 async def card_code(
-    card_id: FromPath[str], resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
+    request: Request[Any, Any, Any], card_id: FromPath[str], resident: CurrentResident, db: DbSession
 ) -> Response[CodeOut]:
     """The hot path: one indexed read and one signature. 409 ``card_not_approved`` while pending."""
+    # settings and clock from the app, not as dependencies: Litestar resolves two or more
+    # dependencies of one level in a task group, a task each, which costs more than the signature
+    context = app_context(request)
+    settings, clock = context.settings, context.clock
     key = await KeyService(db, settings, clock).signing_key()
     code = await live_code(db, settings, clock, key, resident.id, card_id)
     return Response(CodeOut(code.token, code.colour, code.expires_at, code.refresh_after), headers=NO_STORE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.config import Settings
@@ -33,22 +33,25 @@ class LiveCode:
     refresh_after: int
 
 
+# Built once: making this select (ORM comparisons, coercions, cache key) costs more than running
+# the query on SQLite.
+_CARD_READ = (
+    select(Card.id, Card.colour, Card.masked_name, Card.masked_document, Card.status, CardHolder.status)
+    .join(CardHolder, CardHolder.card_id == Card.id)
+    .where(
+        Card.card_id == bindparam("public_id"),
+        CardHolder.resident_id == bindparam("resident_id"),
+        CardHolder.status.in_(("active", "pending")),
+    )
+    .limit(1)
+)
+
+
 async def live_code(
     db: AsyncSession, settings: Settings, clock: Clock, key: SigningKey, resident_id: int, public_id: str
 ) -> LiveCode:
     """A fresh live token for one of the resident's cards (own or family)."""
-    row = (
-        await db.execute(
-            select(Card.id, Card.colour, Card.masked_name, Card.masked_document, Card.status, CardHolder.status)
-            .join(CardHolder, CardHolder.card_id == Card.id)
-            .where(
-                Card.card_id == public_id,
-                CardHolder.resident_id == resident_id,
-                CardHolder.status.in_(("active", "pending")),
-            )
-            .limit(1)
-        )
-    ).first()
+    row = (await db.execute(_CARD_READ, {"public_id": public_id, "resident_id": resident_id})).first()
     if row is None:
         raise NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
     card_row_id, colour, masked_name, masked_document, status, link = row
