@@ -6,11 +6,23 @@ where a fever taken offline turns the person's code yellow."""
 import json
 import re
 import urllib.request
+from pathlib import Path
 from typing import Any
 
+import segno
+from PIL import Image
+
 from healthcode.cli.demo_people import DEMO_PEOPLE
+from healthcode.domain.tokens.format import decode_claims, open_envelope
 from tests.api.test_verifications import tampered
-from tests.browser.conftest import LiveServer, fits_the_screen, serious_accessibility_problems, staff_page
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LiveServer,
+    fits_the_screen,
+    serious_accessibility_problems,
+    staff_page,
+)
 
 DESK = "/staff/checkpoint"
 PERSON = next(person for person in DEMO_PEOPLE if person.colour == "green")
@@ -37,6 +49,27 @@ def live_code(server: LiveServer, phone: str) -> dict[str, Any]:
     return dict(call(server, "GET", f"/api/v1/cards/{card_id}/code", bearer=bearer))
 
 
+def bind_to_a_site(server: LiveServer, username: str) -> None:
+    site = re.search(r"\d+", server.cli("sites", "create", "新华广场东门", "--region", "150102"))
+    assert site
+    server.cli("sites", "bind", username, site.group(0))
+
+
+def camera_film(token: str, path: Path) -> Path:
+    """A Y4M video of the token's QR code, for chromium's fake camera (one frame, looped)."""
+    canvas = Image.new("L", (640, 480), 255)
+    qr = segno.make(token, error="m", micro=False)
+    image = Path(path.with_suffix(".png"))
+    qr.save(image, scale=5, border=4)
+    code = Image.open(image).convert("L")
+    canvas.paste(code, ((640 - code.width) // 2, (480 - code.height) // 2))
+    y, cb, cr = canvas.convert("YCbCr").split()
+    half = (320, 240)
+    frame = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    path.write_bytes(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\nFRAME\n" + frame)
+    return path
+
+
 def no_serious_problems(page: Any) -> None:
     assert serious_accessibility_problems(page) == []
     assert fits_the_screen(page)
@@ -44,9 +77,7 @@ def no_serious_problems(page: Any) -> None:
 
 def test_scanning_online_then_offline(browser: Any, demo_server: LiveServer) -> None:
     context, desk = staff_page(browser, demo_server, "gate.wang", "checkpoint")
-    site = re.search(r"\d+", demo_server.cli("sites", "create", "新华广场东门", "--region", "150102"))
-    assert site
-    demo_server.cli("sites", "bind", "gate.wang", site.group(0))
+    bind_to_a_site(demo_server, "gate.wang")
     try:
         desk.goto(DESK)
         desk.wait_for_selector("#offline-status[data-state=ready]")
@@ -95,13 +126,40 @@ def test_scanning_online_then_offline(browser: Any, demo_server: LiveServer) -> 
         assert desk.locator("#offline-verdict").inner_text() == "不予认可"
         desk.locator("#offline-next").click()
         assert "2" in desk.locator("#offline-queue").inner_text()
+
+        # a revoked code fails offline too, once the device's revocation list names it
+        token_id = decode_claims(open_envelope(token).payload).token_id.hex()
+        desk.evaluate(
+            """id => { const data = JSON.parse(localStorage.getItem('hc.checkpoint.data'));
+                       data.revocations.revoked.push(id);
+                       localStorage.setItem('hc.checkpoint.data', JSON.stringify(data)); }""",
+            token_id,
+        )
+        desk.locator("#token").fill(token)
+        desk.locator("#token").press("Enter")
+        screen.wait_for(state="visible")
+        assert screen.get_attribute("data-reason") == "revoked"
+        assert desk.locator("#offline-name").inner_text() == PERSON.name[0] + "*", "whose code it was"
+        desk.locator("#offline-next").click()
+        desk.locator("#token").fill("hello")
+        desk.locator("#token").press("Enter")
+        screen.wait_for(state="visible")
+        assert screen.get_attribute("data-reason") == "malformed"
+        desk.locator("#offline-next").click()
+        desk.evaluate(
+            """id => { const data = JSON.parse(localStorage.getItem('hc.checkpoint.data'));
+                       data.revocations.revoked = data.revocations.revoked.filter(x => x !== id);
+                       localStorage.setItem('hc.checkpoint.data', JSON.stringify(data)); }""",
+            token_id,
+        )
+        assert "4" in desk.locator("#offline-queue").inner_text()
         assert desk.locator("#offline-status").get_attribute("data-state") == "offline"
         assert "无网络" in desk.locator("#offline-status").inner_text()
 
         # the desk opens again without network, with what it kept
         desk.reload()
         desk.wait_for_selector("#offline-status[data-state=offline]")
-        assert "2" in desk.locator("#offline-queue").inner_text()
+        assert "4" in desk.locator("#offline-queue").inner_text()
         assert desk.evaluate("document.activeElement.id") == "token"
 
         # the network is back: the scans are sent, and the fever recolours the card
@@ -110,8 +168,47 @@ def test_scanning_online_then_offline(browser: Any, demo_server: LiveServer) -> 
         desk.wait_for_function("document.getElementById('offline-queue').textContent.includes('已发送')")
         desk.reload()
         logged = desk.locator("#scans li").all_inner_texts()
-        assert sum("离线核验" in line for line in logged) == 2
+        assert sum("离线核验" in line for line in logged) == 4
         assert any("38.5" in line and "未放行" in line for line in logged), logged
         assert live_code(demo_server, PERSON.phone)["colour"] == "yellow"
     finally:
         context.close()
+
+
+def test_the_camera_scans_a_code_and_a_person_without_a_phone_is_checked_by_document(
+    browser: Any, demo_server: LiveServer, tmp_path: Path
+) -> None:
+    person = next(p for p in DEMO_PEOPLE if p.colour == "yellow")
+    film = camera_film(live_code(demo_server, person.phone)["token"], tmp_path / "qr.y4m")
+    camera = browser.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={film}",
+        ],
+    )
+    try:
+        context, desk = staff_page(camera, demo_server, "gate.zhao", "checkpoint")
+        bind_to_a_site(demo_server, "gate.zhao")
+        context.grant_permissions(["camera"], origin=demo_server.url)
+        desk.goto(DESK)
+
+        desk.get_by_role("button", name="用摄像头扫码").click()
+        desk.wait_for_selector("#result[data-reason=ok]", timeout=20_000)
+        assert desk.locator("#verdict").inner_text() == "黄码"
+        assert desk.locator("#last-four").inner_text() == person.number[-4:]
+        desk.get_by_role("link", name="下一位").click()
+
+        # no phone: the official types the document; the answer is the card's colour now
+        red = next(p for p in DEMO_PEOPLE if p.colour == "red")
+        desk.get_by_label("证件号码").fill(red.number)
+        desk.get_by_role("button", name="核验证件").click()
+        desk.wait_for_selector("#result[data-reason=manual]")
+        assert desk.locator("#verdict").inner_text() == "红码"
+        assert desk.locator("#reason").inner_text() == "凭证件人工核验"
+        no_serious_problems(desk)
+        context.close()
+    finally:
+        camera.close()
