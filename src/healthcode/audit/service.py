@@ -9,11 +9,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from healthcode.config import Settings
 from healthcode.db.models import AuditHead, AuditRecord
 from healthcode.domain.audit import GENESIS, AuditEntry, ChainReport, chain_digest, verify_chain
 from healthcode.domain.clock import Clock
 
 HEAD_ID = 1
+
+
+class AuditedService:
+    """Base of the services whose actions go into the audit trail: the request's database session,
+    the settings, the clock, and the trail writing inside the same transaction."""
+
+    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.audit = AuditTrail(db, settings.audit_key, clock)
 
 
 class AuditTrail:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.audit.service import AuditTrail
+from healthcode.audit.service import AuditedService
 from healthcode.cards.realname import IdentityClaim, RealNameProvider, make_realname_provider
 from healthcode.colours.service import ColourService
 from healthcode.config import Settings
@@ -46,7 +46,7 @@ MOVED_TEXT = N_(
 )
 
 
-class Verifier:
+class Verifier(AuditedService):
     """Moves applications through pending → approved / rejected / review."""
 
     def __init__(
@@ -58,13 +58,10 @@ class Verifier:
         sms: SmsProvider,
         colours: ColourService,
     ):
-        self.db = db
-        self.settings = settings
-        self.clock = clock
+        super().__init__(db, settings, clock)
         self.provider = provider
         self.sms = sms
         self.colours = colours
-        self.audit = AuditTrail(db, settings.audit_key, clock)
 
     async def submit(self, application: Application) -> None:
         """All photos are in: queue the application (or decide it now when there is no delay)."""

@@ -15,17 +15,14 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.audit.service import AuditTrail
+from healthcode.audit.service import AuditedService
 from healthcode.cards.service import document_index
 from healthcode.certificates.pdf import PAPER_SIZES_MM, CertificateContent, render_certificate
 from healthcode.codes.keys import KeyService
 from healthcode.codes.live import card_claims
 from healthcode.codes.revocations import REASON_MAX
-from healthcode.config import Settings
 from healthcode.db.models import Card, PaperCertificate, RevokedToken, StaffAccount
-from healthcode.domain.clock import Clock
 from healthcode.domain.documents import DocumentType, normalize_document_number, parse_document_type
 from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
@@ -89,14 +86,8 @@ def certificate_not_found() -> NotFound:
     return NotFound("certificate_not_found", N_("No such certificate."))
 
 
-class CertificateService:
+class CertificateService(AuditedService):
     """The clerks' desk; ``actor`` in the audit trail is ``staff:{id}``."""
-
-    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock):
-        self.db = db
-        self.settings = settings
-        self.clock = clock
-        self.audit = AuditTrail(db, settings.audit_key, clock)
 
     async def authorize(self, principal: Principal | None) -> StaffAccount:
         """The signed-in clerk; 401 without a staff sign-in, 403 without the clerk role."""

@@ -17,14 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.audit.service import AuditTrail
+from healthcode.audit.service import AuditedService
 from healthcode.cards.service import document_index
 from healthcode.colours.service import make_colour_service
-from healthcode.config import Settings
 from healthcode.db.models import Card, FeverRecord, Scan, Site, StaffAccount, StaffSite
-from healthcode.domain.clock import Clock
 from healthcode.domain.documents import normalize_document_number, parse_document_type
 from healthcode.domain.errors import Forbidden, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
@@ -102,14 +99,8 @@ def site_missing() -> Forbidden:
     )
 
 
-class SiteService:
+class SiteService(AuditedService):
     """Sites and the accounts bound to them (administration, from the CLI)."""
-
-    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock):
-        self.db = db
-        self.settings = settings
-        self.clock = clock
-        self.audit = AuditTrail(db, settings.audit_key, clock)
 
     async def create(self, name: str, region_code: str, *, actor: str = "cli") -> Site:
         name = " ".join(name.split())
@@ -163,14 +154,8 @@ class SiteService:
         return list(await self.db.scalars(select(Site).order_by(Site.id)))
 
 
-class CheckpointService:
+class CheckpointService(AuditedService):
     """The desk. Every call checks the checkpoint role and the account's site."""
-
-    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock):
-        self.db = db
-        self.settings = settings
-        self.clock = clock
-        self.audit = AuditTrail(db, settings.audit_key, clock)
 
     async def desk(self, principal: Principal | None) -> Desk:
         staff = await StaffService(self.db, self.settings, self.clock).authorize(principal, Role.CHECKPOINT)

@@ -43,7 +43,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.audit.service import AuditTrail
+from healthcode.audit.service import AuditedService
 from healthcode.codes.trust import TrustList, sign_document, trusted_lists, unb64url
 from healthcode.config import Settings
 from healthcode.db.models import SigningKeyRecord
@@ -117,15 +117,12 @@ def key_changes() -> int:
     return _changes
 
 
-class KeyService:
+class KeyService(AuditedService):
     """Signing keys of this issuer: their life cycle, the key that signs, the keys that verify."""
 
     def __init__(self, db: AsyncSession, settings: Settings, clock: Clock):
-        self.db = db
-        self.settings = settings
-        self.clock = clock
+        super().__init__(db, settings, clock)
         self.sealer = Sealer(settings.keyring)
-        self.audit = AuditTrail(db, settings.audit_key, clock)
 
     # --- how long things stay valid ---------------------------------------------------------------
 

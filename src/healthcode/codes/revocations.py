@@ -22,14 +22,11 @@ import json
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.audit.service import AuditTrail
+from healthcode.audit.service import AuditedService
 from healthcode.codes.keys import TRUST_LIST_PERIOD_S, VERIFY_LEEWAY_S, KeyService, etag_of
 from healthcode.codes.trust import sign_document
-from healthcode.config import Settings
 from healthcode.db.models import RevokedToken
-from healthcode.domain.clock import Clock
 from healthcode.domain.tokens import TokenKind
 from healthcode.domain.tokens.format import TOKEN_ID_BYTES
 
@@ -37,14 +34,8 @@ REASON_MAX = 200
 REVOCATION_LIST_PATH = "/.well-known/healthcode/revocations.json"
 
 
-class RevocationService:
+class RevocationService(AuditedService):
     """Revokes tokens by id (audited as ``codes.revoke``), lists the revoked ids and publishes them."""
-
-    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock):
-        self.db = db
-        self.settings = settings
-        self.clock = clock
-        self.audit = AuditTrail(db, settings.audit_key, clock)
 
     async def revoke(
         self, token_id: bytes, kind: TokenKind, reason: str, actor: str, *, expires_at: datetime | None = None

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.audit.service import AuditTrail
+from healthcode.audit.service import AuditedService
 from healthcode.cards.service import document_index
 from healthcode.colours.service import ColourService, make_colour_service
 from healthcode.config import Settings
@@ -39,16 +39,13 @@ BATCH = 5_000
 TRAVEL_WINDOW = timedelta(days=14)
 
 
-class ListImportService:
+class ListImportService(AuditedService):
     """Uploads are queued (``start``) and worked by the background job or the CLI (``run``)."""
 
     def __init__(self, db: AsyncSession, settings: Settings, clock: Clock, colours: ColourService):
-        self.db = db
-        self.settings = settings
-        self.clock = clock
+        super().__init__(db, settings, clock)
         self.colours = colours
         self.sealer = Sealer(settings.keyring)
-        self.audit = AuditTrail(db, settings.audit_key, clock)
 
     async def start(self, principal: Principal | None, kind: str, filename: str, data: bytes) -> ListImport:
         """Check the file is a list at all and queue it; row checks happen when it runs."""

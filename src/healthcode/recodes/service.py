@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.audit.service import AuditTrail
+from healthcode.audit.service import AuditedService
 from healthcode.cards.service import document_index, make_card_service
 from healthcode.colours.service import ColourService, make_colour_service
 from healthcode.config import Settings
@@ -33,15 +33,12 @@ class RecodeView:
     card: Card
 
 
-class RecodeService:
+class RecodeService(AuditedService):
     """Recodes. Officials need the authority role; residents appeal their own cards' recodes."""
 
     def __init__(self, db: AsyncSession, settings: Settings, clock: Clock, colours: ColourService):
-        self.db = db
-        self.settings = settings
-        self.clock = clock
+        super().__init__(db, settings, clock)
         self.colours = colours
-        self.audit = AuditTrail(db, settings.audit_key, clock)
         self.staff = StaffService(db, settings, clock)
 
     async def propose(

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.audit.service import AuditTrail
+from healthcode.audit.service import AuditedService
 from healthcode.cards.verification import make_verifier
 from healthcode.config import Settings
 from healthcode.db.models import Application, ApplicationPhoto, Card, StaffAccount
@@ -82,15 +82,12 @@ def already_decided() -> Conflict:
     )
 
 
-class ReviewService:
+class ReviewService(AuditedService):
     """The reviewers' desk. Every call first checks that the caller holds the reviewer role."""
 
     def __init__(self, db: AsyncSession, settings: Settings, clock: Clock):
-        self.db = db
-        self.settings = settings
-        self.clock = clock
+        super().__init__(db, settings, clock)
         self.sealer = Sealer(settings.keyring)
-        self.audit = AuditTrail(db, settings.audit_key, clock)
 
     async def queue(self, principal: Principal | None, *, limit: int = QUEUE_LIMIT) -> list[QueueEntry]:
         """Applications waiting for a reviewer, the oldest submitted first."""

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.audit.service import AuditTrail
+from healthcode.audit.service import AuditedService
 from healthcode.config import Settings
 from healthcode.db.models import AuthSession, StaffAccount
 from healthcode.domain.clock import Clock
@@ -84,14 +84,11 @@ def generate_password() -> str:
     return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
 
 
-class StaffService:
+class StaffService(AuditedService):
     """Staff accounts. Every sign-in, failure, lockout and account change goes to the audit trail."""
 
     def __init__(self, db: AsyncSession, settings: Settings, clock: Clock):
-        self.db = db
-        self.settings = settings
-        self.clock = clock
-        self.audit = AuditTrail(db, settings.audit_key, clock)
+        super().__init__(db, settings, clock)
         self.sealer = Sealer(settings.keyring)
 
     async def create(
