@@ -6,6 +6,7 @@ where a fever taken offline turns the person's code yellow."""
 import json
 import re
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ import segno
 from PIL import Image
 
 from healthcode.cli.demo_people import DEMO_PEOPLE
+from healthcode.domain.clock import FixedClock
+from healthcode.domain.tokens import generate_signing_key
 from healthcode.domain.tokens.format import decode_claims, open_envelope
 from tests.api.test_verifications import tampered
 from tests.browser.conftest import (
@@ -23,6 +26,7 @@ from tests.browser.conftest import (
     serious_accessibility_problems,
     staff_page,
 )
+from tests.integration.test_keys import token_for
 
 DESK = "/staff/checkpoint"
 PERSON = next(person for person in DEMO_PEOPLE if person.colour == "green")
@@ -218,3 +222,32 @@ def test_the_camera_scans_a_code_and_a_person_without_a_phone_is_checked_by_docu
         context.close()
     finally:
         camera.close()
+
+
+def test_offline_checks_tell_expired_future_and_unknown_codes_apart(browser: Any, demo_server: LiveServer) -> None:
+    person = next(p for p in DEMO_PEOPLE if p.colour == "red")  # read only
+    token = ResidentApp(demo_server, person.phone).live_code()["token"]
+    foreign = token_for(generate_signing_key(), FixedClock(datetime.now(UTC)))
+    context, desk = staff_page(browser, demo_server, "gate.sun", "checkpoint")
+    bind_to_a_site(demo_server, "gate.sun")
+    try:
+        desk.goto(DESK)
+        desk.wait_for_selector("#offline-status[data-state=ready]")
+        context.set_offline(True)
+        screen = desk.locator("#offline-result")
+        now = datetime.now(UTC)
+        for shift, code, reason in [
+            (timedelta(minutes=10), token, "expired"),  # the device's clock: ten minutes later
+            (timedelta(minutes=-10), token, "not_yet_valid"),
+            (timedelta(0), foreign, "unknown_issuer"),  # signed by a key in no trust list
+        ]:
+            desk.clock.set_fixed_time(now + shift)
+            desk.locator("#token").fill(code)
+            desk.locator("#token").press("Enter")
+            screen.wait_for(state="visible")
+            assert screen.get_attribute("data-reason") == reason
+            assert "unacceptable" in (screen.get_attribute("class") or "")
+            desk.locator("#offline-next").click()
+            screen.wait_for(state="hidden")
+    finally:
+        context.close()
