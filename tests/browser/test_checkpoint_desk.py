@@ -224,7 +224,9 @@ def test_the_camera_scans_a_code_and_a_person_without_a_phone_is_checked_by_docu
         camera.close()
 
 
-def test_offline_checks_tell_expired_future_and_unknown_codes_apart(browser: Any, demo_server: LiveServer) -> None:
+def test_offline_checks_tell_server_errors_expired_future_and_unknown_codes_apart(
+    browser: Any, demo_server: LiveServer
+) -> None:
     person = next(p for p in DEMO_PEOPLE if p.colour == "red")  # read only
     token = ResidentApp(demo_server, person.phone).live_code()["token"]
     foreign = token_for(generate_signing_key(), FixedClock(datetime.now(UTC)))
@@ -233,8 +235,18 @@ def test_offline_checks_tell_expired_future_and_unknown_codes_apart(browser: Any
     try:
         desk.goto(DESK)
         desk.wait_for_selector("#offline-status[data-state=ready]")
-        context.set_offline(True)
         screen = desk.locator("#offline-result")
+
+        # a proxy's error page is no answer: the device checks the code
+        desk.route("**/staff/checkpoint/scan", lambda route: route.fulfill(status=502, body="Bad Gateway"))
+        desk.locator("#token").fill(token)
+        desk.locator("#token").press("Enter")
+        screen.wait_for(state="visible")
+        assert screen.get_attribute("data-reason") == "ok"
+        desk.locator("#offline-allow").click()
+        desk.unroute("**/staff/checkpoint/scan")
+
+        context.set_offline(True)
         now = datetime.now(UTC)
         for shift, code, reason in [
             (timedelta(minutes=10), token, "expired"),  # the device's clock: ten minutes later

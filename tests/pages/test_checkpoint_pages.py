@@ -15,7 +15,7 @@ from healthcode.checkpoints.service import SiteService
 from healthcode.codes.keys import KeyService
 from healthcode.codes.live import card_of_claims, live_code
 from healthcode.config import Settings
-from healthcode.db.models import Card, Scan
+from healthcode.db.models import AuditRecord, Card, FeverRecord, Scan, StaffAccount
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.tokens.format import decode_claims, open_envelope
 from tests import factories
@@ -146,26 +146,70 @@ async def test_a_manual_check_with_a_fever_turns_the_card_yellow(
 
 
 async def test_a_fever_after_scanning_a_phone_code_turns_that_card_yellow(
-    client: Client, official: str, token: str, db: AsyncSession
+    client: Client, official: str, token: str, db: AsyncSession, clock: FixedClock
 ) -> None:
     card = await db.scalar(select(Card))
     assert card is not None
     result = await client.post(f"{DESK}/scan", data={"token": token, "_csrf_token": official})
+    assert 'class="checkpoint-result colour-green"' in result.text
     scan = await db.scalar(select(Scan))
     assert scan is not None
-    assert scan.card_id == card.id  # from the card reference only this issuer can open
+    assert scan.card_id is None, "a scan names no card: the log is no movement record"
+    sent_back = re.search(r'name="token" value="([^"]+)"', result.text)
+    assert sent_back
+    assert sent_back.group(1) == token, "the code goes back with the decision"
 
+    # a normal temperature ties nothing to the card
+    await client.post(
+        f"{DESK}/scans/{scan.id}/decision",
+        data={"decision": "allow", "temperature": "36.5", "token": token, "_csrf_token": official},
+    )
+    await db.refresh(scan)
+    assert (scan.card_id, scan.temperature) == (None, 36.5)
+
+    clock.advance(minutes=5)  # the live code has expired since: the card is found as of the scan
     decided = await client.post(
         f"{DESK}/scans/{scan.id}/decision",
-        data={"decision": "deny", "temperature": "38.4", "_csrf_token": official},
+        data={"decision": "deny", "temperature": "38.4", "token": token, "_csrf_token": official},
         follow_redirects=False,
     )
     assert decided.status_code == 303
-    assert 'class="checkpoint-result colour-green"' in result.text
     await db.refresh(card)
     await db.refresh(scan)
     assert (card.colour, card.colour_reasons[0]["rule"]) == ("yellow", "checkpoint.fever")
-    assert (scan.colour, scan.temperature, scan.decision) == ("yellow", 38.4, "deny")
+    assert (scan.colour, scan.temperature, scan.decision, scan.card_id) == ("yellow", 38.4, "deny", card.id)
+    audited = await db.scalar(select(AuditRecord).where(AuditRecord.action == "checkpoint.fever"))
+    assert audited is not None
+    assert audited.subject == f"card:{card.card_id}"
+
+
+async def test_a_fever_on_a_code_that_is_not_valid_stays_on_the_scan(
+    client: Client, official: str, token: str, db: AsyncSession
+) -> None:
+    forged = tampered(token)
+    result = await client.post(f"{DESK}/scan", data={"token": forged, "_csrf_token": official})
+    assert 'name="token"' not in result.text
+    scan = await db.scalar(select(Scan))
+    assert scan is not None
+    await client.post(
+        f"{DESK}/scans/{scan.id}/decision",
+        data={"decision": "deny", "temperature": "39.0", "token": token, "_csrf_token": official},
+    )
+    await db.refresh(scan)
+    card = await db.scalar(select(Card).execution_options(populate_existing=True))
+    assert card is not None
+    assert (scan.temperature, scan.card_id, card.colour) == (39.0, None, "green"), "a swapped token ties nothing"
+
+
+async def test_a_scan_posted_twice_by_the_page_is_logged_once(
+    client: Client, official: str, token: str, db: AsyncSession
+) -> None:
+    for _ in range(2):
+        answer = await client.post(
+            f"{DESK}/scan", data={"token": token, "ref": "page-ref-000001", "_csrf_token": official}
+        )
+        assert 'class="checkpoint-result colour-green"' in answer.text
+    assert [scan.device_ref for scan in await db.scalars(select(Scan))] == ["page-ref-000001"]
 
 
 async def test_another_regions_code_is_not_tied_to_any_card(token: str, db: AsyncSession, settings: Settings) -> None:
@@ -205,13 +249,17 @@ async def test_scans_made_offline_are_recorded_once_each_as_of_their_time(
 ) -> None:
     scanned_at = int(clock.now().timestamp())
     clock.advance(hours=2)  # sent when the network came back: the live token has long expired
+    me = await db.scalar(select(StaffAccount.id).where(StaffAccount.username == "gate"))
     scans: list[dict[str, object]] = [
         {"ref": "device-scan-0001", "token": token, "scanned_at": scanned_at, "temperature": "38.2"},
         {"ref": "device-scan-0002", "token": tampered(token), "scanned_at": scanned_at + 5, "decision": "deny"},
         {"ref": "device-scan-0003", "token": token, "scanned_at": scanned_at, "temperature": "52"},
         {"ref": "device-scan-0004", "token": token, "scanned_at": scanned_at - 8 * 86400},
+        {"ref": "device-scan-0005", "token": token, "scanned_at": scanned_at, "staff": 999_999},
     ]
     scans[0]["decision"] = "deny"
+    for scan in scans:
+        scan.setdefault("staff", me)
     headers = {"X-CSRFToken": official}
     response = await client.post(f"{DESK}/offline-scans", json={"scans": scans}, headers=headers)
     assert response.status_code == 201, response.text
@@ -221,6 +269,7 @@ async def test_scans_made_offline_are_recorded_once_each_as_of_their_time(
     assert {item["ref"]: item["code"] for item in answer["rejected"]} == {
         "device-scan-0003": "temperature_invalid",
         "device-scan-0004": "offline_time_invalid",
+        "device-scan-0005": "offline_other_account",
     }
 
     logged = list(await db.scalars(select(Scan).order_by(Scan.id)))
@@ -232,6 +281,9 @@ async def test_scans_made_offline_are_recorded_once_each_as_of_their_time(
     card = await db.scalar(select(Card).execution_options(populate_existing=True))
     assert card is not None
     assert (card.colour, logged[0].card_id) == ("yellow", card.id), "the fever recoloured the card"
+    fever = await db.scalar(select(FeverRecord))
+    assert fever is not None
+    assert int(fever.taken_at.timestamp()) == scanned_at, "taken when scanned, not when sent"
 
     again = await client.post(f"{DESK}/offline-scans", json={"scans": scans[:1]}, headers=headers)
     assert again.json() == {"recorded": [], "duplicates": ["device-scan-0001"], "rejected": []}
@@ -241,6 +293,26 @@ async def test_scans_made_offline_are_recorded_once_each_as_of_their_time(
     assert forged.status_code == 403, "no CSRF token, no upload"
     desk = await client.get(DESK)
     assert "checked offline" in desk.text
+
+
+async def test_a_decision_made_offline_completes_a_scan_the_server_logged(
+    client: Client, official: str, token: str, db: AsyncSession, clock: FixedClock
+) -> None:
+    # the page posted the scan, the server logged it, but the answer never came back: the page
+    # checked the code itself and later uploads the scan, under the same ref, with the decision
+    await client.post(f"{DESK}/scan", data={"token": token, "ref": "page-ref-000002", "_csrf_token": official})
+    me = await db.scalar(select(StaffAccount.id).where(StaffAccount.username == "gate"))
+    upload = {"ref": "page-ref-000002", "token": token, "scanned_at": int(clock.now().timestamp()), "staff": me}
+    answer = await client.post(
+        f"{DESK}/offline-scans",
+        json={"scans": [{**upload, "decision": "allow", "temperature": "36.4"}]},
+        headers={"X-CSRFToken": official},
+    )
+    assert answer.json() == {"recorded": [], "duplicates": ["page-ref-000002"], "rejected": []}
+    scan = await db.scalar(select(Scan).execution_options(populate_existing=True))
+    assert scan is not None
+    assert (scan.decision, scan.temperature, scan.offline) == ("allow", 36.4, False)
+    assert len(list(await db.scalars(select(Scan)))) == 1
 
 
 async def test_the_desk_service_worker_may_control_the_desk(client: Client) -> None:

@@ -4,10 +4,12 @@ The desk page keeps one big input focused: a keyboard-wedge scanner types the to
 Enter, which posts it. The verdict comes from the app's in-memory verifier (the one behind
 ``POST /api/v1/verifications``), so verifying reads no database; the scan is then logged.
 
-When the network is gone the page verifies by itself (``checkpoint.js``, WebCrypto, against the
-trust and revocation lists it cached) and keeps the scans on the device; it sends them to
-``POST /staff/checkpoint/offline-scans`` when the network is back, where each token is verified
-again as of when it was scanned and logged as an offline scan.
+When the network is gone the page verifies by itself (``token-verify.js``, WebCrypto, against the
+trust and revocation lists ``checkpoint-offline.js`` cached) and keeps the scans on the device; it
+sends them to ``POST /staff/checkpoint/offline-scans`` when the network is back, where each token is
+verified again as of when it was scanned and logged as an offline scan. The page gives every scan
+an id (``ref``) when it posts it, so a scan that reached the server although its answer did not is
+logged once. See docs/adr/0011.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from healthcode.checkpoints.service import (
 )
 from healthcode.codes.api import runtime
 from healthcode.codes.live import card_of_claims
-from healthcode.codes.revocations import REVOCATION_LIST_PATH
+from healthcode.codes.revocations import OFFLINE_SCAN_MAX_AGE, REVOCATION_LIST_PATH
 from healthcode.codes.trust import TRUST_LIST_PATH
 from healthcode.codes.verification import VerificationResult
 from healthcode.colours.service import COLOUR_WORDS
@@ -73,9 +75,8 @@ REASON_TEXTS = {
 TOKEN_KINDS = {TokenKind.LIVE: "live", TokenKind.PAPER: "paper"}
 NOTICES = {"allow": N_("Allowed. Ready for the next person."), "deny": N_("Denied. Ready for the next person.")}
 OFFLINE_UPLOAD_MAX = 100
-OFFLINE_MAX_AGE = timedelta(days=7)
 OFFLINE_CLOCK_AHEAD = timedelta(minutes=5)
-_OFFLINE_REF = re.compile(r"[A-Za-z0-9-]{8,64}")
+_DEVICE_REF = re.compile(r"[A-Za-z0-9-]{8,64}")
 # What the page's script says, in the page's language (it verifies offline by itself).
 OFFLINE_TEXTS = {
     "ready": N_("Offline checking is ready: keys and revocations from {time} ({minutes} min ago)."),
@@ -100,7 +101,9 @@ def device_of(request: Request[Any, Any, Any]) -> str:
     return request.headers.get("user-agent", "")
 
 
-def result_page(scan: Scan, *, errors: dict[str, str] | None = None, status: int = 200) -> Template:
+def result_page(scan: Scan, *, token: str = "", errors: dict[str, str] | None = None, status: int = 200) -> Template:
+    """The full-screen verdict. ``token`` goes back with the decision of a valid code, so that a fever
+    can be tied to its card then (and only then)."""
     acceptable = scan.reason in ("ok", MANUAL) and scan.colour is not None
     colour = Colour(scan.colour) if scan.colour in {c.value for c in Colour} else None
     return Template(
@@ -112,6 +115,7 @@ def result_page(scan: Scan, *, errors: dict[str, str] | None = None, status: int
             "reason_text": REASON_TEXTS.get(scan.reason, REASON_TEXTS["malformed"]),
             "last_four": (scan.masked_document or "")[-4:],
             "errors": errors or {},
+            "token": token.strip() if scan.reason == "ok" else "",
         },
         status_code=status,
         headers=NO_STORE,
@@ -175,21 +179,40 @@ async def scan(
     here = await service.desk(staff_or_none)
     token = text(data, "token", MAX_TOKEN_CHARS + 10)
     result = await runtime(request).verifier.verify(token)
-    return result_page(await service.log_scan(here, scanned_of(settings, result), device_of(request)))
+    ref = text(data, "ref", 64)
+    logged = await service.log_scan(
+        here, scanned_of(settings, result), device_of(request), ref if _DEVICE_REF.fullmatch(ref) else None
+    )
+    return result_page(logged, token=token)
 
 
 def scanned_of(settings: Settings, result: VerificationResult) -> Scanned:
-    """What the desk logs of a verification (masked data, and the card for codes of ours)."""
-    claims = result.claims
+    """What the desk logs of a verification: masked data, and for a valid code of ours its card
+    (kept in memory for a fever reading, not logged)."""
+    claims = result.claims if result.reason == "ok" else None
     return Scanned(
         reason=result.reason,
         colour=result.colour,
         masked_name=result.masked_name,
         masked_document=result.masked_document,
         issuer=result.issuer,
-        token_kind=TOKEN_KINDS[claims.kind] if claims else None,
+        token_kind=TOKEN_KINDS[result.claims.kind] if result.claims else None,
         card_id=card_of_claims(settings, claims),
     )
+
+
+async def card_of_scanned_token(
+    request: Request[Any, Any, Any], settings: Settings, scan: Scan, token: str
+) -> int | None:
+    """The card of the code a scan logged, from the token the result page sent back with the
+    decision: verified again as of the scan, and it must be the code that scan logged."""
+    result = await runtime(request).verifier.verify(token, scan.at)
+    same = (result.masked_name, result.masked_document, result.issuer) == (
+        scan.masked_name,
+        scan.masked_document,
+        scan.issuer,
+    )
+    return scanned_of(settings, result).card_id if same and scan.reason == "ok" else None
 
 
 class OfflineScanIn(msgspec.Struct):
@@ -199,6 +222,8 @@ class OfflineScanIn(msgspec.Struct):
     ref: str
     token: str
     scanned_at: int
+    staff: int
+    """The staff account that scanned: a device's queue is only sent by that account."""
     temperature: str = ""
     decision: str = ""
 
@@ -222,11 +247,15 @@ class OfflineUploadOut(msgspec.Struct):
     rejected: list[RejectedScan]
 
 
-def _offline_problem(item: OfflineScanIn, now: datetime) -> DomainError | None:
+def _offline_problem(item: OfflineScanIn, desk: Desk, now: datetime) -> DomainError | None:
     at = datetime.fromtimestamp(item.scanned_at, UTC) if 0 < item.scanned_at < 2**33 else None
-    if not _OFFLINE_REF.fullmatch(item.ref):
+    if not _DEVICE_REF.fullmatch(item.ref):
         return InvalidInput("offline_ref_invalid", N_("The scan has no valid id from the device."), field="ref")
-    if at is None or not now - OFFLINE_MAX_AGE <= at <= now + OFFLINE_CLOCK_AHEAD:
+    if item.staff != desk.staff.id:
+        return InvalidInput(
+            "offline_other_account", N_("This scan was made by another staff account on this device."), field="staff"
+        )
+    if at is None or not now - OFFLINE_SCAN_MAX_AGE <= at <= now + OFFLINE_CLOCK_AHEAD:
         return InvalidInput(
             "offline_time_invalid",
             N_("The scan's time is wrong: older than 7 days, or the device's clock is ahead."),
@@ -263,7 +292,7 @@ async def offline_scans(
     uploads: list[OfflineScan] = []
     rejected: list[RejectedScan] = []
     for item in data.scans:
-        problem = _offline_problem(item, now)
+        problem = _offline_problem(item, here, now)
         if problem is not None:
             rejected.append(RejectedScan(item.ref[:64], problem.code, translated(problem)))
             continue
@@ -309,6 +338,7 @@ async def manual(
 
 @post("/scans/{scan_id:int}/decision")
 async def decision(
+    request: Request[Any, Any, Any],
     scan_id: FromPath[int],
     data: FormData,
     staff_or_none: StaffOrNone,
@@ -319,14 +349,17 @@ async def decision(
     service = CheckpointService(db, settings, clock)
     here = await service.desk(staff_or_none)
     chosen = text(data, "decision", 10)
+    token = text(data, "token", MAX_TOKEN_CHARS + 10)
+    scanned = await db.get(Scan, scan_id)
+    card_id = await card_of_scanned_token(request, settings, scanned, token) if scanned and token else None
     try:
-        decided = await service.decide(here, scan_id, chosen, text(data, "temperature", 20))
+        decided = await service.decide(here, scan_id, chosen, text(data, "temperature", 20), card_id)
     except InvalidInput as exc:
         await db.rollback()
         found = await db.get(Scan, scan_id)
         if found is None:
             raise
-        return result_page(found, errors=field_errors(exc), status=422)
+        return result_page(found, token=token, errors=field_errors(exc), status=422)
     return Redirect(f"{DESK_PATH}?done={decided.decision}", status_code=303)
 
 

@@ -4,11 +4,13 @@ A checkpoint account works at the one site it is bound to (``healthcode sites bi
 and manual check is logged with site, staff, device and time, keeping masked data only.
 
 Scanned codes are verified by the caller with the app's in-memory verifier (no database read for
-the verification); this service only logs the outcome. A code this platform issued carries a card
-reference only it can open (:mod:`healthcode.domain.tokens.reference`), so the scan is tied to the
-card; a manual check finds the card by its document (an audited read of personal data). Either way a
-temperature at or above :data:`FEVER_AT` is stored as a fever reading for that card and recolours
-it. Another region's code has no card here: its temperature stays on the scan.
+the verification); this service only logs the outcome, without naming a card: the log is not a
+record of where each person went. A valid code this platform issued carries a card reference only
+it can open (:mod:`healthcode.domain.tokens.reference`), and a manual check finds the card by its
+document (an audited read of personal data). Only when a temperature at or above :data:`FEVER_AT`
+is recorded is the scan tied to that card: the fever reading is stored, audited
+(``checkpoint.fever``) and recolours the card. Another region's code, or a code that is not valid
+(expired, revoked: perhaps not the holder's), has no card here: its temperature stays on the scan.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ class Scanned:
     issuer: str | None
     token_kind: str | None
     card_id: int | None = None
-    """The card row, for a code of this platform (from its card reference)."""
+    """The card row, for a valid code of this platform (from its card reference); used only to
+    record a fever, never stored with the scan otherwise."""
 
 
 @dataclass(frozen=True)
@@ -166,9 +169,15 @@ class CheckpointService(AuditedService):
             raise site_missing()
         return Desk(staff, site)
 
-    async def log_scan(self, desk: Desk, scanned: Scanned, device: str) -> Scan:
-        """Log one scanned or typed code at the desk's site."""
+    async def log_scan(self, desk: Desk, scanned: Scanned, device: str, ref: str | None = None) -> Scan:
+        """Log one scanned or typed code at the desk's site; ``ref`` is the page's id for the scan,
+        and a scan already logged under it (the page posted twice) is returned as it is."""
+        if ref is not None:
+            earlier = await self.db.scalar(select(Scan).where(Scan.device_ref == ref, Scan.site_id == desk.site.id))
+            if earlier is not None:
+                return earlier
         scan = self._scan(desk, scanned, device, self.clock.now())
+        scan.device_ref = ref
         self.db.add(scan)
         await self.db.commit()
         return scan
@@ -185,31 +194,38 @@ class CheckpointService(AuditedService):
             masked_name=scanned.masked_name,
             masked_document=scanned.masked_document,
             token_kind=scanned.token_kind,
-            card_id=scanned.card_id,
             manual=False,
         )
 
     async def record_offline(self, desk: Desk, uploads: list[OfflineScan], device: str) -> list[str]:
         """Log scans made offline at the desk's site, with their decisions and temperatures (a fever
-        on a card of ours recolours it, as online). Returns the refs recorded now; refs recorded by an
-        earlier upload are skipped."""
+        on a valid code of ours recolours the card, as online). Returns the refs recorded now. A ref
+        logged before (the upload was sent twice, or the scan reached the server after all but the
+        decision did not) is not logged again; the decision and temperature fill in what it lacks."""
         refs = [upload.ref for upload in uploads]
-        known = set(await self.db.scalars(select(Scan.offline_ref).where(Scan.offline_ref.in_(refs))))
+        known = {
+            scan.device_ref: scan
+            for scan in await self.db.scalars(
+                select(Scan).where(Scan.device_ref.in_(refs), Scan.site_id == desk.site.id)
+            )
+        }
         recorded: list[str] = []
-        now = self.clock.now()
         for upload in uploads:
-            if upload.ref in known:
+            scan = known.get(upload.ref)
+            if scan is None:
+                scan = self._scan(desk, upload.scanned, device, upload.at)
+                scan.offline, scan.device_ref = True, upload.ref
+                self.db.add(scan)
+                await self.db.flush()
+                known[upload.ref] = scan
+                recorded.append(upload.ref)
+            elif scan.decision is not None:
                 continue
-            known.add(upload.ref)
-            scan = self._scan(desk, upload.scanned, device, upload.at)
-            scan.temperature, scan.decision = upload.temperature, upload.decision
-            scan.decided_at = upload.at if upload.decision else None
-            scan.offline, scan.offline_ref = True, upload.ref
-            self.db.add(scan)
-            await self.db.flush()
-            if scan.card_id is not None:
-                await self._fever(scan, scan.card_id, upload.temperature, now)
-            recorded.append(upload.ref)
+            if upload.decision:
+                scan.decision, scan.decided_at = upload.decision, upload.at
+            if upload.temperature is not None and scan.temperature is None:
+                scan.temperature = upload.temperature
+                await self._fever(desk, scan, upload.scanned.card_id, upload.temperature, upload.at)
         await self.db.commit()
         return recorded
 
@@ -249,12 +265,15 @@ class CheckpointService(AuditedService):
         await self.audit.record(
             f"staff:{desk.staff.id}", "checkpoint.manual_check", f"card:{card.card_id}", site=desk.site.id, scan=scan.id
         )
-        await self._fever(scan, card.id, temperature, now)
+        await self._fever(desk, scan, card.id, temperature, now)
         await self.db.commit()
         return scan
 
-    async def decide(self, desk: Desk, scan_id: int, decision: str, temperature_raw: str) -> Scan:
-        """Record allow or deny and the temperature on a scan of this site."""
+    async def decide(
+        self, desk: Desk, scan_id: int, decision: str, temperature_raw: str, card_id: int | None = None
+    ) -> Scan:
+        """Record allow or deny and the temperature on a scan of this site. ``card_id`` is the card
+        of the scanned code (from its card reference), used only if the temperature is a fever."""
         scan = await self.db.get(Scan, scan_id)
         if scan is None or scan.site_id != desk.site.id:
             raise NotFound("scan_not_found", N_("No such scan at this site."))
@@ -265,8 +284,7 @@ class CheckpointService(AuditedService):
         scan.decision, scan.decided_at = decision, now
         if temperature is not None and temperature != scan.temperature:
             scan.temperature = temperature
-            if scan.card_id is not None:
-                await self._fever(scan, scan.card_id, temperature, now)
+            await self._fever(desk, scan, scan.card_id or card_id, temperature, now)
         await self.db.commit()
         return scan
 
@@ -278,10 +296,26 @@ class CheckpointService(AuditedService):
             )
         )
 
-    async def _fever(self, scan: Scan, card_id: int, temperature: float | None, now: datetime) -> None:
-        if temperature is None or temperature < FEVER_AT:
+    async def _fever(
+        self, desk: Desk, scan: Scan, card_id: int | None, temperature: float | None, taken_at: datetime
+    ) -> None:
+        """A fever reading taken at ``taken_at``: tie the scan to the card, store the reading, audit
+        it and recolour the card. Nothing for a normal temperature or an unknown card."""
+        if card_id is None or temperature is None or temperature < FEVER_AT:
             return
-        self.db.add(FeverRecord(card_id=card_id, scan_id=scan.id, taken_at=now, temperature=temperature))
+        public_id = await self.db.scalar(select(Card.card_id).where(Card.id == card_id))
+        if public_id is None:
+            return
+        scan.card_id = card_id
+        self.db.add(FeverRecord(card_id=card_id, scan_id=scan.id, taken_at=taken_at, temperature=temperature))
         await self.db.flush()
+        await self.audit.record(
+            f"staff:{desk.staff.id}",
+            "checkpoint.fever",
+            f"card:{public_id}",
+            site=desk.site.id,
+            scan=scan.id,
+            temperature=temperature,
+        )
         await make_colour_service(self.db, self.settings, self.clock).recompute([card_id])
         scan.colour = await self.db.scalar(select(Card.colour).where(Card.id == card_id))

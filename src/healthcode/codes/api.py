@@ -5,7 +5,8 @@
 revocations the app's :class:`~healthcode.codes.verification.Verifier` holds in memory and does
 no database work per request. ``GET /.well-known/healthcode/trust-list.json`` publishes the signed
 trust list and ``GET /.well-known/healthcode/revocations.json`` the signed revocation list, each with
-an ETag, rebuilt at most every ``HEALTHCODE_VERIFY_REFRESH_S`` (and at once after a key change).
+an ETag, rebuilt at most every ``HEALTHCODE_VERIFY_REFRESH_S`` (at once after a key change made in
+this process).
 """
 
 from __future__ import annotations

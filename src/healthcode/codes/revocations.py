@@ -12,8 +12,10 @@ working offline and other regions read the signed *revocation list* at
 
 signed like the trust list (:func:`~healthcode.codes.trust.sign_document`: ES256 over the canonical
 JSON of the rest, with a key of this issuer's trust list). A revocation stays listed until the
-token would have expired anyway (plus the verifiers' leeway); ``issued_at`` is the last revocation
-or the start of the current hour, whichever is later, so every worker serves the same bytes.
+token would have expired anyway, plus :data:`OFFLINE_SCAN_MAX_AGE`: scans a checkpoint made offline
+are verified as of their scan time when they are uploaded, up to that long after. ``issued_at`` is
+the last revocation or the start of the current hour, whichever is later, so every worker serves
+the same bytes.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from healthcode.domain.tokens import TokenKind
 from healthcode.domain.tokens.format import TOKEN_ID_BYTES
 
 REASON_MAX = 200
+OFFLINE_SCAN_MAX_AGE = timedelta(days=7)
+"""How long after scanning a checkpoint may upload an offline scan (verified as of its scan time)."""
 REVOCATION_LIST_PATH = "/.well-known/healthcode/revocations.json"
 
 
@@ -79,6 +83,6 @@ class RevocationService(AuditedService):
         return body, etag_of(body)
 
     async def _current(self) -> list[RevokedToken]:
-        cutoff = self.clock.now() - timedelta(seconds=VERIFY_LEEWAY_S)
+        cutoff = self.clock.now() - timedelta(seconds=VERIFY_LEEWAY_S) - OFFLINE_SCAN_MAX_AGE
         query = select(RevokedToken).where(or_(RevokedToken.expires_at.is_(None), RevokedToken.expires_at >= cutoff))
         return list(await self.db.scalars(query))

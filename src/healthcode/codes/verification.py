@@ -117,11 +117,12 @@ class Verifier:
         """Verify ``token`` now, or as of ``at`` (a scan a checkpoint made offline, checked when it
         is uploaded; revocations are today's)."""
         snapshot = await self._current()
-        now = at or self.clock.now()
-        verification = verify_with(snapshot, token, now)
-        if verification.reason is Reason.UNKNOWN_ISSUER and verification.claims is None and self._may_retry(now):
+        when = at or self.clock.now()
+        verification = verify_with(snapshot, token, when)
+        unknown = verification.reason is Reason.UNKNOWN_ISSUER and verification.claims is None
+        if unknown and self._may_retry(self.clock.now()):
             snapshot = await self.refresh()
-            verification = verify_with(snapshot, token, now)
+            verification = verify_with(snapshot, token, when)
         return result_of(verification)
 
     async def _current(self) -> Snapshot:

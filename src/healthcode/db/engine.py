@@ -13,12 +13,11 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     workers can share one file."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
-        # Each aiosqlite connection is a thread: a fixed pool, so that load does not open and close
-        # overflow connections (a thread and three PRAGMAs each). Sessions roll back when they
-        # close, so the pool's own reset would be a second rollback, one more thread hop a request.
-        kwargs.setdefault("pool_size", 16)
-        kwargs.setdefault("max_overflow", 0)
-        kwargs.setdefault("pool_reset_on_return", None)
+        if ":memory:" not in url and not url.endswith("://"):
+            # Each aiosqlite connection is a thread: a larger steady pool, so that load does not
+            # keep opening and closing overflow connections (a thread and three PRAGMAs each).
+            kwargs.setdefault("pool_size", 16)
+            kwargs.setdefault("max_overflow", 8)
         engine = create_async_engine(url, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -35,13 +35,14 @@ class StaffSite(Base):
 class Scan(Base):
     """One code scanned (or typed) at a site, or one manual check by document (``manual``).
 
-    Only masked data is kept. ``card_id`` is known for manual checks and for codes this platform
-    issued (their card reference); another region's code names no card here. ``reason`` is the
+    Only masked data is kept. ``card_id`` is known for manual checks (an audited read) and for a
+    fever recorded on a valid code this platform issued (from its card reference, also audited);
+    other scans name no card, so the log is not a record of where each person went. ``reason`` is the
     verification word (``ok``, ``expired``, ...; ``manual`` for a manual check). ``decision``
     (``allow``/``deny``) and ``temperature`` are filled in by the official. ``offline`` scans were
     verified on the checkpoint's device while it had no network and uploaded later; ``at`` is when
-    the device scanned, ``offline_ref`` the device's own id for the scan (an upload sent twice is
-    recorded once).
+    the device scanned. ``device_ref`` is the desk page's own id for the scan: a scan posted twice, or
+    posted and then uploaded from the device's queue, is recorded once.
     """
 
     __tablename__ = "scans"
@@ -64,7 +65,7 @@ class Scan(Base):
     decided_at: Mapped[datetime | None]
     manual: Mapped[bool] = mapped_column(default=False)
     offline: Mapped[bool] = mapped_column(default=False, server_default=false())
-    offline_ref: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    device_ref: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
 
 
 class FeverRecord(Base):

@@ -9,8 +9,8 @@ holds is a pseudo-random function of it.
 - Two tokens of one card share nothing another verifier could link (different token ids, unrelated
   pads); the signature over the claims keeps anyone from changing the reference.
 - 8 bytes, not a 16-byte block: with it a live token stays in QR version 9 at level M.
-- Only the issuer opens references, of tokens that name it as issuer; the row id is checked
-  against the database by the caller.
+- Only the issuer opens references, of tokens that name it as issuer and verified ``ok``; the
+  checkpoint reads the card only when it records a fever (and skips a row that is not there).
 - Verifiers ignore the claim (an unknown key to them), so adding it was compatible.
 
 The key is derived with HKDF-SHA256 from the platform's index key (``HEALTHCODE_INDEX_KEY``, which

@@ -1,9 +1,19 @@
 // The clerk's desk (SPEC §9): issuing or reprinting answers with the PDF. Fetch it, hand it to the
 // browser as a download, then reload the desk so that the list shows the new certificate. Without
 // this script the forms still work (the PDF downloads; the list updates on the next visit).
+// Nothing is ever posted twice: an error page is shown as it is, and a lost answer says to check
+// the list before printing again (the certificate may have been issued).
 (function () {
   "use strict";
   if (!window.fetch || !window.URL || !URL.createObjectURL) return;
+  var lost = document.getElementById("certificate-lost");
+
+  function showPage(html) {
+    var page = new DOMParser().parseFromString(html, "text/html");
+    document.title = page.title;
+    document.body.replaceWith(document.adoptNode(page.body));
+  }
+
   Array.prototype.forEach.call(document.querySelectorAll("form[data-download]"), function (form) {
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -15,7 +25,7 @@
         body: new URLSearchParams(new FormData(form)).toString()
       }).then(function (response) {
         var type = response.headers.get("Content-Type") || "";
-        if (!response.ok || type.indexOf("application/pdf") !== 0) { form.submit(); return null; }
+        if (!response.ok || type.indexOf("application/pdf") !== 0) return response.text().then(showPage);
         var named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
         return response.blob().then(function (pdf) {
           var link = document.createElement("a");
@@ -25,7 +35,10 @@
           link.click();
           setTimeout(function () { location.reload(); }, 300);
         });
-      }).catch(function () { form.submit(); });
+      }).catch(function () {
+        if (button) button.disabled = false;
+        if (lost) { lost.hidden = false; lost.focus(); }
+      });
     });
   });
 })();

@@ -23,14 +23,14 @@ def upgrade() -> None:
         "revoked_tokens", sa.Column("expires_at", healthcode.db.base.UTCDateTime(timezone=True), nullable=True)
     )
     op.add_column("scans", sa.Column("offline", sa.Boolean(), server_default=sa.false(), nullable=False))
-    op.add_column("scans", sa.Column("offline_ref", sa.String(length=64), nullable=True))
-    op.create_index(op.f("ix_scans_offline_ref"), "scans", ["offline_ref"], unique=True)
+    op.add_column("scans", sa.Column("device_ref", sa.String(length=64), nullable=True))
+    op.create_index(op.f("ix_scans_device_ref"), "scans", ["device_ref"], unique=True)
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_scans_offline_ref"), table_name="scans")
+    op.drop_index(op.f("ix_scans_device_ref"), table_name="scans")
     with op.batch_alter_table("scans") as batch:
-        batch.drop_column("offline_ref")
+        batch.drop_column("device_ref")
         batch.drop_column("offline")
     with op.batch_alter_table("revoked_tokens") as batch:
         batch.drop_column("expires_at")
