@@ -68,7 +68,7 @@
       .then(function (lists) {
         online = true;
         write(STORE, { trust: lists[0], revocations: lists[1], fetchedAt: Date.now() });
-        return upload();
+        return upload().catch(function () {}); // refused (signed out?): kept for the next try
       })
       .catch(function () { online = false; })
       .then(showStatus);
