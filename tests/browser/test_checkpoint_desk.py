@@ -181,6 +181,15 @@ def test_scanning_online_then_offline(browser: Any, demo_server: LiveServer) -> 
         assert sum("离线核验" in line for line in logged) == 4
         assert any("38.5" in line and "未放行" in line for line in logged), logged
         assert app.live_code()["colour"] == "yellow"
+
+        # signing out leaves nothing of the desk on the device but scans not yet sent (none now)
+        desk.goto("/staff")
+        desk.get_by_role("button", name="退出", exact=True).click()
+        desk.wait_for_url(f"{demo_server.url}/staff/login")
+        desk.wait_for_function(
+            """() => caches.keys().then(names => !names.some(name => name.startsWith('hc-checkpoint')))"""
+        )
+        assert desk.evaluate("localStorage.getItem('hc.checkpoint.data')") is None
     finally:
         context.close()
 
