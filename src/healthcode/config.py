@@ -54,7 +54,10 @@ class Settings(BaseSettings):
         description="Keys that encrypt personal data, 'id:base64,...'; the first encrypts, all decrypt "
         "(rotate by putting a new key first, then run `healthcode data rekey`)",
     )
-    index_key: str = Field("", description="Keys the lookup hashes of document numbers (32+ chars); never change it")
+    index_key: str = Field(
+        "",
+        description="Keys the lookup hashes of document numbers and codes' card references (32+ chars); never change it",
+    )
     card_key: str = Field("", description="SM4 key of health-card IDs, 32 hex characters; never change it")
 
     region_code: str = Field("150100", description="GB/T 2260 code of the deploying region")
