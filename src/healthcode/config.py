@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     )
     index_key: str = Field(
         "",
-        description="Keys the lookup hashes of document numbers and codes' card references (32+ chars); never change it",
+        description="Keys lookup hashes of document numbers and codes' card references (32+ chars); never change it",
     )
     card_key: str = Field("", description="SM4 key of health-card IDs, 32 hex characters; never change it")
 
