@@ -60,6 +60,19 @@ def document_index(settings: Settings, document_type: DocumentType, number: str)
     return blind_index(settings.index_key_bytes, f"{kind}:{number}", purpose="document")
 
 
+async def card_by_document(
+    db: AsyncSession, settings: Settings, clock: Clock, type_raw: str, number_raw: str
+) -> tuple[DocumentType, Card | None]:
+    """The card of a document as staff type it (checkpoints, clerks, authorities): the type and
+    number checked and normalised (a birth date may not lie after today in the region), then one
+    lookup by blind index. Raises :class:`InvalidInput` on ``document_type``/``document_number``."""
+    document_type = parse_document_type(type_raw)
+    today = clock.now().astimezone(settings.zone).date()
+    number = normalize_document_number(document_type, number_raw, today)
+    card = await db.scalar(select(Card).where(Card.document_index == document_index(settings, document_type, number)))
+    return document_type, card
+
+
 class CardService:
     """Residents' cards. Verification itself is :class:`~healthcode.cards.verification.Verifier`."""
 

@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from healthcode.audit.service import AuditedService
-from healthcode.cards.service import document_index
+from healthcode.cards.service import card_by_document
 from healthcode.certificates.pdf import PAPER_SIZES_MM, CertificateContent, render_certificate
 from healthcode.codes.keys import KeyService
 from healthcode.codes.live import card_claims
 from healthcode.codes.revocations import REASON_MAX
 from healthcode.db.models import Card, PaperCertificate, RevokedToken, StaffAccount
-from healthcode.domain.documents import DocumentType, normalize_document_number, parse_document_type
+from healthcode.domain.documents import DocumentType, parse_document_type
 from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
@@ -98,13 +98,10 @@ class CertificateService(AuditedService):
     async def find(self, principal: Principal | None, document_type_raw: str, number_raw: str) -> Person:
         """The card of a document; the lookup is audited (the number itself is not recorded)."""
         staff = await self.authorize(principal)
-        document_type = parse_document_type(document_type_raw)
         if not number_raw.strip():
+            parse_document_type(document_type_raw)
             raise InvalidInput("document_required", N_("Enter the document number."), field="document_number")
-        number = normalize_document_number(document_type, number_raw, self.clock.now().date())
-        card = await self.db.scalar(
-            select(Card).where(Card.document_index == document_index(self.settings, document_type, number))
-        )
+        document_type, card = await card_by_document(self.db, self.settings, self.clock, document_type_raw, number_raw)
         await self.audit.record(
             f"staff:{staff.id}",
             "certificates.lookup",

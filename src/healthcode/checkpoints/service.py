@@ -21,10 +21,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from healthcode.audit.service import AuditedService
-from healthcode.cards.service import document_index
+from healthcode.cards.service import card_by_document
 from healthcode.colours.service import make_colour_service
 from healthcode.db.models import Card, FeverRecord, Scan, Site, StaffAccount, StaffSite
-from healthcode.domain.documents import normalize_document_number, parse_document_type
 from healthcode.domain.errors import Forbidden, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
@@ -233,12 +232,7 @@ class CheckpointService(AuditedService):
         """The current colour of the card of a document (an audited read); a fever reading
         recolours the card first, so the answer is the colour after the reading."""
         temperature = parse_temperature(temperature_raw)
-        document_type = parse_document_type(type_raw)
-        today = self.clock.now().astimezone(self.settings.zone).date()
-        number = normalize_document_number(document_type, number_raw, today)
-        card = await self.db.scalar(
-            select(Card).where(Card.document_index == document_index(self.settings, document_type, number))
-        )
+        _, card = await card_by_document(self.db, self.settings, self.clock, type_raw, number_raw)
         if card is None or card.status != "approved":
             raise NotFound(
                 "checkpoint_card_not_found",

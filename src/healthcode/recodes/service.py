@@ -9,12 +9,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.audit.service import AuditedService
-from healthcode.cards.service import document_index, make_card_service
+from healthcode.cards.service import card_by_document, make_card_service
 from healthcode.colours.service import ColourService, make_colour_service
 from healthcode.config import Settings
 from healthcode.db.models import Card, RecodeRecord
 from healthcode.domain.clock import Clock
-from healthcode.domain.documents import normalize_document_number, parse_document_type
 from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.recodes import check_proposal, ensure_second_official
@@ -54,12 +53,8 @@ class RecodeService(AuditedService):
         """Propose a recode for the card of a document; nothing changes until another official approves."""
         official = await self.staff.authorize(principal, Role.AUTHORITY)
         now = self.clock.now()
-        kind = parse_document_type(document_type)
-        number = normalize_document_number(kind, document_number, now.astimezone(self.settings.zone).date())
+        _, card = await card_by_document(self.db, self.settings, self.clock, document_type, document_number)
         chosen, until = check_proposal(colour, reason_code, evidence, days, now)
-        card = await self.db.scalar(
-            select(Card).where(Card.document_index == document_index(self.settings, kind, number))
-        )
         if card is None:
             raise NotFound("card_not_found", N_("Nobody holds a card for this document."), field="document_number")
         recode = RecodeRecord(
