@@ -38,7 +38,7 @@ import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from types import MappingProxyType
 
@@ -88,9 +88,11 @@ class RuleSet:
     rules: tuple[Rule, ...]
 
 
+@lru_cache(maxsize=8)
 def load_ruleset(text: str) -> RuleSet:
     """Parse and check a rule set written in TOML; raise :class:`RuleSetError` listing every
-    problem found."""
+    problem found. Remembered by text (a rule set is immutable): the active set is read from the
+    database for every recolouring, and parsing it costs about 2 ms."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
