@@ -19,7 +19,7 @@ from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
 from healthcode.domain.phone import mask_mobile
 from healthcode.domain.recodes import RECODE_REASONS
-from healthcode.recodes.service import make_recode_service
+from healthcode.recodes.service import MAX_APPEAL, make_recode_service
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
 from healthcode.web.errors import translated
 from healthcode.web.forms import FormData, field_errors, text
@@ -72,6 +72,7 @@ def _card_page(view: CardView, extra: dict[str, Any], status: int = 200) -> Temp
             "side_label": side_label,
             "reason_message": REJECTION_REASONS.get(view.application.reason or "") if view.application else None,
             "recode_reasons": RECODE_REASONS,
+            "appeal_max": MAX_APPEAL,
             "recodes": [],
             "errors": {},
             **extra,
@@ -138,7 +139,7 @@ async def appeal(
     """Contest a recode; an official who took no part in it answers (shown here)."""
     recodes = make_recode_service(db, settings, clock)
     try:
-        await recodes.appeal(resident.id, card_id, recode_id, text(data, "text", 2100))
+        await recodes.appeal(resident.id, card_id, recode_id, text(data, "text", 2 * MAX_APPEAL + 1))
     except DomainError as exc:
         view = await make_card_service(db, settings, clock).get(resident.id, card_id)
         extra = {"guardians": [], "recodes": await recodes.for_card(resident.id, card_id)}

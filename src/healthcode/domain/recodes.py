@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from healthcode.domain.colours import Colour
 from healthcode.domain.errors import Forbidden, InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.domain.text import form_text
 
 MIN_EVIDENCE, MAX_EVIDENCE = 10, 2000
 MAX_DAYS = 60
@@ -37,7 +38,7 @@ def check_proposal(
         raise InvalidInput("colour_unknown", N_("Choose green, yellow or red."), field="colour") from None
     if reason_code not in RECODE_REASONS:
         raise InvalidInput("recode_reason_unknown", N_("Choose a reason from the list."), field="reason_code")
-    text = evidence.strip()
+    text = form_text(evidence)
     if not MIN_EVIDENCE <= len(text) <= MAX_EVIDENCE:
         raise InvalidInput(
             "evidence_required",

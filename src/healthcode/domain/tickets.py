@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.domain.text import form_text
 
 TEXT_MAX_LENGTH = 2000
 ERROR_CODE_MAX_LENGTH = 40
@@ -103,12 +104,8 @@ def status_label(value: str) -> str:
 
 
 def normalize_text(raw: str) -> str:
-    """The resident's description: trimmed, line breaks as ``\\n``, 1 to 2000 characters.
-
-    Browsers send a textarea's line breaks as CRLF but count them as one character for
-    ``maxlength``; counting them the same way here keeps a text the form accepted from being refused.
-    """
-    text = (raw or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    """The resident's description (:func:`~healthcode.domain.text.form_text`), 1 to 2000 characters."""
+    text = form_text(raw)
     if not text:
         raise InvalidInput(
             "ticket_text_required",

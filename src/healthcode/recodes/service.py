@@ -18,6 +18,7 @@ from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.recodes import check_proposal, ensure_second_official
 from healthcode.domain.roles import Role
+from healthcode.domain.text import form_text
 from healthcode.sessions.service import Principal
 from healthcode.staff.service import StaffService
 
@@ -132,7 +133,7 @@ class RecodeService(AuditedService):
         recode = next((r for r in await self.for_card(resident_id, public_id) if r.id == recode_id), None)
         if recode is None or recode.status != "approved":
             raise NotFound("recode_not_found", N_("There is no such recode on this card."), field="recode_id")
-        body = text.strip()
+        body = form_text(text)
         if not 1 <= len(body) <= MAX_APPEAL:
             raise InvalidInput(
                 "appeal_text",
@@ -176,10 +177,11 @@ class RecodeService(AuditedService):
         ensure_second_official(official.id, recode.proposed_by, recode.decided_by)
         if recode.appeal_status != "open":
             raise Conflict("appeal_not_open", N_("This appeal has already been answered."))
-        if not answer.strip():
+        answer = form_text(answer)
+        if not answer:
             raise InvalidInput("appeal_answer_required", N_("Write the answer the resident will read."), field="answer")
         recode.appeal_status = "granted" if grant else "upheld"
-        recode.appeal_answer = answer.strip()[:MAX_APPEAL]
+        recode.appeal_answer = answer[:MAX_APPEAL]
         if grant:
             recode.status = "revoked"
             await self.colours.recompute([recode.card_id])

@@ -25,6 +25,7 @@ from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
+from healthcode.domain.text import form_text
 from healthcode.privacy.sealed import Sealer
 from healthcode.sessions.service import Principal
 from healthcode.staff.service import StaffService
@@ -172,7 +173,7 @@ class ReviewService(AuditedService):
         SMS as for the provider's decision. A second decision is ``review_already_decided``."""
         staff = await self._authorize(principal)
         application, _card = await self._waiting(application_id)
-        note = note.strip()
+        note = form_text(note)
         if len(note) > NOTE_MAX:
             raise InvalidInput(
                 "review_note_too_long",
