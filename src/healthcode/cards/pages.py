@@ -10,10 +10,13 @@ from litestar import Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.accounts.service import get_resident
 from healthcode.cards.service import CardView, make_card_service
+from healthcode.config import Settings
 from healthcode.domain.cards import REJECTION_REASONS, Relationship
+from healthcode.domain.clock import Clock
 from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
@@ -21,7 +24,7 @@ from healthcode.domain.phone import mask_mobile
 from healthcode.domain.recodes import RECODE_REASONS
 from healthcode.recodes.service import MAX_APPEAL, make_recode_service
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
-from healthcode.web.errors import translated
+from healthcode.web.errors import STATUS, translated
 from healthcode.web.forms import FormData, field_errors, text
 
 SIDE_LABELS = {
@@ -111,7 +114,7 @@ async def apply(
         )
     except DomainError as exc:
         form["error_code"] = exc.code
-        return _apply_page(form, field_errors(exc), family, status=422 if exc.kind.value == "invalid" else 409)
+        return _apply_page(form, field_errors(exc), family, status=STATUS[exc.kind])
     return Redirect(f"/cards/{view.card.card_id}", status_code=303)
 
 
@@ -119,11 +122,24 @@ async def apply(
 async def card(
     card_id: FromPath[str], resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
 ) -> Template:
+    return await _render_card(db, settings, clock, resident.id, card_id)
+
+
+async def _render_card(
+    db: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    resident_id: int,
+    card_id: str,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Template:
+    """The card page, whole: also when it comes back with an error beside one of its forms."""
     service = make_card_service(db, settings, clock)
-    view = await service.get(resident.id, card_id)
-    guardians = [Guardian(g.id, Relationship(g.relationship)) for g in await service.guardians(resident.id, card_id)]
-    recodes = await make_recode_service(db, settings, clock).for_card(resident.id, card_id)
-    return _card_page(view, {"guardians": guardians, "recodes": recodes})
+    view = await service.get(resident_id, card_id)
+    guardians = [Guardian(g.id, Relationship(g.relationship)) for g in await service.guardians(resident_id, card_id)]
+    recodes = await make_recode_service(db, settings, clock).for_card(resident_id, card_id)
+    return _card_page(view, {"guardians": guardians, "recodes": recodes, "errors": errors or {}}, status)
 
 
 @post("/cards/{card_id:str}/recodes/{recode_id:int}/appeal")
@@ -141,9 +157,9 @@ async def appeal(
     try:
         await recodes.appeal(resident.id, card_id, recode_id, text(data, "text", 2 * MAX_APPEAL + 1))
     except DomainError as exc:
-        view = await make_card_service(db, settings, clock).get(resident.id, card_id)
-        extra = {"guardians": [], "recodes": await recodes.for_card(resident.id, card_id)}
-        return _card_page(view, {**extra, "errors": {f"appeal-{recode_id}": translated(exc)}}, 422)
+        await db.rollback()
+        errors = {f"appeal-{recode_id}": translated(exc)}
+        return await _render_card(db, settings, clock, resident.id, card_id, errors, STATUS[exc.kind])
     return Redirect(f"/cards/{card_id}#recodes", status_code=303)
 
 
@@ -161,10 +177,9 @@ async def upload_photo(
     try:
         await service.add_photo(resident.id, card_id, data.side, content)
     except DomainError as exc:
-        view = await service.get(resident.id, card_id)
-        return _card_page(
-            view, {"guardians": [], "errors": {f"photo-{data.side}": field_errors(exc).popitem()[1]}}, 422
-        )
+        await db.rollback()
+        errors = {f"photo-{data.side}": translated(exc)}
+        return await _render_card(db, settings, clock, resident.id, card_id, errors, STATUS[exc.kind])
     return Redirect(f"/cards/{card_id}", status_code=303)
 
 
