@@ -15,8 +15,6 @@ from litestar.response import Redirect, Response, Template
 
 from healthcode.certificates.pdf import PAPER_SIZES_MM
 from healthcode.certificates.service import EXPIRED, REPLACED, REVOKED, VALID, CertificateService, IssuedCertificate
-from healthcode.colours.service import COLOUR_WORDS
-from healthcode.domain.colours.colour import Colour
 from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.domain.i18n import N_
@@ -59,7 +57,6 @@ def _desk_page(
             "document_types": [(t.value, t.label) for t in DocumentType],
             "document_type": document_type,
             "document_number": document_number,
-            "colour_words": {colour.value: COLOUR_WORDS[colour] for colour in Colour},
             "status_labels": STATUS_LABELS,
             "papers": list(PAPER_SIZES_MM),
             "notice": notice,

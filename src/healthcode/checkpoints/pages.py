@@ -33,6 +33,7 @@ from healthcode.checkpoints.service import (
     Desk,
     OfflineScan,
     Scanned,
+    is_fever,
     parse_temperature,
 )
 from healthcode.codes.api import runtime
@@ -57,7 +58,7 @@ from healthcode.web.forms import FormData, field_errors, text
 from healthcode.web.requests import NO_STORE
 
 DESK_PATH = "/staff/checkpoint"
-SERVICE_WORKER = Path(__file__).parent.parent / "web" / "static" / "checkpoint-sw.js"
+SERVICE_WORKER = (Path(__file__).parent.parent / "web" / "static" / "checkpoint-sw.js").read_bytes()
 
 DESKS = [BackOfficeDesk(Role.CHECKPOINT, DESK_PATH, N_("Checkpoint: scan codes"))]
 
@@ -144,7 +145,6 @@ async def desk_page(
             "max_token": MAX_TOKEN_CHARS,
             "offline_texts": OFFLINE_TEXTS,
             "temperature_range": (LOWEST_TEMPERATURE, HIGHEST_TEMPERATURE),
-            "colour_texts": {colour.value: COLOUR_WORDS[colour] for colour in Colour},
             "offline_urls": {
                 "trust": TRUST_LIST_PATH,
                 "revocations": REVOCATION_LIST_PATH,
@@ -351,9 +351,12 @@ async def decision(
     chosen = text(data, "decision", 10)
     token = text(data, "token", MAX_TOKEN_CHARS + 10)
     scanned = await db.get(Scan, scan_id)
-    card_id = await card_of_scanned_token(request, settings, scanned, token) if scanned and token else None
+    temperature = text(data, "temperature", 20)
+    card_id = None
+    if scanned is not None and token and is_fever(temperature):  # the card matters only for a fever
+        card_id = await card_of_scanned_token(request, settings, scanned, token)
     try:
-        decided = await service.decide(here, scan_id, chosen, text(data, "temperature", 20), card_id)
+        decided = await service.decide(here, scan_id, chosen, temperature, card_id)
     except InvalidInput as exc:
         await db.rollback()
         found = await db.get(Scan, scan_id)
@@ -367,7 +370,7 @@ async def decision(
 async def service_worker() -> Response[bytes]:
     """The desk's service worker, served under the desk so that it may control it."""
     return Response(
-        SERVICE_WORKER.read_bytes(),
+        SERVICE_WORKER,
         media_type="text/javascript",
         headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": DESK_PATH},
     )

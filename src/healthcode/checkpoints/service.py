@@ -94,6 +94,15 @@ def parse_temperature(raw: str) -> float | None:
     return value
 
 
+def is_fever(temperature_raw: str) -> bool:
+    """Whether a typed temperature is a valid reading at or above :data:`FEVER_AT`."""
+    try:
+        value = parse_temperature(temperature_raw)
+    except InvalidInput:
+        return False
+    return value is not None and value >= FEVER_AT
+
+
 def site_missing() -> Forbidden:
     return Forbidden(
         "checkpoint_site_missing",
@@ -240,20 +249,9 @@ class CheckpointService(AuditedService):
                 field="document_number",
             )
         now = self.clock.now()
-        scan = Scan(
-            site_id=desk.site.id,
-            staff_id=desk.staff.id,
-            device=device[:DEVICE_CHARS],
-            at=now,
-            reason=MANUAL,
-            colour=card.colour,
-            issuer=self.settings.issuer,
-            card_id=card.id,
-            masked_name=card.masked_name,
-            masked_document=card.masked_document,
-            temperature=temperature,
-            manual=True,
-        )
+        checked = Scanned(MANUAL, card.colour, card.masked_name, card.masked_document, self.settings.issuer, None)
+        scan = self._scan(desk, checked, device, now)
+        scan.card_id, scan.temperature, scan.manual = card.id, temperature, True
         self.db.add(scan)
         await self.db.flush()
         await self.audit.record(
