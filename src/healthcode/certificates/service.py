@@ -21,8 +21,8 @@ from healthcode.cards.service import card_by_document
 from healthcode.certificates.pdf import PAPER_SIZES_MM, CertificateContent, render_certificate
 from healthcode.codes.keys import KeyService
 from healthcode.codes.live import card_claims
-from healthcode.codes.revocations import REASON_MAX
-from healthcode.db.models import Card, PaperCertificate, RevokedToken, StaffAccount
+from healthcode.codes.revocations import RevocationService
+from healthcode.db.models import Card, PaperCertificate, StaffAccount
 from healthcode.domain.documents import DocumentType, parse_document_type
 from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
@@ -187,7 +187,7 @@ class CertificateService(AuditedService):
                 "certificate_revoked", N_("This certificate is revoked; issue a new one instead."), field="certificate"
             )
         card = await self.db.get_one(Card, earlier.card_id)
-        self._revoke(staff, earlier, REPRINTED_REASON)
+        await self._revoke(staff, earlier, REPRINTED_REASON)
         issued = await self._issue(staff, card, reprint_of=earlier.id, paper=paper)
         await self.audit.record(
             f"staff:{staff.id}",
@@ -211,7 +211,7 @@ class CertificateService(AuditedService):
         if certificate.revoked:
             return certificate
         card = await self.db.get_one(Card, certificate.card_id)
-        self._revoke(staff, certificate, reason)
+        await self._revoke(staff, certificate, reason)
         await self.audit.record(
             f"staff:{staff.id}",
             "certificates.revoke",
@@ -239,21 +239,17 @@ class CertificateService(AuditedService):
             raise certificate_not_found()
         return found
 
-    def _revoke(self, staff: StaffAccount, certificate: PaperCertificate, reason: str) -> None:
-        now = self.clock.now()
-        certificate.revoked = True
-        certificate.revoked_at = now
-        certificate.revoke_reason = reason[:REASON_MAX]
-        self.db.add(
-            RevokedToken(
-                token_id=certificate.token_id,
-                kind=TokenKind.PAPER.name.lower(),
-                revoked_at=now,
-                reason=reason[:REASON_MAX],
-                revoked_by=f"staff:{staff.id}",
-                expires_at=certificate.valid_until,
-            )
+    async def _revoke(self, staff: StaffAccount, certificate: PaperCertificate, reason: str) -> None:
+        revocation = await RevocationService(self.db, self.settings, self.clock).add(
+            bytes.fromhex(certificate.token_id),
+            TokenKind.PAPER,
+            reason,
+            f"staff:{staff.id}",
+            expires_at=certificate.valid_until,
         )
+        certificate.revoked = True
+        certificate.revoked_at = revocation.revoked_at
+        certificate.revoke_reason = revocation.reason
 
     async def _issue(self, staff: StaffAccount, card: Card, *, reprint_of: int | None, paper: str) -> IssuedCertificate:
         if card.status != "approved":

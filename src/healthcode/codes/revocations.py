@@ -44,12 +44,23 @@ class RevocationService(AuditedService):
     async def revoke(
         self, token_id: bytes, kind: TokenKind, reason: str, actor: str, *, expires_at: datetime | None = None
     ) -> RevokedToken:
-        """Revoke one token; revoking it again returns the first revocation unchanged. Commits."""
-        if len(token_id) != TOKEN_ID_BYTES:
-            raise ValueError(f"a token id is {TOKEN_ID_BYTES} bytes")
+        """Revoke one token (audited as ``codes.revoke``); revoking it again returns the first
+        revocation unchanged. Commits."""
         existing = await self.db.scalar(select(RevokedToken).where(RevokedToken.token_id == token_id.hex()))
         if existing is not None:
             return existing
+        row = await self.add(token_id, kind, reason, actor, expires_at=expires_at)
+        await self.audit.record(actor, "codes.revoke", f"token:{row.token_id}", kind=row.kind, reason=row.reason)
+        await self.db.commit()
+        return row
+
+    async def add(
+        self, token_id: bytes, kind: TokenKind, reason: str, actor: str, *, expires_at: datetime | None = None
+    ) -> RevokedToken:
+        """The revocation row, added in the caller's transaction, which audits its own action
+        (a certificate's revocation) and commits."""
+        if len(token_id) != TOKEN_ID_BYTES:
+            raise ValueError(f"a token id is {TOKEN_ID_BYTES} bytes")
         row = RevokedToken(
             token_id=token_id.hex(),
             kind=kind.name.lower(),
@@ -60,8 +71,6 @@ class RevocationService(AuditedService):
         )
         self.db.add(row)
         await self.db.flush()
-        await self.audit.record(actor, "codes.revoke", f"token:{row.token_id}", kind=row.kind, reason=row.reason)
-        await self.db.commit()
         return row
 
     async def revoked_ids(self) -> frozenset[bytes]:
