@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.codes.keys import KeyService
 from healthcode.codes.revocations import REVOCATION_LIST_PATH, RevocationService
-from healthcode.codes.trust import TRUST_LIST_PATH, canonical_json, unb64url
+from healthcode.codes.trust import TRUST_LIST_PATH, canonical_json
 from healthcode.config import Settings
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.tokens import TokenKind, keys_from_jwk_set, new_token_id
+from healthcode.domain.tokens.keys import unb64url
 
 Client = AsyncTestClient[Litestar]
 

@@ -18,7 +18,6 @@ from healthcode.codes.keys import PUBLISH_AHEAD_S, SIGNING_CACHE_S, KeyService, 
 from healthcode.codes.trust import (
     TRUST_LIST_PATH,
     TrustListError,
-    b64url,
     read_trusted_list,
     sign_document,
     trusted_lists,
@@ -43,6 +42,7 @@ from healthcode.domain.tokens import (
     new_token_id,
     verifying_key_for,
 )
+from healthcode.domain.tokens.keys import b64url
 from healthcode.privacy.sealed import Sealer
 
 Client = AsyncTestClient[Litestar]

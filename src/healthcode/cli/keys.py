@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.cli.runtime import CLOCK, console, errors, settings, with_db
 from healthcode.codes.keys import ACTIVE, NEXT, PUBLISH_AHEAD_S, KeyService, KeyStateError
-from healthcode.codes.trust import TrustListError, b64url, trusted_lists
+from healthcode.codes.trust import TrustListError, trusted_lists
 from healthcode.config import Settings
 from healthcode.db.models import SigningKeyRecord
+from healthcode.domain.tokens.keys import b64url
 
 app = typer.Typer(help="Signing keys of code tokens; trusted issuers.", no_args_is_help=True)
 

@@ -44,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.audit.service import AuditedService
-from healthcode.codes.trust import TrustList, sign_document, trusted_lists, unb64url
+from healthcode.codes.trust import TrustList, sign_document, trusted_lists
 from healthcode.config import Settings
 from healthcode.db.models import SigningKeyRecord
 from healthcode.domain.clock import Clock
@@ -60,6 +60,7 @@ from healthcode.domain.tokens import (
     signing_key_of,
 )
 from healthcode.domain.tokens.format import KID_BYTES
+from healthcode.domain.tokens.keys import unb64url
 from healthcode.privacy.sealed import Sealer
 
 log = logging.getLogger("healthcode.codes")

@@ -28,31 +28,23 @@ a list we trust is shown, never used.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
-
 from healthcode.config import Settings
 from healthcode.domain.tokens import SigningKey, VerifyingKey, index_keys, keys_from_jwk_set
-from healthcode.domain.tokens.format import ISSUER_PATTERN, KID_BYTES
+from healthcode.domain.tokens.format import ISSUER_PATTERN, KID_BYTES, SIGNATURE_BYTES
+from healthcode.domain.tokens.keys import b64url, sign_raw, unb64url, verify_raw
 
 log = logging.getLogger("healthcode.codes")
 
 TRUST_LIST_PATH = "/.well-known/healthcode/trust-list.json"
 ALG = "ES256"
-_HALF = 32
-_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 _MAX_LIST_BYTES = 1_000_000
 
 
@@ -95,29 +87,13 @@ def _check_canonical(value: Any, where: str) -> None:
         raise TrustListError(f"{where}: {type(value).__name__} is not a JSON value")
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def unb64url(value: object, size: int, what: str) -> bytes:
-    if not isinstance(value, str) or not _BASE64URL.fullmatch(value):
-        raise TrustListError(f"{what} must be unpadded base64url")
-    data = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    if len(data) != size or b64url(data) != value:
-        raise TrustListError(f"{what} must encode exactly {size} bytes")
-    return data
-
-
 # --- signing and verifying ----------------------------------------------------------------------
 
 
 def sign_document(content: Mapping[str, Any], key: SigningKey) -> dict[str, Any]:
     """``content`` (a trust list's issuer, keys, trusted, issued_at; or a revocation list's) with
     its ``signature`` member added, as described above."""
-    message = canonical_json(dict(content))
-    der = key.private_key.sign(message, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
-    r, s = decode_dss_signature(der)
-    value = r.to_bytes(_HALF, "big") + s.to_bytes(_HALF, "big")
+    value = sign_raw(key, canonical_json(dict(content)), deterministic=True)
     return {**content, "signature": {"kid": b64url(key.kid), "alg": ALG, "value": b64url(value)}}
 
 
@@ -147,7 +123,7 @@ def verify_trust_list(
         raise TrustListError(f'{where}"signature" must be an object with "alg": "ES256", "kid" and "value"')
     try:
         kid = unb64url(signature.get("kid"), KID_BYTES, "signature kid")
-        value = unb64url(signature.get("value"), 2 * _HALF, "signature value")
+        value = unb64url(signature.get("value"), SIGNATURE_BYTES, "signature value")
         keys = keys_from_jwk_set({"keys": document.get("keys")})
         message = canonical_json({name: item for name, item in document.items() if name != "signature"})
     except ValueError as error:  # TrustListError is a ValueError too
@@ -160,7 +136,7 @@ def verify_trust_list(
     candidates = [key for key in anchor_keys.get(kid, ()) if key.issuer == issuer]
     if not candidates:
         raise TrustListError(f"{where}the list of {issuer} is signed with key {b64url(kid)}, not a trusted key of it")
-    signers = [key for key in candidates if _verifies(key, message, value)]
+    signers = [key for key in candidates if verify_raw(key, message, value)]
     if not signers:
         raise TrustListError(
             f"{where}the signature of {issuer}'s list does not verify: it was changed after signing, or is damaged"
@@ -168,16 +144,6 @@ def verify_trust_list(
     if not any(key.covers(issued_at) for key in signers):
         raise TrustListError(f"{where}the key that signed {issuer}'s list was not valid at its issued_at")
     return TrustList(issuer, keys, issued_at, document, source)
-
-
-def _verifies(key: VerifyingKey, message: bytes, value: bytes) -> bool:
-    r = int.from_bytes(value[:_HALF], "big")
-    s = int.from_bytes(value[_HALF:], "big")
-    try:
-        key.public_key.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
-        return False
-    return True
 
 
 # --- other issuers' lists, as configured --------------------------------------------------------

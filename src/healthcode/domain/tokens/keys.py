@@ -23,7 +23,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from hashlib import sha256
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from healthcode.domain.tokens.format import ISSUER_PATTERN, KID_BYTES
@@ -110,19 +113,45 @@ def index_keys(keys: Iterable[VerifyingKey]) -> dict[bytes, tuple[VerifyingKey, 
 # --- JWK --------------------------------------------------------------------------------------
 
 
-def _b64url(data: bytes) -> str:
+def b64url(data: bytes) -> str:
+    """Unpadded base64url (RFC 7515 §2), as JWKs and the lists' signatures write bytes."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _unb64url(jwk: Mapping[str, object], member: str, size: int) -> bytes:
-    value = jwk.get(member)
-    # Unpadded base64url only (RFC 7515 §2); base64's own decoder would skip stray characters.
+def unb64url(value: object, size: int, what: str) -> bytes:
+    """Exactly ``size`` bytes from unpadded base64url; ValueError naming ``what`` otherwise.
+    Strict: base64's own decoder would skip stray characters and accept other encodings."""
     if not isinstance(value, str) or not _BASE64URL.fullmatch(value):
-        raise ValueError(f"JWK member {member!r} must be unpadded base64url")
+        raise ValueError(f"{what} must be unpadded base64url")
     data = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    if len(data) != size or _b64url(data) != value:
-        raise ValueError(f"JWK member {member!r} must encode exactly {size} bytes")
+    if len(data) != size or b64url(data) != value:
+        raise ValueError(f"{what} must encode exactly {size} bytes")
     return data
+
+
+# --- raw ES256 (r || s), as COSE and JWS write signatures ----------------------------------------
+
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+_ECDSA_SHA256_RFC6979 = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+
+
+def sign_raw(key: SigningKey, message: bytes, *, deterministic: bool = False) -> bytes:
+    """ES256 over ``message`` as the raw 64-byte ``r || s`` (not DER); ``deterministic`` signs
+    per RFC 6979, so the same message gives the same bytes."""
+    der = key.private_key.sign(message, _ECDSA_SHA256_RFC6979 if deterministic else _ECDSA_SHA256)
+    r, s = decode_dss_signature(der)
+    return r.to_bytes(_COORDINATE_BYTES, "big") + s.to_bytes(_COORDINATE_BYTES, "big")
+
+
+def verify_raw(key: VerifyingKey, message: bytes, signature: bytes) -> bool:
+    """Whether the raw ``r || s`` ``signature`` is ``key``'s ES256 signature of ``message``."""
+    r = int.from_bytes(signature[:_COORDINATE_BYTES], "big")
+    s = int.from_bytes(signature[_COORDINATE_BYTES:], "big")
+    try:
+        key.public_key.verify(encode_dss_signature(r, s), message, _ECDSA_SHA256)
+    except InvalidSignature:
+        return False
+    return True
 
 
 def _epoch(jwk: Mapping[str, object], member: str) -> int | None:
@@ -140,9 +169,9 @@ def jwk_of(key: VerifyingKey) -> dict[str, str | int | None]:
     return {
         "kty": "EC",
         "crv": "P-256",
-        "x": _b64url(numbers.x.to_bytes(_COORDINATE_BYTES, "big")),
-        "y": _b64url(numbers.y.to_bytes(_COORDINATE_BYTES, "big")),
-        "kid": _b64url(key.kid),
+        "x": b64url(numbers.x.to_bytes(_COORDINATE_BYTES, "big")),
+        "y": b64url(numbers.y.to_bytes(_COORDINATE_BYTES, "big")),
+        "kid": b64url(key.kid),
         "iss": key.issuer,
         "nbf": key.not_before,
         "exp": key.not_after,
@@ -162,13 +191,13 @@ def verifying_key_from_jwk(jwk: Mapping[str, object]) -> VerifyingKey:
         raise ValueError('a trust-list key must have "kty": "EC" and "crv": "P-256"')
     if jwk.get("alg", "ES256") != "ES256" or jwk.get("use", "sig") != "sig":
         raise ValueError('a trust-list key is for "ES256" signatures ("alg", "use")')
-    x = int.from_bytes(_unb64url(jwk, "x", _COORDINATE_BYTES), "big")
-    y = int.from_bytes(_unb64url(jwk, "y", _COORDINATE_BYTES), "big")
+    x = int.from_bytes(unb64url(jwk.get("x"), _COORDINATE_BYTES, "JWK member 'x'"), "big")
+    y = int.from_bytes(unb64url(jwk.get("y"), _COORDINATE_BYTES, "JWK member 'y'"), "big")
     try:
         public_key = ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
     except ValueError:
         raise ValueError("JWK x and y are not a point on P-256") from None
-    kid = _unb64url(jwk, "kid", KID_BYTES)
+    kid = unb64url(jwk.get("kid"), KID_BYTES, "JWK member 'kid'")
     if kid != kid_of(public_key):
         raise ValueError("JWK kid is not the key's id (first 8 bytes of SHA-256 of the public key)")
     issuer = jwk.get("iss")

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import secrets
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-
 from healthcode.domain.tokens.format import (
     TOKEN_ID_BYTES,
     CodeClaims,
@@ -17,9 +13,7 @@ from healthcode.domain.tokens.format import (
     encode_token,
     sig_structure,
 )
-from healthcode.domain.tokens.keys import SigningKey
-
-_COORDINATE_BYTES = 32
+from healthcode.domain.tokens.keys import SigningKey, sign_raw
 
 
 def new_token_id() -> bytes:
@@ -38,8 +32,4 @@ def issue_token(claims: CodeClaims, key: SigningKey) -> str:
         raise ValueError(f"cannot issue a token: {problem}")
     protected = encode_protected(key.kid)
     payload = encode_claims(claims)
-    der = key.private_key.sign(sig_structure(protected, payload), ec.ECDSA(hashes.SHA256()))
-    # COSE wants the raw r || s, each left-padded to the curve size, not DER.
-    r, s = decode_dss_signature(der)
-    signature = r.to_bytes(_COORDINATE_BYTES, "big") + s.to_bytes(_COORDINATE_BYTES, "big")
-    return encode_token(protected, payload, signature)
+    return encode_token(protected, payload, sign_raw(key, sig_structure(protected, payload)))

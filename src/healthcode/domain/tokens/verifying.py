@@ -28,11 +28,6 @@ from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-
 from healthcode.domain.tokens.format import (
     CodeClaims,
     Envelope,
@@ -41,10 +36,7 @@ from healthcode.domain.tokens.format import (
     open_envelope,
     sig_structure,
 )
-from healthcode.domain.tokens.keys import VerifyingKey
-
-_ES256 = ec.ECDSA(hashes.SHA256())
-_HALF = 32
+from healthcode.domain.tokens.keys import VerifyingKey, verify_raw
 
 
 class Reason(StrEnum):
@@ -117,10 +109,4 @@ def verify_token(
 
 
 def _signed_by(envelope: Envelope, key: VerifyingKey) -> bool:
-    r = int.from_bytes(envelope.signature[:_HALF], "big")
-    s = int.from_bytes(envelope.signature[_HALF:], "big")
-    try:
-        key.public_key.verify(encode_dss_signature(r, s), sig_structure(envelope.protected, envelope.payload), _ES256)
-    except InvalidSignature:
-        return False
-    return True
+    return verify_raw(key, sig_structure(envelope.protected, envelope.payload), envelope.signature)
