@@ -23,12 +23,10 @@ may still sign with the old key for that long, and its tokens must verify.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from hashlib import sha256
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import (
@@ -44,7 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.audit.service import AuditedService
-from healthcode.codes.trust import TrustList, sign_document, trusted_lists
+from healthcode.codes.trust import TrustList, published_document, trusted_lists
 from healthcode.config import Settings
 from healthcode.db.models import SigningKeyRecord
 from healthcode.domain.clock import Clock
@@ -72,8 +70,6 @@ SIGNING_CACHE_S = 120
 """How long a worker signs with the active key it last read before asking the database again."""
 VERIFY_LEEWAY_S = 30
 """Clock difference forgiven between issuer and verifier (``verify_token``'s default leeway)."""
-TRUST_LIST_PERIOD_S = 3600
-"""A trust list's ``issued_at`` moves at least this often, so a consumer can tell a fresh copy."""
 
 
 class KeyStateError(Exception):
@@ -339,31 +335,16 @@ class KeyService(AuditedService):
         return index_keys([*own, *(key for trust in self.trusted() for key in trust.keys)])
 
     async def trust_list(self) -> tuple[bytes, str]:
-        """The signed trust list as JSON bytes, and its ETag.
-
-        ``issued_at`` is the last change of the keys, or the start of the current hour if later: the
-        same content gives the same bytes (the signature is deterministic) in every worker, and a
-        consumer still sees a list no older than an hour.
-        """
+        """The signed trust list as JSON bytes, and its ETag; ``issued_at`` is the last change of
+        the keys (see :func:`~healthcode.codes.trust.published_document`)."""
         records = await self.published()
-        key = await self.signing_key()
-        now = self.clock.now()
         changes = [record.created_at for record in records] + [r.retired_at for r in records if r.retired_at]
-        hour = int(now.timestamp()) // TRUST_LIST_PERIOD_S * TRUST_LIST_PERIOD_S
-        issued_at = max([hour, *(int(moment.timestamp()) for moment in changes)])
         content = {
             "issuer": self.settings.issuer,
             "keys": [jwk_of(verifying_key_of(record)) for record in records],
             "trusted": [dict(trust.document) for trust in self.trusted()],
-            "issued_at": issued_at,
         }
-        body = json.dumps(sign_document(content, key), ensure_ascii=False, indent=2).encode()
-        return body, etag_of(body)
-
-
-def etag_of(body: bytes) -> str:
-    """A strong ETag: the same bytes, the same tag."""
-    return f'"{sha256(body).hexdigest()[:32]}"'
+        return published_document(content, await self.signing_key(), changes, self.clock.now())
 
 
 def verifying_key_of(record: SigningKeyRecord) -> VerifyingKey:

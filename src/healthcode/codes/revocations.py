@@ -20,14 +20,13 @@ the same bytes.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 
 from healthcode.audit.service import AuditedService
-from healthcode.codes.keys import TRUST_LIST_PERIOD_S, VERIFY_LEEWAY_S, KeyService, etag_of
-from healthcode.codes.trust import sign_document
+from healthcode.codes.keys import VERIFY_LEEWAY_S, KeyService
+from healthcode.codes.trust import published_document
 from healthcode.db.models import RevokedToken
 from healthcode.domain.tokens import TokenKind
 from healthcode.domain.tokens.format import TOKEN_ID_BYTES
@@ -80,16 +79,9 @@ class RevocationService(AuditedService):
     async def revocation_list(self) -> tuple[bytes, str]:
         """The signed revocation list as JSON bytes, and its ETag (see the module's notes)."""
         rows = await self._current()
-        now = int(self.clock.now().timestamp())
-        hour = now // TRUST_LIST_PERIOD_S * TRUST_LIST_PERIOD_S
-        content = {
-            "issuer": self.settings.issuer,
-            "revoked": sorted(row.token_id for row in rows),
-            "issued_at": max([hour, *(int(row.revoked_at.timestamp()) for row in rows)]),
-        }
+        content = {"issuer": self.settings.issuer, "revoked": sorted(row.token_id for row in rows)}
         key = await KeyService(self.db, self.settings, self.clock).signing_key()
-        body = json.dumps(sign_document(content, key), ensure_ascii=False, indent=2).encode()
-        return body, etag_of(body)
+        return published_document(content, key, [row.revoked_at for row in rows], self.clock.now())
 
     async def _current(self) -> list[RevokedToken]:
         cutoff = self.clock.now() - timedelta(seconds=VERIFY_LEEWAY_S) - OFFLINE_SCAN_MAX_AGE

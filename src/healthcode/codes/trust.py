@@ -31,8 +31,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,8 @@ from healthcode.domain.tokens.keys import b64url, sign_raw, unb64url, verify_raw
 log = logging.getLogger("healthcode.codes")
 
 TRUST_LIST_PATH = "/.well-known/healthcode/trust-list.json"
+PUBLISH_PERIOD_S = 3600
+"""A published document's ``issued_at`` is at least the start of the current hour."""
 ALG = "ES256"
 _MAX_LIST_BYTES = 1_000_000
 
@@ -95,6 +99,20 @@ def sign_document(content: Mapping[str, Any], key: SigningKey) -> dict[str, Any]
     its ``signature`` member added, as described above."""
     value = sign_raw(key, canonical_json(dict(content)), deterministic=True)
     return {**content, "signature": {"kid": b64url(key.kid), "alg": ALG, "value": b64url(value)}}
+
+
+def published_document(
+    content: Mapping[str, Any], key: SigningKey, changes: Iterable[datetime], now: datetime
+) -> tuple[bytes, str]:
+    """A signed public document (the trust list, the revocation list) as JSON bytes and a strong
+    ETag. Its ``issued_at`` is the last of ``changes``, or the start of the current hour if later:
+    the same content gives the same bytes in every worker (the signature is deterministic), and a
+    reader still sees a document no older than an hour."""
+    hour = int(now.timestamp()) // PUBLISH_PERIOD_S * PUBLISH_PERIOD_S
+    issued_at = max([hour, *(int(moment.timestamp()) for moment in changes)])
+    signed = sign_document({**content, "issued_at": issued_at}, key)
+    body = json.dumps(signed, ensure_ascii=False, indent=2).encode()
+    return body, f'"{sha256(body).hexdigest()[:32]}"'
 
 
 def verify_trust_list(
