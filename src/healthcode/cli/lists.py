@@ -23,7 +23,8 @@ from healthcode.config import Settings
 from healthcode.db.models import ListImport
 from healthcode.i18n import current_language
 from healthcode.lists.files import HEAD_SIZE, ListFileError, detect_format
-from healthcode.lists.service import KINDS, MAX_FILE_BYTES, ListImportService, make_list_import_service
+from healthcode.lists.parsing import KINDS
+from healthcode.lists.service import MAX_FILE_BYTES, ListImportService, make_list_import_service
 from healthcode.privacy.sealed import Sealer
 
 ACTOR = "cli"

@@ -17,7 +17,8 @@ from litestar.response import Redirect, Response, Template
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
-from healthcode.lists.service import KINDS, MAX_FILE_BYTES, ListImportService, make_list_import_service
+from healthcode.lists.parsing import KINDS
+from healthcode.lists.service import MAX_FILE_BYTES, ListImportService, make_list_import_service
 from healthcode.lists.vocabulary import AREA_COLUMNS, CASE_COLUMNS
 from healthcode.sessions.service import Principal
 from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone

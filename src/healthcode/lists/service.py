@@ -20,23 +20,23 @@ from healthcode.db.base import table_of
 from healthcode.db.models import Card, Declaration, ListEntry, ListImport, RiskAreaRecord
 from healthcode.domain.clock import Clock
 from healthcode.domain.colours import RiskArea
+from healthcode.domain.colours.matching import TRAVEL_WINDOW_DAYS
 from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
 from healthcode.i18n import translate
-from healthcode.lists.files import ListFileError, detect_format
-from healthcode.lists.parsing import ParsedFile, parse_list_file, rejected_report_csv
+from healthcode.lists.files import HEAD_SIZE, ListFileError, detect_format
+from healthcode.lists.parsing import KINDS, ParsedFile, parse_list_file, rejected_report_csv
 from healthcode.lists.rows import AreaRow, CaseRow
 from healthcode.privacy.sealed import Sealer
 from healthcode.sessions.service import Principal
 from healthcode.staff.service import StaffService
 
-KINDS = ("cases", "areas")
 MAX_FILE_BYTES = 50_000_000  # a million rows of CSV is about 50 MB
 PROGRESS_EVERY_S = 1.0
 INTERNAL_ERROR = N_("Something went wrong on our side. Please try again later.")
 BATCH = 5_000
-TRAVEL_WINDOW = timedelta(days=14)
+TRAVEL_WINDOW = timedelta(days=TRAVEL_WINDOW_DAYS)
 
 
 class ListImportService(AuditedService):
@@ -58,7 +58,7 @@ class ListImportService(AuditedService):
         if len(data) > MAX_FILE_BYTES:
             raise InvalidInput("list_file_too_large", N_("The file is too large; split it."), field="file")
         try:
-            detect_format(filename, data[:4096])
+            detect_format(filename, data[:HEAD_SIZE])
         except ListFileError as exc:
             raise InvalidInput(exc.code, N_("Upload a CSV or XLSX file with a header row."), field="file") from exc
         upload = ListImport(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TypeVar
 
+from healthcode.domain.colours import LIST_KINDS
 from healthcode.domain.documents import DocumentType
 
 T = TypeVar("T")
@@ -105,7 +106,7 @@ DOCUMENT_TYPE_CHOICES = (
 )
 """The accepted document types as a message lists them."""
 
-CASE_LISTS = ("confirmed", "suspected", "asymptomatic", "close_contact", "secondary_contact", "isolation")
+CASE_LISTS = tuple(sorted(LIST_KINDS))
 """The authority lists a person can be on (SPEC §5), as :attr:`CaseRow.kind` carries them."""
 
 LIST_WORDS: dict[str, str] = _folded(

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from healthcode.domain.colours.colour import Colour
+from healthcode.domain.declarations import CaseStatus, Symptom
 
-SYMPTOMS = frozenset({"fever", "cough", "sore_throat", "fatigue", "short_breath", "diarrhoea", "taste_smell_loss"})
-CASE_STATUSES = frozenset({"none", "confirmed", "suspected", "asymptomatic"})
+SYMPTOMS = frozenset(symptom.value for symptom in Symptom)
+CASE_STATUSES = frozenset(status.value for status in CaseStatus)
 LIST_KINDS = frozenset({"confirmed", "suspected", "asymptomatic", "close_contact", "secondary_contact", "isolation"})
 RISK_LEVELS = frozenset({"high", "medium"})
 
