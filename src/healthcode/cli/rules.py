@@ -12,7 +12,6 @@ import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -23,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.audit.service import AuditTrail
 from healthcode.cli.runtime import CLOCK, console, errors, settings, with_db
-from healthcode.colours.service import make_colour_service
+from healthcode.colours.service import make_colour_service, reason_json
 from healthcode.config import Settings
 from healthcode.db.models import Card, RuleSetRecord
 from healthcode.domain.colours import (
@@ -122,17 +121,6 @@ def _in_force() -> tuple[RuleSet, str]:
     return load_ruleset(source), "active in the database"
 
 
-def _reason_json(reason: Reason) -> dict[str, Any]:
-    return {
-        "rule": reason.rule_id,
-        "colour": reason.colour.value,
-        "source": reason.source,
-        "text": reason.text,
-        "green_when": reason.green_when,
-        "green_on": reason.green_on.isoformat() if reason.green_on else None,
-    }
-
-
 def _languages(texts: dict[str, str]) -> list[str]:
     first = [language for language in ("zh_CN", "en") if language in texts]
     return first + sorted(set(texts) - set(first))
@@ -206,10 +194,10 @@ def explain(
             "at": moment.isoformat(),
             "zone": config.timezone,
             "colour": decision.colour.value,
-            "reasons": [_reason_json(r) for r in decision.reasons],
+            "reasons": [reason_json(r) for r in decision.reasons],
             "green_on": decision.green_on.isoformat() if decision.green_on else None,
             "next_change_at": decision.next_change_at.isoformat() if decision.next_change_at else None,
-            "cleared": [_reason_json(r) for r in decision.cleared],
+            "cleared": [reason_json(r) for r in decision.cleared],
         }
         print(json.dumps(document, ensure_ascii=False, indent=2))
         return

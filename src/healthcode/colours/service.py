@@ -14,7 +14,7 @@ from healthcode.config import Settings
 from healthcode.db.base import table_of
 from healthcode.db.models import Card, CardHolder, Resident, RuleSetRecord
 from healthcode.domain.clock import Clock
-from healthcode.domain.colours import Colour, Decision, RuleSet, default_ruleset, evaluate, load_ruleset
+from healthcode.domain.colours import Colour, Decision, Reason, RuleSet, default_ruleset, evaluate, load_ruleset
 from healthcode.domain.i18n import N_
 from healthcode.i18n import in_language, translate
 from healthcode.sms.provider import SmsProvider, make_provider
@@ -38,19 +38,21 @@ CHANGED_TEXT = N_("[Health Code] The health code of {name} is now {colour}: {rea
 GREEN_TEXT = N_("[Health Code] The health code of {name} is green again.")
 
 
+def reason_json(reason: Reason) -> dict[str, Any]:
+    """One reason as JSON, in both languages: as kept on the card, and as the rules CLI prints it."""
+    return {
+        "rule": reason.rule_id,
+        "colour": reason.colour.value,
+        "source": reason.source,
+        "text": reason.text,
+        "green_when": reason.green_when,
+        "green_on": reason.green_on.isoformat() if reason.green_on else None,
+    }
+
+
 def stored_reasons(decision: Decision) -> list[dict[str, Any]]:
     """The decision's reasons as kept on the card (JSON), in both languages."""
-    return [
-        {
-            "rule": reason.rule_id,
-            "colour": reason.colour.value,
-            "source": reason.source,
-            "text": reason.text,
-            "green_when": reason.green_when,
-            "green_on": reason.green_on.isoformat() if reason.green_on else None,
-        }
-        for reason in decision.reasons
-    ]
+    return [reason_json(reason) for reason in decision.reasons]
 
 
 @dataclass(frozen=True)
