@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.audit.service import AuditedService
@@ -37,6 +37,13 @@ PROGRESS_EVERY_S = 1.0
 INTERNAL_ERROR = N_("Something went wrong on our side. Please try again later.")
 BATCH = 5_000
 TRAVEL_WINDOW = timedelta(days=TRAVEL_WINDOW_DAYS)
+_areas = table_of(RiskAreaRecord)
+# A "low" row lifts the region's open risk area: one statement executed for all of them.
+LIFT_AREA = (
+    update(_areas)
+    .where(_areas.c.region_code == bindparam("region"), _areas.c.effective_to.is_(None))
+    .values(effective_to=bindparam("until"))
+)
 
 
 class ListImportService(AuditedService):
@@ -186,12 +193,9 @@ class ListImportService(AuditedService):
             for r in areas
             if r.level != "low"
         ]
-        for lifted in (r for r in areas if r.level == "low"):
-            await self.db.execute(
-                update(RiskAreaRecord)
-                .where(RiskAreaRecord.region_code == lifted.region_code, RiskAreaRecord.effective_to.is_(None))
-                .values(effective_to=lifted.effective_from)
-            )
+        lifted = [{"region": r.region_code, "until": r.effective_from} for r in areas if r.level == "low"]
+        if lifted:
+            await self.db.execute(LIFT_AREA, lifted)
         if values:
             await self.db.execute(insert(table_of(RiskAreaRecord)), values)
         return await self._travellers(
