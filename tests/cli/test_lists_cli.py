@@ -132,6 +132,35 @@ def test_a_clean_file_writes_no_report(env: Settings, tmp_path: Path) -> None:
     assert count(env, "risk_areas") == 1
 
 
+def test_a_low_row_lifts_the_regions_open_risk_area(env: Settings, tmp_path: Path) -> None:
+    header = ["region_code", "level", "effective_from"]
+    first = csv_file(
+        tmp_path / "areas.csv", [header, ["420100", "high", "2020-01-23"], ["110101", "medium", "2020-01-23"]]
+    )
+    assert runner.invoke(app, ["lists", "import", "--kind", "areas", str(first)]).exit_code == 0
+    lifted = csv_file(tmp_path / "lifted.csv", [header, ["420100", "low", "2020-04-08"]])
+
+    result = runner.invoke(app, ["lists", "import", "--kind", "areas", str(lifted)])
+
+    assert result.exit_code == 0, result.output
+    assert count(env, "risk_areas") == 2, "a low row ends an area; it is not stored as one"
+
+    async def open_regions() -> list[tuple[str, object]]:
+        engine = make_engine(env.database_url)
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT region_code, effective_to FROM risk_areas ORDER BY region_code")
+            )
+            found = [(str(row[0]), row[1]) for row in rows]
+        await engine.dispose()
+        return found
+
+    regions = asyncio.run(open_regions())
+    assert regions[0] == ("110101", None), "another region stays open"
+    assert regions[1][0] == "420100"
+    assert str(regions[1][1]).startswith("2020-04-08")
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
