@@ -185,14 +185,6 @@ REJECTION_REASONS = {
 }
 
 
-def check_reason(reason: str) -> str:
-    if reason not in REJECTION_REASONS:
-        raise InvalidInput(
-            "reason_unknown", N_("Choose a reason from the list."), field="reason", known=", ".join(REJECTION_REASONS)
-        )
-    return reason
-
-
 @dataclass(frozen=True)
 class RealNameRules:
     """How the built-in offline provider decides (SPEC §3: "by configurable rules").

@@ -19,7 +19,7 @@ from healthcode.audit.service import AuditedService
 from healthcode.cards.verification import make_verifier
 from healthcode.config import Settings
 from healthcode.db.models import Application, ApplicationPhoto, Card, StaffAccount
-from healthcode.domain.cards import REJECTION_REASONS, ApplicationKind, Outcome, Verdict, check_reason
+from healthcode.domain.cards import REJECTION_REASONS, ApplicationKind, Outcome, Verdict
 from healthcode.domain.clock import Clock
 from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import Conflict, InvalidInput, NotFound
@@ -184,7 +184,7 @@ class ReviewService(AuditedService):
         if approve:
             verdict = Verdict(Outcome.APPROVED)
         else:
-            code = check_reason((reason or "").strip())
+            code = (reason or "").strip()
             if code not in REVIEW_REASONS:
                 raise InvalidInput(
                     "reason_unknown",
