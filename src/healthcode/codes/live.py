@@ -55,13 +55,54 @@ async def live_code(
     if row is None:
         raise NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
     card_row_id, colour, masked_name, masked_document, status, link = row
-    # a link still being checked shows nobody's code, even on a card issued to its owner long ago
+    check_showable(status, link)
+    return code_for(settings, clock, key, card_row_id, colour, masked_name, masked_document)
+
+
+async def live_code_of(
+    db: AsyncSession, settings: Settings, clock: Clock, key: SigningKey, resident_id: int, public_id: str
+) -> tuple[Card, LiveCode]:
+    """The card row and a fresh live token, for the code page (which shows more of the card)."""
+    found = (
+        await db.execute(
+            select(Card, CardHolder.status)
+            .join(CardHolder, CardHolder.card_id == Card.id)
+            .where(
+                Card.card_id == public_id,
+                CardHolder.resident_id == resident_id,
+                CardHolder.status.in_(("active", "pending")),
+            )
+            .limit(1)
+        )
+    ).first()
+    if found is None:
+        raise NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
+    card, link = found
+    check_showable(card.status, link)
+    return card, code_for(settings, clock, key, card.id, card.colour, card.masked_name, card.masked_document)
+
+
+def check_showable(status: str, link: str) -> None:
+    """A code shows only for an issued card on an active link: a link still being checked shows
+    nobody's code, even on a card issued to its owner long ago."""
     if status != "approved" or link != "active":
         raise Conflict(
             "card_not_approved",
             N_("This card is not issued yet: the code shows once the real-name check has passed."),
             field="card_id",
         )
+
+
+def code_for(
+    settings: Settings,
+    clock: Clock,
+    key: SigningKey,
+    card_row_id: int,
+    colour: str,
+    masked_name: str,
+    masked_document: str,
+) -> LiveCode:
+    """A fresh live token for a card already read and checked: one signature."""
     now = int(clock.now().timestamp())
     claims = card_claims(
         settings, card_row_id, colour, masked_name, masked_document, TokenKind.LIVE, now, now + settings.code_ttl_s

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from healthcode.cards.service import make_card_service
 from healthcode.codes.keys import KeyService
-from healthcode.codes.live import live_code
-from healthcode.db.models import Card, Declaration
-from healthcode.domain.cards import Relationship
+from healthcode.codes.live import code_for, live_code_of
+from healthcode.db.models import Declaration
+from healthcode.domain.cards import LinkStatus, Relationship
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
 from healthcode.web.requests import NO_STORE
 
@@ -22,9 +22,7 @@ async def code_page(
 ) -> Template:
     """The first token is in the page itself, so the QR shows without another request."""
     key = await KeyService(db, settings, clock).signing_key()
-    code = await live_code(db, settings, clock, key, resident.id, card_id)
-    # live_code has checked that this resident holds the card: read its row for the page once
-    card = (await db.scalars(select(Card).where(Card.card_id == card_id))).one()
+    card, code = await live_code_of(db, settings, clock, key, resident.id, card_id)
     declared_at = await db.scalar(select(func.max(Declaration.declared_at)).where(Declaration.card_id == card.id))
     return Template(
         template_name="codes/code.html",
@@ -38,11 +36,14 @@ async def family_codes(resident: CurrentResident, db: DbSession, settings: Setti
     """显示家人: every issued family card's live code on the guardian's phone."""
     key = await KeyService(db, settings, clock).signing_key()
     views = await make_card_service(db, settings, clock).all_for(resident.id)
-    codes = [
-        (view.card, await live_code(db, settings, clock, key, resident.id, view.card.card_id))
-        for view in views
-        if view.relationship is not Relationship.SELF and view.status == "approved"
-    ]
+    codes = []
+    for view in views:
+        family = view.relationship is not Relationship.SELF
+        if family and view.status == "approved" and view.holder.status == LinkStatus.ACTIVE:
+            card = view.card
+            codes.append(
+                (card, code_for(settings, clock, key, card.id, card.colour, card.masked_name, card.masked_document))
+            )
     return Template(
         template_name="codes/family.html",
         context={"codes": codes, "now": clock.now()},
