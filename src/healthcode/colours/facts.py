@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.db.models import Card, Declaration, FeverRecord, ListEntry, RecodeRecord, RiskAreaRecord
@@ -39,22 +40,27 @@ async def risk_areas(db: AsyncSession, today: date) -> tuple[RiskArea, ...]:
     return tuple(RiskArea(r.region_code, r.level, r.effective_from, r.effective_to) for r in rows)
 
 
-async def facts_for(db: AsyncSession, cards: Sequence[Card], areas: tuple[RiskArea, ...]) -> dict[int, Facts]:
-    """Facts of each card, in five queries whatever the number of cards."""
-    ids = [card.id for card in cards]
+def latest_declarations(*columns: Any, where: Sequence[ColumnElement[bool]] = ()) -> Select[Any]:
+    """Each card's latest declaration among those matching ``where`` (the whole rows, or
+    ``columns``); versions only grow with time, so "the latest since a date" is the latest overall
+    when that one is recent enough."""
     latest = (
         select(Declaration.card_id, func.max(Declaration.version).label("version"))
-        .where(Declaration.card_id.in_(ids))
+        .where(*where)
         .group_by(Declaration.card_id)
         .subquery()
     )
+    return select(*(columns or (Declaration,))).join(
+        latest, (Declaration.card_id == latest.c.card_id) & (Declaration.version == latest.c.version)
+    )
+
+
+async def facts_for(db: AsyncSession, cards: Sequence[Card], areas: tuple[RiskArea, ...]) -> dict[int, Facts]:
+    """Facts of each card, in five queries whatever the number of cards."""
+    ids = [card.id for card in cards]
     declarations = {
         row.card_id: declaration_fact(row)
-        for row in await db.scalars(
-            select(Declaration).join(
-                latest, (Declaration.card_id == latest.c.card_id) & (Declaration.version == latest.c.version)
-            )
-        )
+        for row in await db.scalars(latest_declarations(where=[Declaration.card_id.in_(ids)]))
     }
     by_index: dict[str, list[ListFact]] = defaultdict(list)
     for entry in await db.scalars(

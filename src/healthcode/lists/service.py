@@ -9,11 +9,12 @@ import json
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.audit.service import AuditedService
 from healthcode.cards.service import document_index
+from healthcode.colours.facts import latest_declarations
 from healthcode.colours.service import ColourService, make_colour_service
 from healthcode.config import Settings
 from healthcode.db.base import table_of
@@ -205,15 +206,10 @@ class ListImportService(AuditedService):
     async def _travellers(self, areas: list[RiskArea]) -> list[int]:
         """Cards whose latest declaration (within the travel window) names a region these areas cover."""
         since = self.clock.now() - TRAVEL_WINDOW
-        latest = (
-            select(Declaration.card_id, func.max(Declaration.version).label("version"))
-            .group_by(Declaration.card_id)
-            .subquery()
-        )
         rows = await self.db.execute(
-            select(Declaration.card_id, Declaration.travel_regions)
-            .join(latest, (Declaration.card_id == latest.c.card_id) & (Declaration.version == latest.c.version))
-            .where(Declaration.declared_at >= since)
+            latest_declarations(
+                Declaration.card_id, Declaration.travel_regions, where=[Declaration.declared_at >= since]
+            )
         )
         return [
             card_id
