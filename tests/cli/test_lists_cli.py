@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from healthcode.cli.main import app
 from healthcode.config import Settings
 from healthcode.db.engine import make_engine, make_sessionmaker
-from healthcode.db.models import Card
+from healthcode.db.models import Card, CardHolder
+from healthcode.declarations.service import answers_from, make_declaration_service
 from healthcode.domain.clock import SystemClock
 from tests.factories import card_application, resident
 
@@ -130,6 +131,33 @@ def test_a_clean_file_writes_no_report(env: Settings, tmp_path: Path) -> None:
     assert "1 rows, 1 accepted, 0 rejected, 0 cards changed colour" in result.stdout
     assert not (tmp_path / "areas.csv.rejected.csv").exists()
     assert count(env, "risk_areas") == 1
+
+
+def test_a_risk_area_list_recolours_who_declared_travel_there(env: Settings, tmp_path: Path) -> None:
+    card_id = approved_card(env)
+
+    async def declare_travel() -> None:
+        engine = make_engine(env.database_url)
+        async with make_sessionmaker(engine)() as db:
+            clock = SystemClock()
+            card = await db.get_one(Card, card_id)
+            holder = await db.scalar(select(CardHolder.resident_id).where(CardHolder.card_id == card_id))
+            assert holder is not None
+            answers = {"temperature": 36.5, "address_region": "150105", "address_detail": "大学东街1号", "pledge": True}
+            service = make_declaration_service(db, env, clock)
+            await service.declare(holder, card.card_id, answers_from({**answers, "travel_regions": ["420102"]}))
+        await engine.dispose()
+
+    asyncio.run(declare_travel())
+    assert card_colour(env, card_id) == "green"
+    today = SystemClock().now().date().isoformat()
+    areas = csv_file(tmp_path / "areas.csv", [["region_code", "level", "effective_from"], ["420100", "high", today]])
+
+    result = runner.invoke(app, ["lists", "import", "--kind", "areas", str(areas)])
+
+    assert result.exit_code == 0, result.output
+    assert "1 cards changed colour" in result.stdout
+    assert card_colour(env, card_id) != "green"
 
 
 def test_a_low_row_lifts_the_regions_open_risk_area(env: Settings, tmp_path: Path) -> None:
