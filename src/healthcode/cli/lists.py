@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.audit.service import AuditTrail
@@ -95,11 +95,7 @@ def import_list(
         service = make_list_import_service(db, config, CLOCK)
         upload = await service.queue(ACTOR, kind, file.name, data)
         # Take it before a running server's background job can (it works the oldest queued upload).
-        claimed = await db.execute(
-            update(ListImport).where(ListImport.id == upload.id, ListImport.status == "queued").values(status="running")
-        )
-        await db.commit()
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if not await service.claim(upload.id):
             console.print(
                 f"import {upload.id} was taken up by a running server's background job; "
                 "follow it with `healthcode lists status`"

@@ -88,13 +88,17 @@ class ListImportService(AuditedService):
         next_id = await self.db.scalar(
             select(ListImport.id).where(ListImport.status == "queued").order_by(ListImport.id).limit(1)
         )
-        if next_id is None:
+        if next_id is None or not await self.claim(next_id):
             return None
+        return next_id
+
+    async def claim(self, import_id: int) -> bool:
+        """Mark a queued upload running; False when another worker (or the CLI) took it first. Commits."""
         claimed = await self.db.execute(
-            update(ListImport).where(ListImport.id == next_id, ListImport.status == "queued").values(status="running")
+            update(ListImport).where(ListImport.id == import_id, ListImport.status == "queued").values(status="running")
         )
         await self.db.commit()
-        return next_id if claimed.rowcount == 1 else None  # type: ignore[attr-defined]
+        return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
 
     async def run(self, import_id: int, progress: Callable[[ListImport], None] | None = None) -> ListImport:
         """Parse, check, then add and recolour in one transaction; on any failure nothing is kept
