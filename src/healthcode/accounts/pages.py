@@ -14,7 +14,16 @@ from healthcode.domain.errors import DomainError
 from healthcode.domain.phone import mask_mobile
 from healthcode.domain.sms import SendQuota
 from healthcode.sessions.service import PrincipalKind, SessionStore
-from healthcode.web.deps import RESIDENT_COOKIE, ClientIp, ClockDep, DbSession, LanguageDep, ResidentOrNone, SettingsDep
+from healthcode.web.deps import (
+    RESIDENT_COOKIE,
+    ClientIp,
+    ClockDep,
+    CurrentResident,
+    DbSession,
+    LanguageDep,
+    ResidentOrNone,
+    SettingsDep,
+)
 from healthcode.web.forms import FormData, field_errors, text
 from healthcode.web.requests import safe_next
 
@@ -104,23 +113,15 @@ async def log_out(resident_or_none: ResidentOrNone, db: DbSession, clock: ClockD
 
 
 @get("/account/sessions", name="sessions")
-async def sessions(resident_or_none: ResidentOrNone, db: DbSession, clock: ClockDep) -> Template | Redirect:
-    if resident_or_none is None:
-        return Redirect("/login?next=/account/sessions")
-    rows = await SessionStore(db, clock).live(PrincipalKind.RESIDENT, resident_or_none.id)
-    return Template(
-        template_name="accounts/sessions.html", context={"rows": rows, "current_id": resident_or_none.session_id}
-    )
+async def sessions(resident: CurrentResident, db: DbSession, clock: ClockDep) -> Template:
+    rows = await SessionStore(db, clock).live(PrincipalKind.RESIDENT, resident.id)
+    return Template(template_name="accounts/sessions.html", context={"rows": rows, "current_id": resident.session_id})
 
 
 @post("/account/sessions/{session_id:int}/revoke")
-async def revoke(
-    session_id: FromPath[int], resident_or_none: ResidentOrNone, db: DbSession, clock: ClockDep
-) -> Redirect:
-    if resident_or_none is None:
-        return Redirect("/login", status_code=303)
-    await SessionStore(db, clock).revoke(resident_or_none, session_id)
-    if session_id == resident_or_none.session_id:
+async def revoke(session_id: FromPath[int], resident: CurrentResident, db: DbSession, clock: ClockDep) -> Redirect:
+    await SessionStore(db, clock).revoke(resident, session_id)
+    if session_id == resident.session_id:
         response = Redirect("/login", status_code=303)
         response.delete_cookie(RESIDENT_COOKIE)
         return response

@@ -21,7 +21,7 @@ from healthcode.web.deps import DEPENDENCIES
 from healthcode.web.errors import EXCEPTION_HANDLERS
 from healthcode.web.features import discover
 from healthcode.web.jobs import JobRunner
-from healthcode.web.requests import language_middleware
+from healthcode.web.requests import API_PREFIX, language_middleware
 from healthcode.web.state import AppContext
 from healthcode.web.templating import make_environment
 
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             cookie_name="hc_csrf",
             cookie_httponly=True,
             cookie_secure=settings.env == "prod",
-            exclude=["/api/", "/healthz", "/readyz"],
+            exclude=[API_PREFIX, "/healthz", "/readyz"],
         ),
         openapi_config=OpenAPIConfig(title="Health Code Platform", version="1.0.0", path="/schema"),
         state=State({"hc": context}),

@@ -17,7 +17,7 @@ from healthcode.config import Settings
 from healthcode.domain.clock import Clock
 from healthcode.i18n import current_language
 from healthcode.sessions.service import Principal, PrincipalKind, SessionStore, not_logged_in
-from healthcode.web.requests import client_ip
+from healthcode.web.requests import API_PREFIX, client_ip
 from healthcode.web.state import AppContext
 
 DbSession = NamedDependency[AsyncSession]
@@ -69,7 +69,7 @@ def bearer_or_cookie(request: Request[Any, Any, Any], cookie: str) -> str:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
-    if request.url.path.startswith("/api/") and request.method not in SAFE_METHODS:
+    if request.url.path.startswith(API_PREFIX) and request.method not in SAFE_METHODS:
         return ""
     return request.cookies.get(cookie, "")
 

@@ -26,8 +26,12 @@ def client_ip(connection: ASGIConnection[Any, Any, Any, Any], trust_forwarded_fo
     return client.host if client else "unknown"
 
 
+API_PREFIX = "/api/"
+"""The JSON API: outside CSRF protection, so changes there need the bearer token, not the cookie."""
+
+
 def is_api_path(path: str) -> bool:
-    return path.startswith(("/api/", "/.well-known/", "/healthz", "/readyz", "/schema"))
+    return path.startswith((API_PREFIX, "/.well-known/", "/healthz", "/readyz", "/schema"))
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
