@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import sys
 
+import msgspec
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.cli.runtime import CLOCK, console, errors, with_db
+from healthcode.codes.schemas import verification_out
 from healthcode.codes.trust import TrustListError
 from healthcode.codes.verification import VerificationResult, load_snapshot, result_of, verify_with
 from healthcode.config import Settings
@@ -36,15 +38,7 @@ def verify(
     except TrustListError as error:
         errors.print(f"refused: {error}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
-    fields = {
-        "valid": result.valid,
-        "reason": result.reason,
-        "colour": result.colour,
-        "masked_name": result.masked_name,
-        "masked_document": result.masked_document,
-        "issuer": result.issuer,
-        "expires_at": result.expires_at.isoformat().replace("+00:00", "Z") if result.expires_at else None,
-    }
+    fields = msgspec.to_builtins(verification_out(result))
     if as_json:
         print(json.dumps(fields, ensure_ascii=False))
     else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, Router, get, post
@@ -25,7 +25,7 @@ from healthcode.codes.keys import KeyService, key_changes
 from healthcode.codes.live import live_code
 from healthcode.codes.ratelimit import RateLimiter
 from healthcode.codes.revocations import REVOCATION_LIST_PATH, RevocationService
-from healthcode.codes.schemas import ColourWord, ReasonWord, VerificationOut, VerificationRequest
+from healthcode.codes.schemas import VerificationOut, VerificationRequest, verification_out
 from healthcode.codes.trust import TRUST_LIST_PATH, trusted_lists
 from healthcode.codes.verification import Verifier, make_verifier
 from healthcode.config import Settings
@@ -99,16 +99,7 @@ async def verify(request: Request[Any, Any, Any], data: JSONBody[VerificationReq
         raise RateLimited(
             "verify_rate_limited", N_("Too many requests. Wait a moment and try again."), retry_after=wait
         )
-    result = await codes.verifier.verify(data.token)
-    return VerificationOut(
-        valid=result.valid,
-        reason=cast(ReasonWord, result.reason),
-        colour=cast(ColourWord | None, result.colour),
-        masked_name=result.masked_name,
-        masked_document=result.masked_document,
-        issuer=result.issuer,
-        expires_at=result.expires_at,
-    )
+    return verification_out(await codes.verifier.verify(data.token))
 
 
 def etag_matches(header: str | None, etag: str) -> bool:

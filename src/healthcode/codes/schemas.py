@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast
 
 import msgspec
+
+from healthcode.codes.verification import VerificationResult
 
 ReasonWord = Literal["ok", "expired", "not_yet_valid", "bad_signature", "unknown_issuer", "revoked", "malformed"]
 ColourWord = Literal["green", "yellow", "red"]
@@ -28,3 +30,16 @@ class VerificationOut(msgspec.Struct):
     masked_document: str | None
     issuer: str | None
     expires_at: datetime | None
+
+
+def verification_out(result: VerificationResult) -> VerificationOut:
+    """The API's answer for one verification (also what ``healthcode verify --json`` prints)."""
+    return VerificationOut(
+        valid=result.valid,
+        reason=cast(ReasonWord, result.reason),
+        colour=cast(ColourWord | None, result.colour),
+        masked_name=result.masked_name,
+        masked_document=result.masked_document,
+        issuer=result.issuer,
+        expires_at=result.expires_at,
+    )
