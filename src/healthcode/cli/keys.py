@@ -41,6 +41,13 @@ def _when(moment: datetime | None, config: Settings) -> str:
     return f"{moment.astimezone(config.zone):%Y-%m-%d %H:%M}" if moment else ""
 
 
+def _retired(record: SigningKeyRecord, service: KeyService, config: Settings) -> str:
+    return (
+        f"key {record.kid} retired: signs nothing after {_when(record.not_after, config)}, "
+        f"trusted until {_when(service.trusted_until(record), config)}"
+    )
+
+
 @app.command("generate")
 def generate(actor: str = typer.Option("", "--actor", help=ACTOR_HELP)) -> None:
     """Make the first signing key (refused while one is active: rotate it instead)."""
@@ -93,12 +100,7 @@ def rotate(actor: str = typer.Option("", "--actor", help=ACTOR_HELP)) -> None:
                 markup=False,
                 soft_wrap=True,
             )
-        console.print(
-            f"key {old.kid} retired: signs nothing after {_when(old.not_after, config)}, "
-            f"trusted until {_when(service.trusted_until(old), config)}",
-            markup=False,
-            soft_wrap=True,
-        )
+        console.print(_retired(old, service, config), markup=False, soft_wrap=True)
 
     with_db(work)
 
@@ -116,12 +118,7 @@ def retire(
             record = await service.retire(kid, _actor(actor))
         except KeyStateError as error:
             raise _refuse(error) from None
-        console.print(
-            f"key {record.kid} retired: signs nothing after {_when(record.not_after, config)}, "
-            f"trusted until {_when(service.trusted_until(record), config)}",
-            markup=False,
-            soft_wrap=True,
-        )
+        console.print(_retired(record, service, config), markup=False, soft_wrap=True)
         console.print(
             "no key is active now: run `healthcode keys generate` before issuing codes", markup=False, soft_wrap=True
         )
