@@ -19,25 +19,12 @@ from healthcode.domain.cards import REJECTION_REASONS, Relationship
 from healthcode.domain.clock import Clock
 from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import DomainError
-from healthcode.domain.i18n import N_
 from healthcode.domain.phone import mask_mobile
 from healthcode.domain.recodes import RECODE_REASONS
 from healthcode.recodes.service import MAX_APPEAL, make_recode_service
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
 from healthcode.web.errors import STATUS, translated
 from healthcode.web.forms import FormData, field_errors, text
-
-SIDE_LABELS = {
-    (DocumentType.RESIDENT_ID, "front"): N_("Front of the ID card (the side with the photo)"),
-    (DocumentType.RESIDENT_ID, "back"): N_("Back of the ID card (the side with the national emblem)"),
-    (DocumentType.HOUSEHOLD_REGISTER, "front"): N_("First page of the household register"),
-    (DocumentType.HOUSEHOLD_REGISTER, "page"): N_("The person's own page of the household register"),
-}
-OTHER_SIDE_LABEL = N_("The page of the document with the photo and number")
-
-
-def side_label(document_type: DocumentType, side: str) -> str:
-    return SIDE_LABELS.get((document_type, side), OTHER_SIDE_LABEL)
 
 
 @dataclass(frozen=True)
@@ -72,7 +59,6 @@ def _card_page(view: CardView, extra: dict[str, Any], status: int = 200) -> Temp
         template_name="cards/card.html",
         context={
             "view": view,
-            "side_label": side_label,
             "reason_message": REJECTION_REASONS.get(view.application.reason or "") if view.application else None,
             "recode_reasons": RECODE_REASONS,
             "appeal_max": MAX_APPEAL,

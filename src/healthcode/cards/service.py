@@ -29,7 +29,6 @@ from healthcode.photos.images import clean_photo
 from healthcode.privacy.sealed import Sealer
 
 # Resident ID and household register carry the same citizen number: one person, one card.
-CITIZEN_TYPES = {DocumentType.RESIDENT_ID, DocumentType.HOUSEHOLD_REGISTER}
 OPEN_STATES = ("awaiting_photos", "pending", "review")
 
 
@@ -56,7 +55,7 @@ class CardView:
 
 def document_index(settings: Settings, document_type: DocumentType, number: str) -> str:
     """The keyed hash that finds a card by its document without storing the number in clear."""
-    kind = "citizen" if document_type in CITIZEN_TYPES else document_type.health_card_code
+    kind = "citizen" if document_type.carries_citizen_number else document_type.health_card_code
     return blind_index(settings.index_key_bytes, f"{kind}:{number}", purpose="document")
 
 

@@ -65,6 +65,15 @@ class DocumentType(StrEnum):
         """The photos an application needs, in the order the form asks for them."""
         return _PHOTO_SIDES.get(self, ("page",))
 
+    def side_label(self, side: str) -> str:
+        """What one of :attr:`photo_sides` shows, a msgid for the reader's catalog."""
+        return _SIDE_LABELS.get((self, side), _OTHER_SIDE_LABEL)
+
+    @property
+    def carries_citizen_number(self) -> bool:
+        """Resident ID and household register carry the same citizen number (GB 11643)."""
+        return self in _CITIZEN_NUMBER_TYPES
+
     @property
     def label(self) -> str:
         """The English name, a msgid for the reader's catalog."""
@@ -92,6 +101,14 @@ _PHOTO_SIDES: dict[DocumentType, tuple[str, ...]] = {
     # The register's first page (户口本首页) and the person's own page (本人页).
     DocumentType.HOUSEHOLD_REGISTER: ("front", "page"),
 }
+_SIDE_LABELS = {
+    (DocumentType.RESIDENT_ID, "front"): N_("Front of the ID card (the side with the photo)"),
+    (DocumentType.RESIDENT_ID, "back"): N_("Back of the ID card (the side with the national emblem)"),
+    (DocumentType.HOUSEHOLD_REGISTER, "front"): N_("First page of the household register"),
+    (DocumentType.HOUSEHOLD_REGISTER, "page"): N_("The person's own page of the household register"),
+}
+_OTHER_SIDE_LABEL = N_("The page of the document with the photo and number")
+_CITIZEN_NUMBER_TYPES = frozenset({DocumentType.RESIDENT_ID, DocumentType.HOUSEHOLD_REGISTER})
 
 _LABELS: dict[DocumentType, str] = {
     DocumentType.RESIDENT_ID: N_("Resident ID card"),
@@ -154,7 +171,7 @@ def normalize_document_number(doc_type: DocumentType, raw: str, today: date) -> 
     number = _compact(raw)
     if not number:
         raise InvalidInput("document_required", N_("Enter the number printed on your document."), field=FIELD)
-    if doc_type in (DocumentType.RESIDENT_ID, DocumentType.HOUSEHOLD_REGISTER):
+    if doc_type.carries_citizen_number:
         return _citizen_number(number, today, residence_permit=False)
     if doc_type is DocumentType.HK_MACAO_TAIWAN_RESIDENCE_PERMIT:
         return _citizen_number(number, today, residence_permit=True)

@@ -7,7 +7,6 @@ from litestar import Router, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
-from healthcode.cards.pages import side_label
 from healthcode.domain.cards import REJECTION_REASONS, ApplicationKind
 from healthcode.domain.errors import Conflict, InvalidInput
 from healthcode.domain.i18n import N_
@@ -55,7 +54,6 @@ def _detail_page(
         context={
             "detail": detail,
             "kind_label": KIND_LABELS[detail.kind],
-            "side_label": side_label,
             "reasons": [(code, REJECTION_REASONS[code]) for code in REVIEW_REASONS],
             "errors": errors or {},
             "reason": reason,
