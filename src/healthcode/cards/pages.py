@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from healthcode.accounts.service import get_resident
 from healthcode.cards.service import CardView, make_card_service
 from healthcode.config import Settings
-from healthcode.domain.cards import REJECTION_REASONS, Relationship
+from healthcode.domain.cards import Relationship
 from healthcode.domain.clock import Clock
 from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import DomainError
@@ -59,7 +59,6 @@ def _card_page(view: CardView, extra: dict[str, Any], status: int = 200) -> Temp
         template_name="cards/card.html",
         context={
             "view": view,
-            "reason_message": REJECTION_REASONS.get(view.application.reason or "") if view.application else None,
             "recode_reasons": RECODE_REASONS,
             "appeal_max": MAX_APPEAL,
             "recodes": [],

@@ -8,7 +8,6 @@ import msgspec
 
 from healthcode.cards.service import CardView
 from healthcode.colours.schemas import ReasonOut, reasons_out
-from healthcode.domain.cards import REJECTION_REASONS
 from healthcode.i18n import translate
 
 
@@ -61,7 +60,7 @@ def card_out(view: CardView) -> CardOut:
             queue_position=view.queue_position,
             wait_seconds=view.wait_s,
             reason=reason,
-            reason_message=translate(REJECTION_REASONS[reason]) if reason in REJECTION_REASONS else None,
+            reason_message=translate(view.reason_message) if view.reason_message else None,
             note=view.application.note,
         )
     return CardOut(

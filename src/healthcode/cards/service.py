@@ -12,7 +12,7 @@ from healthcode.cards.verification import Verifier, make_verifier
 from healthcode.config import Settings
 from healthcode.db.models import Application, ApplicationPhoto, Card, CardHolder
 from healthcode.domain import cards as rules
-from healthcode.domain.cards import LinkStatus, Relationship
+from healthcode.domain.cards import REJECTION_REASONS, LinkStatus, Relationship
 from healthcode.domain.clock import Clock
 from healthcode.domain.crypto import blind_index, card_id
 from healthcode.domain.documents import (
@@ -51,6 +51,12 @@ class CardView:
     @property
     def document_type(self) -> DocumentType:
         return DocumentType(self.card.document_type)
+
+    @property
+    def reason_message(self) -> str | None:
+        """Why the application was not approved, a msgid for the reader's catalog; None if no reason."""
+        reason = self.application.reason if self.application else None
+        return REJECTION_REASONS.get(reason or "")
 
 
 def document_index(settings: Settings, document_type: DocumentType, number: str) -> str:
