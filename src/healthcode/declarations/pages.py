@@ -3,7 +3,6 @@ yellow are shown with the reason before they are kept."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from litestar import Router, get, post
@@ -12,7 +11,7 @@ from litestar.response import Redirect, Template
 
 from healthcode.cards.service import make_card_service
 from healthcode.colours.schemas import decision_out
-from healthcode.declarations.service import answers_from, make_declaration_service
+from healthcode.declarations.service import answers_from, make_declaration_service, own_part
 from healthcode.domain.declarations import CaseStatus, Symptom
 from healthcode.domain.errors import DomainError
 from healthcode.domain.regions import current_regions, resolve_regions
@@ -21,7 +20,6 @@ from healthcode.web.forms import FormData, field_errors, text
 from healthcode.web.requests import NO_STORE
 
 YES = "yes"
-ANSWER_SOURCES = {"declaration", "risk_area"}
 
 
 def _form_values(data: dict[str, Any]) -> dict[str, Any]:
@@ -100,17 +98,14 @@ async def declare(
         if text(data, "edit", 5) == YES:
             return _form(view.card, values, {})
         if text(data, "confirmed", 5) != YES:
-            decision = await service.preview(resident.id, card_id, answers)
-            # only what the answers themselves cause is confirmed: a list or a recode is not the
-            # resident's doing, and declaring cannot change it
-            own = replace(decision, reasons=tuple(r for r in decision.reasons if r.source in ANSWER_SOURCES))
-            if own.reasons:
-                worst = max((r.colour for r in own.reasons), key=lambda c: c.rank)
+            # only what the answers themselves cause is confirmed with the resident
+            own = own_part(await service.preview_card(view, answers))
+            if own is not None:
                 return Template(
                     template_name="declarations/confirm.html",
-                    context={"card": view.card, "form": values, "decision": decision_out(replace(own, colour=worst))},
+                    context={"card": view.card, "form": values, "decision": decision_out(own)},
                 )
-        await service.declare(resident.id, card_id, answers)
+        await service.declare_card(view, answers)
     except DomainError as exc:
         return _form(view.card, values, field_errors(exc), status=422)
     return Redirect(f"/cards/{card_id}", status_code=303)

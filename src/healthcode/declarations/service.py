@@ -4,6 +4,7 @@ colour before they are kept, and the history of versions."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -58,35 +59,29 @@ class DeclarationService:
 
     async def _issued_card(self, resident_id: int, public_id: str) -> CardView:
         view = await self.cards.get(resident_id, public_id)
-        if view.status != "approved":
-            raise Conflict(
-                "card_not_approved",
-                N_("This card is not issued yet: declare once the real-name check has passed."),
-                field="card_id",
-            )
+        _require_issued(view)
         return view
 
     async def preview(self, resident_id: int, public_id: str, answers: Answers) -> Decision:
         """The colour these answers would give, with the card's other facts, without keeping them."""
-        view = await self._issued_card(resident_id, public_id)
+        return await self.preview_card(await self._issued_card(resident_id, public_id), answers)
+
+    async def preview_card(self, view: CardView, answers: Answers) -> Decision:
+        """:meth:`preview` for a card the caller has read already."""
+        _require_issued(view)
         now = self.clock.now()
         areas = await risk_areas(self.db, now.astimezone(self.settings.zone).date())
         facts = (await facts_for(self.db, [view.card], areas))[view.card.id]
-        draft = Declaration(
-            declared_at=now,
-            temperature=answers.temperature,
-            symptoms=[s.value for s in answers.symptoms],
-            travel_regions=list(answers.travel_regions),
-            contact_with_case=answers.contact_with_case,
-            under_quarantine=answers.under_quarantine,
-            case_status=answers.case_status.value,
-        )
-        facts = replace(facts, declaration=declaration_fact(draft))
+        facts = replace(facts, declaration=declaration_fact(_declaration(answers, now)))
         return evaluate(await self.colours.ruleset(), facts, now, self.settings.zone)
 
     async def declare(self, resident_id: int, public_id: str, answers: Answers) -> Declared:
         """Keep a new version and recolour the card at once."""
-        view = await self._issued_card(resident_id, public_id)
+        return await self.declare_card(await self._issued_card(resident_id, public_id), answers)
+
+    async def declare_card(self, view: CardView, answers: Answers) -> Declared:
+        """:meth:`declare` for a card the caller has read already."""
+        _require_issued(view)
         card = view.card
         version = int(
             await self.db.scalar(
@@ -94,20 +89,16 @@ class DeclarationService:
             )
             or 0
         )
-        declaration = Declaration(
-            card_id=card.id,
-            version=version + 1,
-            declared_by=resident_id,
-            declared_at=self.clock.now(),
-            temperature=answers.temperature,
-            symptoms=[s.value for s in answers.symptoms],
-            travel_regions=list(answers.travel_regions),
-            contact_with_case=answers.contact_with_case,
-            under_quarantine=answers.under_quarantine,
-            case_status=answers.case_status.value,
-            address_region=answers.address_region,
-            address_detail_enc=b"",
-            pledge=True,
+        declaration = _declaration(answers, self.clock.now())
+        declaration.card_id, declaration.version, declaration.declared_by = (
+            card.id,
+            version + 1,
+            view.holder.resident_id,
+        )
+        declaration.address_region, declaration.address_detail_enc, declaration.pledge = (
+            answers.address_region,
+            b"",
+            True,
         )
         self.db.add(declaration)
         await self.db.flush()
@@ -124,6 +115,41 @@ class DeclarationService:
             select(Declaration).where(Declaration.card_id == view.card.id).order_by(Declaration.version.desc())
         )
         return list(rows)
+
+
+ANSWER_SOURCES = frozenset({"declaration", "risk_area"})
+"""Sources of reasons the resident's answers cause (a declared symptom, travel to a risk area)."""
+
+
+def _require_issued(view: CardView) -> None:
+    if view.status != "approved":
+        raise Conflict(
+            "card_not_approved",
+            N_("This card is not issued yet: declare once the real-name check has passed."),
+            field="card_id",
+        )
+
+
+def _declaration(answers: Answers, declared_at: datetime) -> Declaration:
+    """The row of these answers, as far as the rules read it (callers add card, version, address)."""
+    return Declaration(
+        declared_at=declared_at,
+        temperature=answers.temperature,
+        symptoms=[s.value for s in answers.symptoms],
+        travel_regions=list(answers.travel_regions),
+        contact_with_case=answers.contact_with_case,
+        under_quarantine=answers.under_quarantine,
+        case_status=answers.case_status.value,
+    )
+
+
+def own_part(decision: Decision) -> Decision | None:
+    """What the answers themselves cause (a list or a recode is not the resident's doing, and
+    declaring cannot change it), with its own worst colour; None when they cause nothing."""
+    own = tuple(reason for reason in decision.reasons if reason.source in ANSWER_SOURCES)
+    if not own:
+        return None
+    return replace(decision, reasons=own, colour=max((r.colour for r in own), key=lambda c: c.rank))
 
 
 def make_declaration_service(db: AsyncSession, settings: Settings, clock: Clock) -> DeclarationService:
