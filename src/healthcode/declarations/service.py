@@ -89,16 +89,15 @@ class DeclarationService:
             )
             or 0
         )
-        declaration = _declaration(answers, self.clock.now())
-        declaration.card_id, declaration.version, declaration.declared_by = (
-            card.id,
-            version + 1,
-            view.holder.resident_id,
-        )
-        declaration.address_region, declaration.address_detail_enc, declaration.pledge = (
-            answers.address_region,
-            b"",
-            True,
+        declaration = _declaration(
+            answers,
+            self.clock.now(),
+            card_id=card.id,
+            version=version + 1,
+            declared_by=view.holder.resident_id,
+            address_region=answers.address_region,
+            address_detail_enc=b"",
+            pledge=True,
         )
         self.db.add(declaration)
         await self.db.flush()
@@ -130,9 +129,10 @@ def _require_issued(view: CardView) -> None:
         )
 
 
-def _declaration(answers: Answers, declared_at: datetime) -> Declaration:
-    """The row of these answers, as far as the rules read it (callers add card, version, address)."""
+def _declaration(answers: Answers, declared_at: datetime, **row: Any) -> Declaration:
+    """The row of these answers as far as the rules read them, with the other columns in ``row``."""
     return Declaration(
+        **row,
         declared_at=declared_at,
         temperature=answers.temperature,
         symptoms=[s.value for s in answers.symptoms],
