@@ -122,8 +122,8 @@ async def _render_card(
     """The card page, whole: also when it comes back with an error beside one of its forms."""
     service = make_card_service(db, settings, clock)
     view = await service.get(resident_id, card_id)
-    guardians = [Guardian(g.id, Relationship(g.relationship)) for g in await service.guardians(resident_id, card_id)]
-    recodes = await make_recode_service(db, settings, clock).for_card(resident_id, card_id)
+    guardians = [Guardian(g.id, Relationship(g.relationship)) for g in await service.guardians_of(view)]
+    recodes = await make_recode_service(db, settings, clock).shown_on(view.card)
     return _card_page(view, {"guardians": guardians, "recodes": recodes, "errors": errors or {}}, status)
 
 

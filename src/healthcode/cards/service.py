@@ -234,7 +234,10 @@ class CardService:
 
     async def guardians(self, resident_id: int, public_id: str) -> list[CardHolder]:
         """The family links of the resident's own card (to let them remove one)."""
-        view = await self.get(resident_id, public_id)
+        return await self.guardians_of(await self.get(resident_id, public_id))
+
+    async def guardians_of(self, view: CardView) -> list[CardHolder]:
+        """:meth:`guardians` of a card the caller has read already."""
         if view.relationship is not Relationship.SELF:
             return []
         rows = await self.db.scalars(

@@ -121,9 +121,13 @@ class RecodeService(AuditedService):
     async def for_card(self, resident_id: int, public_id: str) -> list[RecodeRecord]:
         """Approved recodes of one of the resident's cards, newest first (with their appeals)."""
         view = await make_card_service(self.db, self.settings, self.clock).get(resident_id, public_id)
+        return await self.shown_on(view.card)
+
+    async def shown_on(self, card: Card) -> list[RecodeRecord]:
+        """The recodes a card's page shows, for a card the caller has read (and may show) already."""
         rows = await self.db.scalars(
             select(RecodeRecord)
-            .where(RecodeRecord.card_id == view.card.id, RecodeRecord.status.in_(("approved", "revoked")))
+            .where(RecodeRecord.card_id == card.id, RecodeRecord.status.in_(("approved", "revoked")))
             .order_by(RecodeRecord.decided_at.desc())
         )
         return list(rows)
