@@ -113,7 +113,7 @@ def check_answers(
     regions: list[str] = []
     for raw in travel_regions:
         code = str(raw).strip()
-        if not (len(code) == 6 and code.isdigit() and is_region_code(code)):
+        if not is_region_code(code):
             raise InvalidInput(
                 "region_unknown",
                 N_("{region} is not a region code. Choose the places from the list."),
@@ -136,7 +136,7 @@ def check_answers(
             "case_status_unknown", N_("Choose one of the listed answers."), field="case_status"
         ) from None
     region = address_region.strip()
-    if not (len(region) == 6 and region.isdigit() and is_region_code(region)):
+    if not is_region_code(region):
         raise InvalidInput(
             "address_region_unknown", N_("Choose the district where you live now."), field="address_region"
         )
