@@ -4,9 +4,11 @@ when a second official approves, and an appeal is decided by a third."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from healthcode.audit.service import AuditedService
 from healthcode.cards.service import card_by_document, make_card_service
@@ -80,15 +82,12 @@ class RecodeService(AuditedService):
     async def to_decide(self, principal: Principal | None) -> list[RecodeView]:
         """Proposals awaiting a second official: everyone's but the caller's own."""
         official = await self.staff.authorize(principal, Role.AUTHORITY)
-        rows = await self.db.execute(
-            select(RecodeRecord, Card)
-            .join(Card, Card.id == RecodeRecord.card_id)
-            .where(RecodeRecord.status == "proposed", RecodeRecord.proposed_by != official.id)
-            .order_by(RecodeRecord.proposed_at)
+        return await self._read(
+            official.id,
+            "recode.proposals_read",
+            [RecodeRecord.status == "proposed", RecodeRecord.proposed_by != official.id],
+            RecodeRecord.proposed_at,
         )
-        views = [RecodeView(recode, card) for recode, card in rows.all()]
-        await self._audit_read(official.id, "recode.proposals_read", views)
-        return views
 
     async def decide(self, principal: Principal | None, recode_id: int, approve: bool) -> RecodeRecord:
         """The second official approves (the colour changes now) or declines the proposal."""
@@ -102,19 +101,13 @@ class RecodeService(AuditedService):
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict("recode_already_decided", N_("This proposal has already been decided."))
-        card = await self.db.get(Card, recode.card_id)
         await self.db.refresh(recode)
         if approve and recode.until is not None and recode.decided_at is not None:
             # the duration runs from the approval, not from the proposal
             recode.until = recode.decided_at + (recode.until - recode.proposed_at)
         if approve:
             await self.colours.recompute([recode.card_id])
-        await self.audit.record(
-            f"staff:{official.id}",
-            "recode.approve" if approve else "recode.decline",
-            f"card:{card.card_id if card else recode.card_id}",
-            recode=recode.id,
-        )
+        await self._audit(f"staff:{official.id}", "recode.approve" if approve else "recode.decline", recode)
         await self.db.commit()
         return recode
 
@@ -148,29 +141,19 @@ class RecodeService(AuditedService):
         if recode.appeal_status == "open":
             raise Conflict("appeal_open", N_("An appeal against this recode is already being examined."))
         recode.appeal_status, recode.appeal_text = "open", body
-        card = await self.db.get(Card, recode.card_id)
-        await self.audit.record(
-            f"resident:{resident_id}", "recode.appeal", f"card:{card.card_id if card else ''}", recode=recode.id
-        )
+        await self._audit(f"resident:{resident_id}", "recode.appeal", recode)
         await self.db.commit()
         return recode
 
     async def appeals(self, principal: Principal | None) -> list[RecodeView]:
         """Open appeals the caller may decide (not on recodes they proposed or approved)."""
         official = await self.staff.authorize(principal, Role.AUTHORITY)
-        rows = await self.db.execute(
-            select(RecodeRecord, Card)
-            .join(Card, Card.id == RecodeRecord.card_id)
-            .where(
-                RecodeRecord.appeal_status == "open",
-                RecodeRecord.proposed_by != official.id,
-                RecodeRecord.decided_by != official.id,
-            )
-            .order_by(RecodeRecord.decided_at)
-        )
-        views = [RecodeView(recode, card) for recode, card in rows.all()]
-        await self._audit_read(official.id, "recode.appeals_read", views)
-        return views
+        where = [
+            RecodeRecord.appeal_status == "open",
+            RecodeRecord.proposed_by != official.id,
+            RecodeRecord.decided_by != official.id,
+        ]
+        return await self._read(official.id, "recode.appeals_read", where, RecodeRecord.decided_at)
 
     async def answer_appeal(
         self, principal: Principal | None, recode_id: int, grant: bool, answer: str
@@ -189,24 +172,29 @@ class RecodeService(AuditedService):
         if grant:
             recode.status = "revoked"
             await self.colours.recompute([recode.card_id])
-        card = await self.db.get(Card, recode.card_id)
-        await self.audit.record(
-            f"staff:{official.id}",
-            "recode.appeal_granted" if grant else "recode.appeal_upheld",
-            f"card:{card.card_id if card else ''}",
-            recode=recode.id,
-        )
+        await self._audit(f"staff:{official.id}", "recode.appeal_granted" if grant else "recode.appeal_upheld", recode)
         await self.db.commit()
         return recode
 
-    async def _audit_read(self, official_id: int, action: str, views: list[RecodeView]) -> None:
-        """Officials reading evidence and appeals about people is a read of personal data."""
+    async def _read(
+        self, official_id: int, action: str, where: list[ColumnElement[bool]], order: InstrumentedAttribute[Any]
+    ) -> list[RecodeView]:
+        """Recodes with their cards for an official's desk; reading evidence and appeals about people
+        is a read of personal data, audited as ``action`` per recode."""
+        rows = await self.db.execute(
+            select(RecodeRecord, Card).join(Card, Card.id == RecodeRecord.card_id).where(*where).order_by(order)
+        )
+        views = [RecodeView(recode, card) for recode, card in rows.all()]
+        for view in views:
+            await self.audit.record(f"staff:{official_id}", action, f"card:{view.card.card_id}", recode=view.recode.id)
         if views:
-            for view in views:
-                await self.audit.record(
-                    f"staff:{official_id}", action, f"card:{view.card.card_id}", recode=view.recode.id
-                )
             await self.db.commit()
+        return views
+
+    async def _audit(self, actor: str, action: str, recode: RecodeRecord) -> None:
+        """Record an action on a recode, naming its card."""
+        card = await self.db.get_one(Card, recode.card_id)
+        await self.audit.record(actor, action, f"card:{card.card_id}", recode=recode.id)
 
     async def _get(self, recode_id: int) -> RecodeRecord:
         recode = await self.db.get(RecodeRecord, recode_id)
