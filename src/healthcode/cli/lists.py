@@ -42,8 +42,6 @@ def failure(upload: ListImport) -> str:
     token = current_language.set("en")
     try:
         return ListImportService.error_message(upload) or "no reason recorded"
-    except (ValueError, KeyError):  # stored before errors were kept as JSON
-        return upload.error or "no reason recorded"
     finally:
         current_language.reset(token)
 
