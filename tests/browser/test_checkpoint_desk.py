@@ -124,7 +124,9 @@ def test_scanning_online_then_offline(browser: Any, demo_server: LiveServer) -> 
         desk.locator("#offline-deny").click()
         assert "34.0" in desk.locator("#offline-temperature-error").inner_text()
         desk.locator("#offline-temperature").fill("38.5")
-        desk.locator("#offline-deny").click()
+        assert desk.locator("#offline-allow").is_hidden(), "a fever is not let through as usual"
+        assert desk.locator("#offline-refuse").is_visible()
+        desk.locator("#offline-temperature").press("Enter")  # Enter refuses
         screen.wait_for(state="hidden")
         assert desk.evaluate("document.activeElement.id") == "token"
         assert "1" in desk.locator("#offline-queue").inner_text()
@@ -179,7 +181,7 @@ def test_scanning_online_then_offline(browser: Any, demo_server: LiveServer) -> 
         desk.reload()
         logged = desk.locator("#scans li").all_inner_texts()
         assert sum("离线核验" in line for line in logged) == 4
-        assert any("38.5" in line and "未放行" in line for line in logged), logged
+        assert any("38.5" in line and "已拒绝" in line for line in logged), logged
         assert app.live_code()["colour"] == "yellow"
 
         # signing out leaves nothing of the desk on the device but scans not yet sent (none now)
@@ -218,7 +220,13 @@ def test_the_camera_scans_a_code_and_a_person_without_a_phone_is_checked_by_docu
         desk.wait_for_selector("#result[data-reason=ok]", timeout=20_000)
         assert desk.locator("#verdict").inner_text() == "黄码"
         assert desk.locator("#last-four").inner_text() == person.number[-4:]
-        desk.get_by_role("link", name="下一位").click()
+        # a yellow code: typing the temperature and pressing Enter refuses, never allows
+        desk.get_by_label("体温").fill("36.5")
+        desk.get_by_label("体温").press("Enter")
+        desk.wait_for_selector("#notice")
+        assert desk.locator("#notice").inner_text() == "已拒绝通行。请核验下一位。"
+        assert "黄码" in desk.locator("#scans li").first.inner_text()
+        assert "已拒绝" in desk.locator("#scans li").first.inner_text()
 
         # no phone: the official types the document; the answer is the card's colour now
         red = next(p for p in DEMO_PEOPLE if p.colour == "red")  # read only: the clerk's test prints for them
@@ -252,7 +260,18 @@ def test_offline_checks_tell_server_errors_expired_future_and_unknown_codes_apar
         desk.locator("#token").press("Enter")
         screen.wait_for(state="visible")
         assert screen.get_attribute("data-reason") == "ok"
-        desk.locator("#offline-allow").click()
+        assert desk.locator("#offline-verdict").inner_text() == "红码"
+        # a red code: Refuse comes first; letting through is the exception's own step, with a reason
+        assert desk.locator("#offline-allow").is_hidden()
+        assert desk.locator("#offline-buttons button:visible").all_inner_texts() == ["拒绝通行"]
+        desk.get_by_text("仍要放行（例外）…").click()
+        desk.get_by_role("button", name="例外放行").click()
+        assert "请拒绝通行，或选择仍要放行的原因" in desk.locator("#offline-exception-error").inner_text()
+        desk.get_by_label("送发热门诊").check()
+        desk.get_by_role("button", name="例外放行").click()
+        screen.wait_for(state="hidden")
+        kept = desk.evaluate("JSON.parse(localStorage.getItem('hc.checkpoint.queue'))")
+        assert [(scan["decision"], scan["exceptionReason"]) for scan in kept] == [("allow", "fever_clinic")]
         desk.unroute("**/staff/checkpoint/scan")
 
         context.set_offline(True)

@@ -1,5 +1,6 @@
 """The checkpoint desk (SPEC §8) through its services, on a real database."""
 
+import json
 from dataclasses import dataclass
 
 import pytest
@@ -65,8 +66,8 @@ async def test_a_scanned_live_code_is_logged_with_site_staff_and_device(
     assert scan.card_id is None, "a live token names no card"
     assert not scan.manual
 
-    decided = await service.decide(world.desk, scan.id, "allow", "38.2")
-    assert (decided.decision, decided.temperature) == ("allow", 38.2)
+    decided = await service.decide(world.desk, scan.id, "deny", "38.2")
+    assert (decided.decision, decided.temperature) == ("deny", 38.2)
     assert decided.decided_at == clock.now()
     assert list(await db.scalars(select(FeverRecord))) == [], "no card to hold the reading"
     card = await db.get(Card, world.card_id)
@@ -106,6 +107,90 @@ async def test_a_normal_temperature_leaves_the_colour(
     with pytest.raises(InvalidInput) as wrong:
         await service.decide(world.desk, scan.id, "maybe", "")
     assert wrong.value.code == "decision_invalid"
+
+
+def scanned(colour: str | None, reason: str = "ok") -> Scanned:
+    return Scanned(reason, colour, "张*丰", "1501**********123X", "CN-150100", "live")
+
+
+async def exceptions_audited(db: AsyncSession) -> list[AuditRecord]:
+    return list(await db.scalars(select(AuditRecord).where(AuditRecord.action == "checkpoint.exception")))
+
+
+@pytest.mark.parametrize(
+    ("colour", "reason"), [("red", "ok"), ("yellow", "ok"), ("green", "expired"), (None, "malformed")]
+)
+async def test_only_an_exception_with_its_reason_lets_through_what_is_not_a_valid_green_code(
+    db: AsyncSession, settings: Settings, clock: FixedClock, world: World, colour: str | None, reason: str
+) -> None:
+    service = CheckpointService(db, settings, clock)
+    scan = await service.log_scan(world.desk, scanned(colour, reason), "Tablet")
+    for exception in ("", "because"):
+        with pytest.raises(InvalidInput) as refused:
+            await service.decide(world.desk, scan.id, "allow", "36.5", exception_raw=exception)
+        assert (refused.value.code, refused.value.field) == ("exception_reason_required", "exception_reason")
+        await db.rollback()
+    unchanged = await db.get(Scan, scan.id)
+    assert unchanged is not None
+    assert (unchanged.decision, unchanged.temperature) == (None, None)
+    assert await exceptions_audited(db) == []
+
+    decided = await service.decide(world.desk, scan.id, "allow", "36.5", exception_raw="fever_clinic")
+    assert (decided.decision, decided.exception_reason) == ("allow", "fever_clinic")
+    [entry] = await exceptions_audited(db)
+    assert entry.subject == f"scan:{scan.id}"
+    assert json.loads(entry.detail) == {
+        "site": world.desk.site.id,
+        "verdict": reason,
+        "colour": colour,
+        "exception": "fever_clinic",
+    }
+
+
+async def test_refusing_needs_no_reason_and_a_green_code_needs_no_exception(
+    db: AsyncSession, settings: Settings, clock: FixedClock, world: World
+) -> None:
+    service = CheckpointService(db, settings, clock)
+    red = await service.log_scan(world.desk, scanned("red"), "Tablet")
+    refused = await service.decide(world.desk, red.id, "deny", "", exception_raw="escorted")
+    assert (refused.decision, refused.exception_reason) == ("deny", None), "an exception needs a person let through"
+    green = await service.log_scan(world.desk, scanned("green"), "Tablet")
+    allowed = await service.decide(world.desk, green.id, "allow", "36.5", exception_raw="escorted")
+    assert (allowed.decision, allowed.exception_reason) == ("allow", None)
+    assert await exceptions_audited(db) == []
+
+
+async def test_a_fever_at_the_gate_makes_a_green_code_an_exception(
+    db: AsyncSession, settings: Settings, clock: FixedClock, world: World
+) -> None:
+    service = CheckpointService(db, settings, clock)
+    scan = await service.log_scan(world.desk, scanned("green"), "Tablet")
+    with pytest.raises(InvalidInput) as refused:
+        await service.decide(world.desk, scan.id, "allow", "38.0")
+    assert refused.value.code == "exception_reason_required"
+    await db.rollback()
+    decided = await service.decide(world.desk, scan.id, "allow", "38.0", exception_raw="fever_clinic")
+    assert (decided.exception_reason, decided.temperature) == ("fever_clinic", 38.0)
+
+
+async def test_a_site_that_takes_temperatures_lets_no_one_through_without_one(
+    db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    official = await factories.staff(db, settings, clock, roles=("checkpoint",), username="gate")
+    sites = SiteService(db, settings, clock)
+    site = await sites.create("火车站进站口", "150102", temperature_required=True)
+    await sites.bind("gate", site.id)
+    service = CheckpointService(db, settings, clock)
+    desk = await service.desk(factories.staff_principal(official))
+    scan = await service.log_scan(desk, scanned("green"), "Tablet")
+    with pytest.raises(InvalidInput) as missing:
+        await service.decide(desk, scan.id, "allow", " ")
+    assert (missing.value.code, missing.value.field) == ("temperature_required", "temperature")
+    await db.rollback()
+    desk = await service.desk(factories.staff_principal(official))
+    assert (await service.decide(desk, scan.id, "deny", "")).decision == "deny", "refusing needs no temperature"
+    again = await service.log_scan(desk, scanned("green"), "Tablet")
+    assert (await service.decide(desk, again.id, "allow", "36.4")).decision == "allow"
 
 
 def test_temperatures_are_read_leniently_and_checked() -> None:

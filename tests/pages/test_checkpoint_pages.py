@@ -107,6 +107,72 @@ async def test_a_scanned_code_fills_the_screen_and_the_decision_is_logged(
     assert (scan.decision, scan.temperature) == ("allow", 36.6)
 
 
+def log_line(html: str, scan_id: int | None = None) -> str:
+    """The words of a scan's line in the desk's log (the newest line without ``scan_id``)."""
+    which = str(scan_id) if scan_id else r"\d+"
+    line = re.search(rf'<li data-scan="{which}"[^>]*>(.*?)</li>', html, re.S)
+    assert line, "no such line in the log"
+    return " ".join(re.sub(r"<[^>]+>", "", line.group(1)).replace("&nbsp;", " ").split())
+
+
+def submit_buttons(html: str) -> list[tuple[str, str]]:
+    """The verdict form's submit buttons in page order, as (id, value): the first is what Enter presses."""
+    return re.findall(r'<button[^>]*type="submit" name="decision" value="(\w+)" id="([\w-]+)"', html)
+
+
+async def test_refusing_is_the_default_on_anything_but_a_valid_green_code(
+    client: Client, official: str, token: str, db: AsyncSession
+) -> None:
+    green = await client.post(f"{DESK}/scan", data={"token": token, "_csrf_token": official})
+    assert submit_buttons(green.text) == [("allow", "allow"), ("deny", "deny")]
+
+    bad = await client.post(f"{DESK}/scan", data={"token": tampered(token), "_csrf_token": official})
+    assert submit_buttons(bad.text) == [("deny", "deny"), ("allow", "allow-exception")], "Enter refuses"
+    assert re.search(r'<details class="exception" id="exception">', bad.text), "the exception is folded away"
+    assert 'name="exception_reason" value="fever_clinic"' in bad.text
+    action = re.search(r'action="(/staff/checkpoint/scans/\d+/decision)"', bad.text)
+    assert action
+
+    refused = await client.post(
+        action.group(1), data={"decision": "allow", "temperature": "36.5", "_csrf_token": official}
+    )
+    assert refused.status_code == 422
+    assert "This is not a valid green code: refuse, or choose why the person is let through anyway." in refused.text
+    assert re.search(r'<details class="exception" id="exception" open>', refused.text), "opened at the error"
+    assert 'value="36.5"' in refused.text, "the temperature typed is kept"
+    scan = await db.scalar(select(Scan).where(Scan.reason == "bad_signature"))
+    assert scan is not None
+    assert scan.decision is None
+
+    done = await client.post(
+        action.group(1),
+        data={"decision": "allow", "temperature": "36.5", "exception_reason": "escorted", "_csrf_token": official},
+        follow_redirects=False,
+    )
+    assert (done.status_code, done.headers["location"]) == (303, f"{DESK}?done=exception")
+    desk = await client.get(done.headers["location"])
+    assert "Let through as an exception; recorded. Ready for the next person." in desk.text
+    words = log_line(desk.text, scan.id)
+    assert "No colour · Altered or forged code · 36.5 °C" in words
+    assert "Let through as an exception: Escorted by staff, not mixing with others" in words
+
+    fever = await client.post(f"{DESK}/scan", data={"token": token, "_csrf_token": official})
+    fever_action = re.search(r'action="(/staff/checkpoint/scans/\d+/decision)"', fever.text)
+    assert fever_action
+    hot = await client.post(
+        fever_action.group(1), data={"decision": "allow", "temperature": "38.4", "_csrf_token": official}
+    )
+    assert hot.status_code == 422, "a fever at the gate is not let through as usual"
+    assert submit_buttons(hot.text)[0] == ("deny", "deny")
+    denied = await client.post(
+        fever_action.group(1),
+        data={"decision": "deny", "temperature": "38.4", "token": token, "_csrf_token": official},
+    )
+    assert denied.status_code == 200
+    assert "Refused. Ready for the next person." in denied.text
+    assert log_line(denied.text).endswith("张*丰 · Yellow code · 38.4 °C · Refused"), "colour and decision in words"
+
+
 async def test_a_tampered_or_unreadable_code_says_why_in_words(
     client: Client, official: str, token: str, db: AsyncSession
 ) -> None:

@@ -25,10 +25,8 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Response, Template
 
 from healthcode.checkpoints.service import (
-    DECISIONS,
     HIGHEST_TEMPERATURE,
     LOWEST_TEMPERATURE,
-    MANUAL,
     CheckpointService,
     Desk,
     OfflineScan,
@@ -48,6 +46,7 @@ from healthcode.domain.colours import Colour
 from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import DomainError, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
+from healthcode.domain.passage import FEVER_AT, MANUAL, Decision, PassException, plainly_acceptable
 from healthcode.domain.roles import Role
 from healthcode.domain.tokens import TokenKind
 from healthcode.domain.tokens.format import MAX_TOKEN_CHARS
@@ -73,8 +72,28 @@ REASON_TEXTS = {
     "malformed": N_("Not a health code: the scan could not be read. Scan again or type the code."),
     MANUAL: N_("Manual check by document"),
 }
+# What a valid code that is not green means at the gate (the verdict's line under the colour).
+COLOUR_ADVICE = {
+    "yellow": N_("Yellow code: the person may not pass as usual. Refuse, or let through as an exception."),
+    "red": N_("Red code: the person may not pass. Refuse, or let through as an exception."),
+}
+# The same, in a few words for the scan log.
+LOG_REASONS = {
+    "ok": N_("Valid code"),
+    "expired": N_("Expired code"),
+    "not_yet_valid": N_("Code not yet valid"),
+    "bad_signature": N_("Altered or forged code"),
+    "unknown_issuer": N_("Code of an untrusted issuer"),
+    "revoked": N_("Revoked code"),
+    "malformed": N_("Not a health code"),
+    MANUAL: N_("Manual check by document"),
+}
 TOKEN_KINDS = {TokenKind.LIVE: "live", TokenKind.PAPER: "paper"}
-NOTICES = {"allow": N_("Allowed. Ready for the next person."), "deny": N_("Denied. Ready for the next person.")}
+NOTICES = {
+    "allow": N_("Allowed. Ready for the next person."),
+    "deny": N_("Refused. Ready for the next person."),
+    "exception": N_("Let through as an exception; recorded. Ready for the next person."),
+}
 OFFLINE_UPLOAD_MAX = 100
 OFFLINE_CLOCK_AHEAD = timedelta(minutes=5)
 _DEVICE_REF = re.compile(r"[A-Za-z0-9-]{8,64}")
@@ -95,6 +114,8 @@ OFFLINE_TEXTS = {
     "not_acceptable": N_("Not acceptable"),
     "claims": N_("The code claims: {colour}"),
     "temperature_invalid": N_("Enter a body temperature between {low} and {high} °C, such as 36.5."),
+    "temperature_required": N_("This site takes everyone's temperature: enter it before letting the person through."),
+    "exception_required": N_("This is not a valid green code: refuse, or choose why the person is let through anyway."),
 }
 
 
@@ -102,20 +123,39 @@ def device_of(request: Request[Any, Any, Any]) -> str:
     return request.headers.get("user-agent", "")
 
 
-def result_page(scan: Scan, *, token: str = "", errors: dict[str, str] | None = None, status: int = 200) -> Template:
+def result_page(
+    desk: Desk,
+    scan: Scan,
+    *,
+    token: str = "",
+    errors: dict[str, str] | None = None,
+    typed: str = "",
+    status: int = 200,
+) -> Template:
     """The full-screen verdict. ``token`` goes back with the decision of a valid code, so that a fever
-    can be tied to its card then (and only then)."""
+    can be tied to its card then (and only then). Only a valid green code offers Allow first (and
+    on Enter); anything else offers Refuse first, and letting through is a separate step with a
+    reason (``typed`` is the temperature typed before an error, shown again)."""
     acceptable = scan.reason in ("ok", MANUAL) and scan.colour is not None
     colour = Colour(scan.colour) if scan.colour in {c.value for c in Colour} else None
+    try:
+        temperature = parse_temperature(typed) if typed else scan.temperature
+    except InvalidInput:
+        temperature = scan.temperature
     return Template(
         template_name="checkpoints/result.html",
         context={
             "scan": scan,
             "acceptable": acceptable,
+            "passes": plainly_acceptable(scan.reason, scan.colour, temperature),
+            "exceptions": list(PassException),
             "colour_word": COLOUR_WORDS[colour] if colour else None,
             "reason_text": REASON_TEXTS.get(scan.reason, REASON_TEXTS["malformed"]),
+            "advice": COLOUR_ADVICE.get(scan.colour or "") if acceptable else None,
             "last_four": (scan.masked_document or "")[-4:],
             "errors": errors or {},
+            "typed": typed,
+            "temperature_required": desk.site.temperature_required,
             "token": token.strip() if scan.reason == "ok" else "",
         },
         status_code=status,
@@ -138,13 +178,18 @@ async def desk_page(
             "desk": desk,
             "scans": await service.scans(desk),
             "reason_texts": REASON_TEXTS,
+            "log_reasons": LOG_REASONS,
+            "exception_labels": {reason.value: reason.label for reason in PassException},
             "document_types": list(DocumentType),
             "notice": NOTICES.get(notice or ""),
             "errors": errors or {},
             "form": form or {},
             "max_token": MAX_TOKEN_CHARS,
             "offline_texts": OFFLINE_TEXTS,
+            "colour_advice": COLOUR_ADVICE,
             "temperature_range": (LOWEST_TEMPERATURE, HIGHEST_TEMPERATURE),
+            "fever_at": FEVER_AT,
+            "exceptions": list(PassException),
             "offline_urls": {
                 "trust": TRUST_LIST_PATH,
                 "revocations": REVOCATION_LIST_PATH,
@@ -183,7 +228,7 @@ async def scan(
     logged = await service.log_scan(
         here, scanned_of(settings, result), device_of(request), ref if _DEVICE_REF.fullmatch(ref) else None
     )
-    return result_page(logged, token=token)
+    return result_page(here, logged, token=token)
 
 
 def scanned_of(settings: Settings, result: VerificationResult) -> Scanned:
@@ -217,7 +262,8 @@ async def card_of_scanned_token(
 
 class OfflineScanIn(msgspec.Struct):
     """One scan the page made offline: its own id, the token, when (epoch seconds), and what the
-    official entered (temperature as typed, decision ``allow``/``deny`` or empty)."""
+    official entered (temperature as typed, decision ``allow``/``deny`` or empty, and the exception's
+    reason when a code that is not a valid green one was let through)."""
 
     ref: str
     token: str
@@ -226,6 +272,7 @@ class OfflineScanIn(msgspec.Struct):
     """The staff account that scanned: a device's queue is only sent by that account."""
     temperature: str = ""
     decision: str = ""
+    exception_reason: str = ""
 
 
 class OfflineUploadIn(msgspec.Struct):
@@ -261,8 +308,10 @@ def _offline_problem(item: OfflineScanIn, desk: Desk, now: datetime) -> DomainEr
             N_("The scan's time is wrong: older than 7 days, or the device's clock is ahead."),
             field="scanned_at",
         )
-    if item.decision not in ("", *DECISIONS):
-        return InvalidInput("decision_invalid", N_("Choose Allow or Deny."), field="decision")
+    if item.decision not in ("", *Decision):
+        return InvalidInput("decision_invalid", N_("Choose Allow or Refuse."), field="decision")
+    if item.exception_reason not in ("", *PassException):
+        return InvalidInput("exception_reason_invalid", N_("Choose a reason from the list."), field="exception_reason")
     try:
         parse_temperature(item.temperature)
     except InvalidInput as exc:
@@ -304,7 +353,8 @@ async def offline_scans(
                 scanned=scanned_of(settings, result),
                 at=at,
                 temperature=parse_temperature(item.temperature),
-                decision=item.decision or None,
+                decision=Decision(item.decision) if item.decision else None,
+                exception=PassException(item.exception_reason) if item.exception_reason else None,
             )
         )
     recorded = await service.record_offline(here, uploads, device_of(request))
@@ -333,7 +383,7 @@ async def manual(
         return await desk_page(
             service, await service.desk(staff_or_none), errors=field_errors(exc), form=form, status=422
         )
-    return result_page(checked)
+    return result_page(here, checked)
 
 
 @post("/scans/{scan_id:int}/decision")
@@ -356,14 +406,22 @@ async def decision(
     if scanned is not None and token and is_fever(temperature):  # the card matters only for a fever
         card_id = await card_of_scanned_token(request, settings, scanned, token)
     try:
-        decided = await service.decide(here, scan_id, chosen, temperature, card_id)
+        decided = await service.decide(here, scan_id, chosen, temperature, card_id, text(data, "exception_reason", 20))
     except InvalidInput as exc:
-        await db.rollback()
+        await db.rollback()  # expires what the session held: read the desk and the scan again
         found = await db.get(Scan, scan_id)
         if found is None:
             raise
-        return result_page(found, token=token, errors=field_errors(exc), status=422)
-    return Redirect(f"{DESK_PATH}?done={decided.decision}", status_code=303)
+        return result_page(
+            await service.desk(staff_or_none),
+            found,
+            token=token,
+            errors=field_errors(exc),
+            typed=temperature,
+            status=422,
+        )
+    done = "exception" if decided.exception_reason else decided.decision
+    return Redirect(f"{DESK_PATH}?done={done}", status_code=303)
 
 
 @get("/sw.js", exclude_from_csrf=True)

@@ -26,17 +26,14 @@ from healthcode.colours.service import make_colour_service
 from healthcode.db.models import Card, FeverRecord, Scan, Site, StaffAccount, StaffSite
 from healthcode.domain.errors import Forbidden, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
+from healthcode.domain.passage import FEVER_AT, MANUAL, Decision, PassException, check_decision, plainly_acceptable
 from healthcode.domain.roles import Role
 from healthcode.sessions.service import Principal
 from healthcode.staff.service import StaffService
 
-FEVER_AT = 37.3
-"""°C: a reading at or above this at the gate counts against the card (the default rule's line)."""
 LOWEST_TEMPERATURE = 34.0
 HIGHEST_TEMPERATURE = 43.0
 DEVICE_CHARS = 200
-DECISIONS = ("allow", "deny")
-MANUAL = "manual"
 
 
 @dataclass(frozen=True)
@@ -71,7 +68,8 @@ class OfflineScan:
     scanned: Scanned
     at: datetime
     temperature: float | None
-    decision: str | None
+    decision: Decision | None
+    exception: PassException | None = None
 
 
 def parse_temperature(raw: str) -> float | None:
@@ -113,7 +111,10 @@ def site_missing() -> Forbidden:
 class SiteService(AuditedService):
     """Sites and the accounts bound to them (administration, from the CLI)."""
 
-    async def create(self, name: str, region_code: str, *, actor: str = "cli") -> Site:
+    async def create(
+        self, name: str, region_code: str, *, temperature_required: bool = False, actor: str = "cli"
+    ) -> Site:
+        """A new site; ``temperature_required``: nobody is let through there without a temperature."""
         name = " ".join(name.split())
         if not name or len(name) > 100:
             raise InvalidInput("site_name_invalid", N_("Give the site a name of at most 100 characters."), field="name")
@@ -122,10 +123,19 @@ class SiteService(AuditedService):
             raise InvalidInput(
                 "region_code_invalid", N_("The region code is six digits, such as 150102."), field="region"
             )
-        site = Site(name=name, region_code=region_code, created_at=self.clock.now())
+        site = Site(
+            name=name, region_code=region_code, temperature_required=temperature_required, created_at=self.clock.now()
+        )
         self.db.add(site)
         await self.db.flush()
-        await self.audit.record(actor, "site.create", f"site:{site.id}", name=name, region_code=region_code)
+        await self.audit.record(
+            actor,
+            "site.create",
+            f"site:{site.id}",
+            name=name,
+            region_code=region_code,
+            temperature_required=temperature_required,
+        )
         await self.db.commit()
         return site
 
@@ -148,7 +158,9 @@ class SiteService(AuditedService):
         await self.db.commit()
         return binding
 
-    async def ensure_bound(self, username: str, name: str, region_code: str, *, actor: str = "demo") -> Site:
+    async def ensure_bound(
+        self, username: str, name: str, region_code: str, *, temperature_required: bool = False, actor: str = "demo"
+    ) -> Site:
         """Bind ``username`` to the site called ``name`` (created when missing) unless the account is
         bound already; for ``healthcode demo``, safe to run again."""
         account = await StaffService(self.db, self.settings, self.clock).by_username(username)
@@ -157,7 +169,7 @@ class SiteService(AuditedService):
             return site
         site = await self.db.scalar(select(Site).where(Site.name == name).order_by(Site.id).limit(1))
         if site is None:
-            site = await self.create(name, region_code, actor=actor)
+            site = await self.create(name, region_code, temperature_required=temperature_required, actor=actor)
         await self.bind(username, site.id, actor=actor)
         return site
 
@@ -229,11 +241,11 @@ class CheckpointService(AuditedService):
                 recorded.append(upload.ref)
             elif scan.decision is not None:
                 continue
-            if upload.decision:
-                scan.decision, scan.decided_at = upload.decision, upload.at
             if upload.temperature is not None and scan.temperature is None:
                 scan.temperature = upload.temperature
                 await self._fever(desk, scan, upload.scanned.card_id, upload.temperature, upload.at)
+            if upload.decision:
+                await self._record_decision(desk, scan, upload.decision, upload.exception, upload.at)
         await self.db.commit()
         return recorded
 
@@ -262,23 +274,58 @@ class CheckpointService(AuditedService):
         return scan
 
     async def decide(
-        self, desk: Desk, scan_id: int, decision: str, temperature_raw: str, card_id: int | None = None
+        self,
+        desk: Desk,
+        scan_id: int,
+        decision_raw: str,
+        temperature_raw: str,
+        card_id: int | None = None,
+        exception_raw: str = "",
     ) -> Scan:
-        """Record allow or deny and the temperature on a scan of this site. ``card_id`` is the card
-        of the scanned code (from its card reference), used only if the temperature is a fever."""
+        """Record the decision and the temperature on a scan of this site, by the rules of
+        :func:`~healthcode.domain.passage.check_decision` (anything but a valid green code is let
+        through only as an audited exception with its reason). ``card_id`` is the card of the
+        scanned code (from its card reference), used only if the temperature is a fever."""
         scan = await self.db.get(Scan, scan_id)
         if scan is None or scan.site_id != desk.site.id:
             raise NotFound("scan_not_found", N_("No such scan at this site."))
-        if decision not in DECISIONS:
-            raise InvalidInput("decision_invalid", N_("Choose Allow or Deny."), field="decision")
         temperature = parse_temperature(temperature_raw)
+        if temperature is None:
+            temperature = scan.temperature
+        decision, exception = check_decision(
+            reason=scan.reason,
+            colour=scan.colour,
+            decision_raw=decision_raw,
+            exception_raw=exception_raw,
+            temperature=temperature,
+            temperature_required=desk.site.temperature_required,
+        )
         now = self.clock.now()
-        scan.decision, scan.decided_at = decision, now
         if temperature is not None and temperature != scan.temperature:
             scan.temperature = temperature
             await self._fever(desk, scan, scan.card_id or card_id, temperature, now)
+        await self._record_decision(desk, scan, decision, exception, now)
         await self.db.commit()
         return scan
+
+    async def _record_decision(
+        self, desk: Desk, scan: Scan, decision: Decision, exception: PassException | None, at: datetime
+    ) -> None:
+        """Store a decision; letting through what is not a valid green code is audited, with the
+        exception's reason (an offline device may send an allow without one: its verdict differed
+        from the server's, and that is audited too)."""
+        scan.decision, scan.decided_at = decision.value, at
+        scan.exception_reason = exception.value if exception else None
+        if decision is Decision.ALLOW and not plainly_acceptable(scan.reason, scan.colour, scan.temperature):
+            await self.audit.record(
+                f"staff:{desk.staff.id}",
+                "checkpoint.exception",
+                f"scan:{scan.id}",
+                site=desk.site.id,
+                verdict=scan.reason,
+                colour=scan.colour,
+                exception=exception.value if exception else None,
+            )
 
     async def scans(self, desk: Desk, limit: int = 20) -> list[Scan]:
         """The latest scans at the desk's site, newest first."""

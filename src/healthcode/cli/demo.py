@@ -46,7 +46,9 @@ def demo() -> None:
                     totp_secret=demo_totp_secret(username),
                     actor="demo",
                 )
-        await SiteService(db, config, CLOCK).ensure_bound("demo-checkpoint", "演示检查点 (新华广场东门)", "150102")
+        await SiteService(db, config, CLOCK).ensure_bound(
+            "demo-checkpoint", "演示检查点 (新华广场东门)", "150102", temperature_required=True
+        )
         await ensure_demo_people(db, config, CLOCK)
         await KeyService(db, config, CLOCK).ensure_active("demo")
 

@@ -17,12 +17,16 @@ app = typer.Typer(help="Checkpoint sites.", no_args_is_help=True)
 def create(
     name: str = typer.Argument(..., help="Name of the site, e.g. 新华广场东门"),
     region: str = typer.Option(..., help="GB/T 2260 region code of the site, e.g. 150102"),
+    temperature_required: bool = typer.Option(
+        False, "--temperature-required", help="Nobody is let through at this site without a temperature taken"
+    ),
 ) -> None:
     """Create a checkpoint site; prints its id."""
 
     async def work(db: AsyncSession, config: Settings) -> None:
-        site = await SiteService(db, config, CLOCK).create(name, region)
-        console.print(f"created site {site.id}: {site.name} ({site.region_code})", markup=False)
+        site = await SiteService(db, config, CLOCK).create(name, region, temperature_required=temperature_required)
+        taken = ", temperature required" if site.temperature_required else ""
+        console.print(f"created site {site.id}: {site.name} ({site.region_code}){taken}", markup=False)
 
     with_db(work)
 
@@ -43,9 +47,9 @@ def list_sites() -> None:
     """All checkpoint sites."""
 
     async def work(db: AsyncSession, config: Settings) -> None:
-        table = Table("id", "name", "region")
+        table = Table("id", "name", "region", "temperature")
         for site in await SiteService(db, config, CLOCK).all():
-            table.add_row(str(site.id), site.name, site.region_code)
+            table.add_row(str(site.id), site.name, site.region_code, "required" if site.temperature_required else "")
         console.print(table)
 
     with_db(work)

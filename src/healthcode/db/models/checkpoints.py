@@ -12,13 +12,15 @@ from healthcode.db.base import Base
 
 
 class Site(Base):
-    """A checkpoint (卡口): a gate, a station entrance, a shop door; ``region_code`` is GB/T 2260."""
+    """A checkpoint (卡口): a gate, a station entrance, a shop door; ``region_code`` is GB/T 2260.
+    Where ``temperature_required``, nobody is let through without a temperature taken."""
 
     __tablename__ = "sites"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     region_code: Mapped[str] = mapped_column(String(6))
+    temperature_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
 
 
@@ -39,7 +41,8 @@ class Scan(Base):
     fever recorded on a valid code this platform issued (from its card reference, also audited);
     other scans name no card, so the log is not a record of where each person went. ``reason`` is the
     verification word (``ok``, ``expired``, ...; ``manual`` for a manual check). ``decision``
-    (``allow``/``deny``) and ``temperature`` are filled in by the official. ``offline`` scans were
+    (``allow``/``deny``) and ``temperature`` are filled in by the official; ``exception_reason`` says
+    why a person without a valid green code was let through anyway (an audited exception). ``offline`` scans were
     verified on the checkpoint's device while it had no network and uploaded later; ``at`` is when
     the device scanned. ``device_ref`` is the desk page's own id for the scan: a scan posted twice, or
     posted and then uploaded from the device's queue, is recorded once.
@@ -63,6 +66,7 @@ class Scan(Base):
     temperature: Mapped[float | None]
     decision: Mapped[str | None] = mapped_column(String(8))
     decided_at: Mapped[datetime | None]
+    exception_reason: Mapped[str | None] = mapped_column(String(20))
     manual: Mapped[bool] = mapped_column(default=False)
     offline: Mapped[bool] = mapped_column(default=False, server_default=false())
     device_ref: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)

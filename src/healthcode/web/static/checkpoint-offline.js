@@ -93,7 +93,8 @@
     if (!queue.length) return Promise.resolve();
     var batch = queue.slice(0, 100).map(function (scan) {
       return { ref: scan.ref, staff: scan.staff, token: scan.token, scanned_at: scan.scannedAt,
-               temperature: scan.temperature || "", decision: scan.decision || "" };
+               temperature: scan.temperature || "", decision: scan.decision || "",
+               exception_reason: scan.exceptionReason || "" };
     });
     return fetch(config.urls.upload, {
       method: "POST", credentials: "same-origin",
@@ -124,7 +125,39 @@
   var decisionForm = document.getElementById("offline-decision");
   var temperatureInput = document.getElementById("offline-temperature");
   var temperatureError = document.getElementById("offline-temperature-error");
+  var buttons = document.getElementById("offline-buttons");
+  var allowButton = document.getElementById("offline-allow");
+  var denyButton = document.getElementById("offline-deny");
+  var refuseButton = document.getElementById("offline-refuse");
+  var exceptionBox = document.getElementById("offline-exception");
+  var exceptionError = document.getElementById("offline-exception-error");
   var current = null;
+  var greenValid = false;
+
+  // Only a valid green code without a fever offers Allow first; anything else offers Refuse first
+  // (the first button is what Enter presses) and letting through is the exception's own step.
+  function setMode(passes) {
+    [allowButton, denyButton].forEach(function (button) { button.hidden = button.disabled = !passes; });
+    refuseButton.hidden = refuseButton.disabled = passes;
+    if (passes) { buttons.prepend(denyButton); buttons.prepend(allowButton); }
+    else buttons.prepend(refuseButton);
+    if (exceptionBox.hidden !== passes) exceptionBox.open = false;
+    exceptionBox.hidden = passes;
+  }
+
+  function typedTemperature() {
+    var typed = temperatureInput.value.trim().replace(",", ".").replace("℃", "").replace("°C", "").trim();
+    var value = /^\d{1,2}(\.\d{1,2})?$/.test(typed) ? parseFloat(typed) : NaN;
+    var low = parseFloat(config.temperature.low), high = parseFloat(config.temperature.high);
+    var valid = value >= low && value <= high;
+    return { typed: typed, value: value, valid: valid, fever: valid && value >= parseFloat(config.temperature.fever) };
+  }
+
+  function fieldError(node, input, text) {
+    node.textContent = text || "";
+    node.hidden = !text;
+    if (input) { if (text) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid"); }
+  }
 
   function fill(id, text) {
     var node = document.getElementById(id);
@@ -138,7 +171,7 @@
     screen.dataset.reason = result.reason;
     screen.dataset.colour = claims ? claims.colour : "";
     fill("offline-verdict", acceptable ? config.colours[claims.colour] : texts.not_acceptable);
-    fill("offline-reason", config.reasons[result.reason] || config.reasons.malformed);
+    fill("offline-reason", (acceptable && config.advice[claims.colour]) || config.reasons[result.reason] || config.reasons.malformed);
     fill("offline-name", claims && claims.name);
     fill("offline-doc-label", claims && config.docLabel);
     fill("offline-last-four", claims && claims.document.slice(-4));
@@ -146,8 +179,11 @@
     fill("offline-claimed", !acceptable && claims ? say(texts.claims, { colour: config.colours[claims.colour] }) : "");
     fill("offline-source", say(texts.checked_here, { time: clock(data.fetchedAt) }));
     temperatureInput.value = "";
-    temperatureError.hidden = true;
-    temperatureInput.removeAttribute("aria-invalid");
+    fieldError(temperatureError, temperatureInput, "");
+    fieldError(exceptionError, null, "");
+    exceptionBox.querySelectorAll("input[type=radio]").forEach(function (radio) { radio.checked = false; });
+    greenValid = acceptable && claims.colour === "green";
+    setMode(greenValid);
     current = scan;
     screen.hidden = false;
     screen.focus();
@@ -189,20 +225,41 @@
   }
 
   if (screen && decisionForm) {
+    temperatureInput.addEventListener("input", function () {
+      setMode(greenValid && !typedTemperature().fever);
+    });
     decisionForm.addEventListener("submit", function (event) {
       event.preventDefault();
-      var typed = temperatureInput.value.trim().replace(",", ".").replace("℃", "").replace("°C", "").trim();
-      var value = /^\d{1,2}(\.\d{1,2})?$/.test(typed) ? parseFloat(typed) : NaN;
-      if (typed && !(value >= parseFloat(config.temperature.low) && value <= parseFloat(config.temperature.high))) {
-        temperatureError.textContent = say(texts.temperature_invalid, config.temperature);
-        temperatureError.hidden = false;
-        temperatureInput.setAttribute("aria-invalid", "true");
+      var taken = typedTemperature();
+      var decision = event.submitter ? event.submitter.value : "deny";
+      if (taken.typed && !taken.valid) {
+        fieldError(temperatureError, temperatureInput, say(texts.temperature_invalid, config.temperature));
         temperatureInput.focus();
         return;
       }
+      var exception = "";
+      if (decision === "allow") {
+        if (config.temperature.required && !taken.typed) {
+          fieldError(temperatureError, temperatureInput, texts.temperature_required);
+          temperatureInput.focus();
+          return;
+        }
+        if (!greenValid || taken.fever) {
+          var chosen = exceptionBox.querySelector("input[type=radio]:checked");
+          if (!chosen) {
+            exceptionBox.hidden = false;
+            exceptionBox.open = true;
+            fieldError(exceptionError, null, texts.exception_required);
+            exceptionBox.querySelector("input[type=radio]").focus();
+            return;
+          }
+          exception = chosen.value;
+        }
+      }
       if (current) {
-        current.temperature = typed;
-        current.decision = event.submitter ? event.submitter.value : "allow";
+        current.temperature = taken.typed;
+        current.decision = decision;
+        current.exceptionReason = exception;
       }
       closeScreen();
     });
