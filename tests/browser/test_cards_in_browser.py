@@ -106,3 +106,40 @@ def test_bad_number_is_explained_beside_the_field(page: Any, live_server: LiveSe
     assert "最后一位" in error
     assert page.get_by_label("证件号码").get_attribute("aria-invalid") == "true"
     assert serious_accessibility_problems(page) == []
+
+
+def test_only_the_verified_owner_takes_their_card_off_a_family_phone(
+    browser: Any, page: Any, live_server: LiveServer
+) -> None:
+    log_in(page, live_server, "15000150011")
+    apply(page, "王大", "resident_id", citizen("15010219600101123"))
+    upload_all(page)
+    wait_for_approval(page)
+    page.get_by_role("link", name="返回首页").click()
+    apply(page, "王小川", "birth_certificate", "Q150222333", "child")
+    upload_all(page)
+    wait_for_approval(page)
+
+    # the grown-up child types the name and number on their own phone (二次申领), nothing proved yet
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 667}, locale="zh-CN")
+    child = context.new_page()
+    try:
+        log_in(child, live_server, "15000150012")
+        apply(child, "王小川", "birth_certificate", "Q150222333")
+        assert child.get_by_role("heading", name="显示这张卡的家人手机").count() == 0
+        assert child.get_by_role("button", name="不再在该手机显示").count() == 0
+
+        # with the photo in and the claim verified, the owner may take the card off the parent's phone
+        upload_all(child)
+        wait_for_approval(child)
+        assert child.get_by_role("heading", name="显示这张卡的家人手机").count() == 1
+        assert serious_accessibility_problems(child) == []
+        child.get_by_role("button", name="不再在该手机显示").click()
+        child.wait_for_load_state()
+        assert child.get_by_role("button", name="不再在该手机显示").count() == 0
+    finally:
+        context.close()
+    text = live_server.cli("sms", "outbox", "--phone", "15000150011", "--json").splitlines()[-1]
+    assert "王*川已将其电子健康卡从您的手机上移除" in text
+    page.goto("/")
+    assert "王*川" not in page.locator("main").inner_text()

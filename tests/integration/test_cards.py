@@ -139,6 +139,36 @@ async def test_family_member_claims_the_card_on_their_own_phone(
 
 
 @pytest.mark.settings(realname_delay_s=0)
+async def test_only_the_verified_owner_takes_the_card_off_a_guardians_phone(
+    service: CardService, db: AsyncSession, clock: FixedClock
+) -> None:
+    parent = await resident(db, clock, "13800138000")
+    claimant = await resident(db, clock, "13900139000")
+    card = await apply_with_photos(service, parent, "张小明", "birth_certificate", "o150123456", "child")
+    [guardian_link] = [v.holder for v in await service.all_for(parent)]
+    texts = select(SmsOutboxMessage.text).where(SmsOutboxMessage.phone == "13800138000")
+    before = list(await db.scalars(texts))
+    # a phone that has only typed the name and number (no photos, nothing checked) proves nothing
+    await service.apply(claimant, "张小明", "birth_certificate", "O150123456", "self")
+    assert (await service.get(claimant, card)).status == "pending"
+    assert await service.guardians(claimant, card) == []
+    with pytest.raises(NotFound) as refused:
+        await service.remove_guardian(claimant, card, guardian_link.id)
+    assert refused.value.code == "guardian_not_found"
+    assert (await service.get(parent, card)).status == "approved", "the guardian still shows the card"
+    assert list(await db.scalars(texts)) == before
+
+    # once verified, the owner may end the link, and the guardian's phone is told
+    await service.add_photo(claimant, card, "page", jpeg())
+    assert (await service.get(claimant, card)).status == "approved"
+    await service.remove_guardian(claimant, card, guardian_link.id)
+    with pytest.raises(NotFound):
+        await service.get(parent, card)
+    [text] = list(await db.scalars(texts))[len(before) :]
+    assert text == "【健康码】张*明已将其电子健康卡从您的手机上移除，您的手机将不再显示其健康码。"
+
+
+@pytest.mark.settings(realname_delay_s=0)
 async def test_a_card_on_another_phone_is_rebound_only_after_review(
     service: CardService, db: AsyncSession, clock: FixedClock
 ) -> None:

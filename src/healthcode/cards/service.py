@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.cards.verification import Verifier, make_verifier
 from healthcode.config import Settings
-from healthcode.db.models import Application, ApplicationPhoto, Card, CardHolder
+from healthcode.db.models import Application, ApplicationPhoto, Card, CardHolder, Resident
 from healthcode.domain import cards as rules
 from healthcode.domain.cards import REJECTION_REASONS, LinkStatus, Relationship
 from healthcode.domain.clock import Clock
@@ -25,10 +25,15 @@ from healthcode.domain.documents import (
 from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.masking import mask_document, mask_name
+from healthcode.i18n import translate
 from healthcode.photos.images import clean_photo
 from healthcode.privacy.sealed import Sealer
+from healthcode.sms.provider import make_provider
 
 # Resident ID and household register carry the same citizen number: one person, one card.
+GUARDIAN_ENDED_TEXT = N_(
+    "[Health Code] {name} has taken their health card off your phone; it no longer shows their code."
+)
 OPEN_STATES = ("awaiting_photos", "pending", "review")
 
 
@@ -237,8 +242,10 @@ class CardService:
         return await self.guardians_of(await self.get(resident_id, public_id))
 
     async def guardians_of(self, view: CardView) -> list[CardHolder]:
-        """:meth:`guardians` of a card the caller has read already."""
-        if view.relationship is not Relationship.SELF:
+        """:meth:`guardians` of a card the caller has read already. Only the card's verified owner
+        (their own link approved) sees them: a phone that has only typed the person's name and
+        number for 二次申领 has proved nothing yet."""
+        if view.relationship is not Relationship.SELF or view.status != "approved":
             return []
         rows = await self.db.scalars(
             select(CardHolder).where(
@@ -250,10 +257,16 @@ class CardService:
         return list(rows)
 
     async def remove_guardian(self, resident_id: int, public_id: str, holder_id: int) -> None:
-        """The card's own person ends a family member's link to it (§6: either side may)."""
-        for holder in await self.guardians(resident_id, public_id):
+        """The card's verified owner ends a family member's link to it (§6: either side may); the
+        phone that loses the card is told by SMS."""
+        view = await self.get(resident_id, public_id)
+        for holder in await self.guardians_of(view):
             if holder.id == holder_id:
                 holder.status = LinkStatus.ENDED.value
+                phone = await self.db.scalar(select(Resident.phone).where(Resident.id == holder.resident_id))
+                if phone is not None:
+                    text = translate(GUARDIAN_ENDED_TEXT, self.settings.default_language, name=view.card.masked_name)
+                    await make_provider(self.settings, self.db, self.clock).send(phone, text)
                 await self.db.commit()
                 return
         raise NotFound("guardian_not_found", N_("This family phone no longer shows the card."), field="holder_id")
