@@ -145,5 +145,5 @@ async def card_application(
     if photos:
         for shade, side in enumerate(view.document_type.photo_sides):
             content = photo_bytes(colour=(30 + 40 * shade, 90, 160))
-            view = await service.add_photo(resident_id, view.card.card_id, side, content)
+            view = await service.add_photo(resident_id, view.card.public_id, side, content)
     return view

@@ -64,7 +64,7 @@ async def test_file_from_a_card(client: Client, db: AsyncSession, settings: Sett
     view = await card_application(
         db, settings, clock, await resident_id(db), name="张三", document_type="passport", number="E12345678"
     )
-    filed = await file(client, headers, category="realname_failed", text="一直在审核", card_id=view.card.card_id)
+    filed = await file(client, headers, category="realname_failed", text="一直在审核", card_id=view.card.public_id)
     assert filed["category"] == "realname_failed"
     ticket = await db.get(Ticket, filed["id"])
     assert ticket is not None
@@ -126,7 +126,7 @@ async def test_another_residents_card_and_tickets_stay_theirs(
     )
     await file(client, theirs, category="other", text="他们的问题")
     response = await client.post(
-        TICKETS, json={"category": "realname_failed", "text": "x", "card_id": view.card.card_id}, headers=mine
+        TICKETS, json={"category": "realname_failed", "text": "x", "card_id": view.card.public_id}, headers=mine
     )
     assert response.status_code == 404
     assert_error(response.json(), "card_not_found", "card_id")

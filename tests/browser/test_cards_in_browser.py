@@ -2,6 +2,7 @@
 birth certificate and a sibling, see all three cards."""
 
 import io
+import re
 from typing import Any
 
 from PIL import Image
@@ -115,6 +116,8 @@ def test_only_the_verified_owner_takes_their_card_off_a_family_phone(
     apply(page, "王大", "resident_id", citizen("15010219600101123"))
     upload_all(page)
     wait_for_approval(page)
+    assert re.fullmatch(rf"{live_server.url}/cards/[0-9a-f]{{32}}", page.url), "an opaque card identifier"
+    assert "健康卡号" not in page.locator("main").inner_text(), "the national card ID stays off the page"
     page.get_by_role("link", name="返回首页").click()
     apply(page, "王小川", "birth_certificate", "Q150222333", "child")
     upload_all(page)

@@ -145,7 +145,7 @@ def test_a_risk_area_list_recolours_who_declared_travel_there(env: Settings, tmp
             assert holder is not None
             answers = {"temperature": 36.5, "address_region": "150105", "address_detail": "大学东街1号", "pledge": True}
             service = make_declaration_service(db, env, clock)
-            await service.declare(holder, card.card_id, answers_from({**answers, "travel_regions": ["420102"]}))
+            await service.declare(holder, card.public_id, answers_from({**answers, "travel_regions": ["420102"]}))
         await engine.dispose()
 
     asyncio.run(declare_travel())

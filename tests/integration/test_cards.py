@@ -1,6 +1,7 @@
 """Applying for cards (SPEC §3, §6) through the service, on a real database."""
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -51,8 +52,8 @@ async def apply_with_photos(
 ) -> str:
     view = await service.apply(who, name, doc_type, number, relationship)
     for side in view.document_type.photo_sides:
-        await service.add_photo(who, view.card.card_id, side, jpeg())
-    return view.card.card_id
+        await service.add_photo(who, view.card.public_id, side, jpeg())
+    return view.card.public_id
 
 
 @pytest.mark.settings(realname_delay_s=0)
@@ -63,13 +64,14 @@ async def test_apply_with_resident_id_and_both_photos(
     view = await service.apply(me, "张三丰", "resident_id", ADULT.lower().replace("x", "x"), "self")
     assert view.status == "pending"
     assert view.missing_photos == ["front", "back"]
-    assert len(view.card.card_id) == 64
+    assert len(view.card.card_id) == 64, "the national card ID is kept"
+    assert re.fullmatch(r"[0-9a-f]{32}", view.card.public_id)
     assert view.card.masked_name == "张*丰"
     assert view.card.masked_document == ADULT[:4] + "*" * 10 + ADULT[-4:]
 
-    view = await service.add_photo(me, view.card.card_id, "front", jpeg())
+    view = await service.add_photo(me, view.card.public_id, "front", jpeg())
     assert view.missing_photos == ["back"]
-    view = await service.add_photo(me, view.card.card_id, "back", jpeg())
+    view = await service.add_photo(me, view.card.public_id, "back", jpeg())
     assert view.status == "approved"
     text = await db.scalar(select(SmsOutboxMessage.text).where(SmsOutboxMessage.phone == "13800138000"))
     assert text is not None
@@ -107,7 +109,7 @@ async def test_one_person_one_card_a_guardian_joins_the_existing_card(
     assert joined == card
     assert await db.scalar(select(func.count()).select_from(Card)) == 1
     views = await service.all_for(parent)
-    assert [(v.card.card_id, v.status, v.relationship.value) for v in views] == [(card, "approved", "child")]
+    assert [(v.card.public_id, v.status, v.relationship.value) for v in views] == [(card, "approved", "child")]
 
 
 @pytest.mark.settings(realname_delay_s=0)
@@ -136,6 +138,24 @@ async def test_family_member_claims_the_card_on_their_own_phone(
     assert (await service.get(child, card)).relationship.value == "self"
     assert (await service.get(parent, card)).status == "approved", "the guardian link stays"
     assert [g.resident_id for g in await service.guardians(child, card)] == [parent]
+
+
+async def test_card_identifiers_in_urls_say_nothing_of_the_person(
+    service: CardService, db: AsyncSession, clock: FixedClock
+) -> None:
+    """Two people of one county and birth date: their national card IDs (SM4-ECB) share the first
+    half; the identifiers of URLs, pages and the API share nothing and never show the national ID."""
+    twins = [citizen_number("15010219900307" + tail) for tail in ("123", "145")]
+    views = [
+        await service.apply(await resident(db, clock, phone), "张三丰", "resident_id", number, "self")
+        for phone, number in zip(("13800138000", "13900139000"), twins, strict=True)
+    ]
+    national = [view.card.card_id for view in views]
+    opaque = [view.card.public_id for view in views]
+    assert national[0][:32] == national[1][:32], "what the national ID leaks"
+    assert opaque[0][:8] != opaque[1][:8]
+    assert not set(opaque) & set(national)
+    assert all(public_id not in card_id for public_id in opaque for card_id in national)
 
 
 @pytest.mark.settings(realname_delay_s=0)
@@ -193,7 +213,7 @@ async def test_this_card_is_not_me(service: CardService, db: AsyncSession, clock
         await service.get(me, wrong)
     assert (await service.get(parent, wrong)).status == "approved", "other links are untouched"
     mine = await apply_with_photos(service, me, "李四", "resident_id", OTHER)
-    assert [v.card.card_id for v in await service.all_for(me)] == [mine]
+    assert [v.card.public_id for v in await service.all_for(me)] == [mine]
 
 
 @pytest.mark.settings(family_max_dependants=2, family_max_guardians=1, realname_delay_s=0)
@@ -265,12 +285,12 @@ async def test_photos_are_checked(service: CardService, db: AsyncSession, clock:
     me = await resident(db, clock, "13800138000")
     view = await service.apply(me, "张三", "resident_id", ADULT, "self")
     with pytest.raises(InvalidInput) as caught:
-        await service.add_photo(me, view.card.card_id, "page", jpeg())
+        await service.add_photo(me, view.card.public_id, "page", jpeg())
     assert caught.value.code == "photo_side_unknown"
     with pytest.raises(UnsupportedMedia) as media:
-        await service.add_photo(me, view.card.card_id, "front", b"%PDF-1.4 not a photo")
+        await service.add_photo(me, view.card.public_id, "front", b"%PDF-1.4 not a photo")
     assert media.value.code == "photo_type"
-    assert (await service.get(me, view.card.card_id)).missing_photos == ["front", "back"]
+    assert (await service.get(me, view.card.public_id)).missing_photos == ["front", "back"]
 
 
 async def test_someone_elses_card_is_not_found(service: CardService, db: AsyncSession, clock: FixedClock) -> None:
@@ -278,9 +298,9 @@ async def test_someone_elses_card_is_not_found(service: CardService, db: AsyncSe
     stranger = await resident(db, clock, "13900139000")
     view = await service.apply(me, "张三", "resident_id", ADULT, "self")
     with pytest.raises(NotFound):
-        await service.get(stranger, view.card.card_id)
+        await service.get(stranger, view.card.public_id)
     with pytest.raises(NotFound):
-        await service.add_photo(stranger, view.card.card_id, "front", jpeg())
+        await service.add_photo(stranger, view.card.public_id, "front", jpeg())
 
 
 @pytest.mark.settings(realname_delay_s=0)

@@ -39,7 +39,7 @@ async def card(db: AsyncSession, settings: Settings, clock: FixedClock) -> str:
         db, settings, clock, resident.id, document_type="resident_id", number=NUMBER
     )
     assert view.card.status == "approved"
-    return view.card.card_id
+    return view.card.public_id
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ async def world(db: AsyncSession, settings: Settings, clock: FixedClock) -> Worl
     """An approved resident-ID card, and a checkpoint official bound to a site."""
     resident = await factories.resident(db, clock)
     view = await factories.card_application(db, settings, clock, resident.id, document_type="resident_id", number=ADULT)
-    card = await db.scalar(select(Card).where(Card.card_id == view.card.card_id))
+    card = await db.scalar(select(Card).where(Card.public_id == view.card.public_id))
     assert card is not None
     assert card.status == "approved"
     official = await factories.staff(db, settings, clock, roles=("checkpoint",), username="gate")
@@ -43,7 +43,7 @@ async def world(db: AsyncSession, settings: Settings, clock: FixedClock) -> Worl
     site = await sites.create("新华广场东门", "150102")
     await sites.bind("gate", site.id)
     desk = await CheckpointService(db, settings, clock).desk(factories.staff_principal(official))
-    return World(desk, card.id, card.card_id, resident.id)
+    return World(desk, card.id, card.public_id, resident.id)
 
 
 async def test_a_scanned_live_code_is_logged_with_site_staff_and_device(

@@ -30,7 +30,7 @@ async def issued_card(db: AsyncSession, settings: Settings, clock: FixedClock) -
     me = (await resident(db, clock, PHONE)).id
     view = await card_application(db, settings, clock, me, name="张三", document_type="resident_id", number=ADULT)
     assert view.status == "approved"
-    return me, view.card.card_id
+    return me, view.card.public_id
 
 
 async def put_on_list(db: AsyncSession, settings: Settings, clock: FixedClock, kind: str, since: date) -> None:
@@ -143,5 +143,5 @@ async def test_no_declaration_before_the_card_is_issued(
     me = (await resident(db, clock, PHONE)).id
     view = await card_application(db, settings, clock, me, name="张三", document_type="resident_id", number=ADULT)
     with pytest.raises(Conflict) as caught:
-        await service.declare(me, view.card.card_id, answers_from(HEALTHY))
+        await service.declare(me, view.card.public_id, answers_from(HEALTHY))
     assert caught.value.code == "card_not_approved"

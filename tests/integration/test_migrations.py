@@ -1,13 +1,18 @@
 """Migrations build exactly the schema the models describe, and go down again."""
 
+import asyncio
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from healthcode.db import models  # noqa: F401
 from healthcode.db.base import Base
+from healthcode.db.engine import make_engine
 from healthcode.db.migrate import downgrade, upgrade
 
 
@@ -22,3 +27,34 @@ async def test_migrated_schema_matches_the_models(engine: AsyncEngine) -> None:
 def test_downgrade_to_nothing_and_up_again(database_url: str) -> None:
     downgrade(database_url, "base")
     upgrade(database_url)
+
+
+def test_cards_made_before_opaque_identifiers_get_one_each(database_url: str) -> None:
+    async def insert_cards() -> None:
+        engine = make_engine(database_url)
+        async with engine.begin() as connection:
+            for n in range(3):
+                await connection.execute(
+                    text(
+                        "INSERT INTO cards (card_id, document_type, document_index, document_enc, name_enc,"
+                        " masked_name, masked_document, status, created_at, colour, colour_reasons)"
+                        " VALUES (:card, 'resident_id', :index, :blob, :blob, '张*', '1501**********0001',"
+                        " 'approved', :now, 'green', '[]')"
+                    ),
+                    {"card": f"{n:064X}", "index": f"{n:064x}", "blob": b"", "now": datetime(2026, 12, 1, tzinfo=UTC)},
+                )
+        await engine.dispose()
+
+    async def public_ids() -> list[str]:
+        engine = make_engine(database_url)
+        async with engine.connect() as connection:
+            found = list(await connection.scalars(text("SELECT public_id FROM cards ORDER BY id")))
+        await engine.dispose()
+        return found
+
+    downgrade(database_url, "0008")
+    asyncio.run(insert_cards())
+    upgrade(database_url)
+    ids = asyncio.run(public_ids())
+    assert len(set(ids)) == 3
+    assert all(re.fullmatch(r"[0-9a-f]{32}", public_id) for public_id in ids)

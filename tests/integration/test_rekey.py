@@ -19,7 +19,7 @@ from tests.integration.test_cards import ADULT
 async def test_rekey_moves_everything_to_the_new_key(db: AsyncSession, settings: Settings, clock: FixedClock) -> None:
     me = (await resident(db, clock, "13800138000")).id
     view = await make_card_service(db, settings, clock).apply(me, "张三", "resident_id", ADULT, "self")
-    await make_card_service(db, settings, clock).add_photo(me, view.card.card_id, "front", photo_bytes())
+    await make_card_service(db, settings, clock).add_photo(me, view.card.public_id, "front", photo_bytes())
     await StaffService(db, settings, clock).create("lisi", "", ["clerk"], password="Clerk-Password-26")
 
     old = settings.keyring

@@ -99,7 +99,7 @@ async def test_open_shows_the_full_number_and_is_audited(
     assert detail.document_type is DocumentType.PASSPORT
     assert detail.photo_sides == ["page"]
 
-    card_id = await db.scalar(select(Card.card_id))
+    card_id = await db.scalar(select(Card.public_id))
     record = await db.scalar(select(AuditRecord).where(AuditRecord.action == "review.open"))
     assert record is not None
     assert (record.actor, record.subject) == (f"staff:{reviewer.id}", f"card:{card_id}")

@@ -65,13 +65,13 @@ async def test_a_ticket_from_a_rejected_card_says_what_failed(
     assert view.status == "rejected"
 
     ticket = await service.file(
-        stranger.id, "realname_failed", "我是他哥哥，名字没有错", card_public_id=view.card.card_id
+        stranger.id, "realname_failed", "我是他哥哥，名字没有错", card_public_id=view.card.public_id
     )
 
     assert (ticket.category, ticket.status, ticket.document_type) == ("realname_failed", "open", "resident_id")
     assert json.loads(ticket.context) == {
         "phone": OTHER_PHONE,
-        "card_id": view.card.card_id,
+        "card_id": view.card.public_id,
         "application_state": "rejected",
         "application_kind": "join",
         "rejection_reason": "name_mismatch",
@@ -103,7 +103,7 @@ async def test_a_ticket_about_a_card_on_another_phone_carries_the_pending_rebind
         new_phone.id,
         "phone_taken",
         "旧手机丢了",
-        card_public_id=view.card.card_id,
+        card_public_id=view.card.public_id,
         error_code="card_application_pending",
         name="李四",  # ignored: the card says who this is about
     )
@@ -116,7 +116,7 @@ async def test_a_ticket_about_a_card_on_another_phone_carries_the_pending_rebind
     )
     assert context["error_code"] == "card_application_pending"
     assert decrypt(settings, ticket, "name") == "张三"
-    facts = await service.card_facts(new_phone.id, view.card.card_id)
+    facts = await service.card_facts(new_phone.id, view.card.public_id)
     assert (facts.masked_name, facts.masked_document) == ("张*", ADULT[:4] + "*" * 10 + ADULT[-4:])
 
 
@@ -233,6 +233,6 @@ async def test_another_residents_card_cannot_be_copied_into_a_ticket(
     snooper = await resident(db, clock, OTHER_PHONE)
     view = await card_application(db, settings, clock, owner.id, name="张三", document_type="resident_id", number=ADULT)
     with pytest.raises(NotFound) as caught:
-        await service.file(snooper.id, "realname_failed", "这是我的卡", card_public_id=view.card.card_id)
+        await service.file(snooper.id, "realname_failed", "这是我的卡", card_public_id=view.card.public_id)
     assert (caught.value.code, caught.value.field) == ("card_not_found", "card_id")
     assert await count_tickets(db) == 0

@@ -34,7 +34,7 @@ async def token(db: AsyncSession, settings: Settings, clock: FixedClock) -> str:
     view = await factories.card_application(db, settings, clock, resident.id, document_type="resident_id", number=ADULT)
     keys = KeyService(db, settings, clock)
     await keys.generate("test")
-    return (await live_code(db, settings, clock, await keys.signing_key(), resident.id, view.card.card_id)).token
+    return (await live_code(db, settings, clock, await keys.signing_key(), resident.id, view.card.public_id)).token
 
 
 @pytest.fixture
@@ -246,7 +246,7 @@ async def test_a_fever_after_scanning_a_phone_code_turns_that_card_yellow(
     assert (scan.colour, scan.temperature, scan.decision, scan.card_id) == ("yellow", 38.4, "deny", card.id)
     audited = await db.scalar(select(AuditRecord).where(AuditRecord.action == "checkpoint.fever"))
     assert audited is not None
-    assert audited.subject == f"card:{card.card_id}"
+    assert audited.subject == f"card:{card.public_id}"
 
 
 async def test_a_fever_on_a_code_that_is_not_valid_stays_on_the_scan(

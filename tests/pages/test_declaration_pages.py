@@ -32,7 +32,7 @@ async def card_page(client: Client, db: AsyncSession, settings: Settings, clock:
     view = await card_application(
         db, settings, clock, resident.resident.id, name="张三", document_type="resident_id", number=ADULT
     )
-    return f"/cards/{view.card.card_id}"
+    return f"/cards/{view.card.public_id}"
 
 
 @pytest.mark.settings(realname_delay_s=0)

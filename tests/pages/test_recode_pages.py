@@ -141,7 +141,7 @@ async def test_a_recode_needs_a_second_official_and_an_appeal_a_third(
 
     await db.refresh(recode)  # the test's session still holds it as proposed
     appeal_text = "I was at home in Saihan that day; the trace mixed me up with my neighbour."
-    await make_recode_service(db, settings, clock).appeal(holder.id, card.card.card_id, recode.id, appeal_text)
+    await make_recode_service(db, settings, clock).appeal(holder.id, card.card.public_id, recode.id, appeal_text)
     desk = await client.get("/staff/recodes")
     assert "No appeals are waiting for you." in desk.text, "the approver does not answer the appeal"
 
@@ -187,7 +187,7 @@ async def test_declining_leaves_the_colour_and_upholding_keeps_the_recode(
     assert await colour_of(db, card) == before
     await client.post(f"/staff/recodes/{approved.id}/approve", data={"_csrf_token": token})
     await db.refresh(approved)
-    await make_recode_service(db, settings, clock).appeal(holder.id, card.card.card_id, approved.id, "Not me.")
+    await make_recode_service(db, settings, clock).appeal(holder.id, card.card.public_id, approved.id, "Not me.")
 
     token = await sign_in_as(client, third, clock)
     upheld = await client.post(
@@ -280,17 +280,17 @@ async def test_resident_sees_the_recode_with_its_reason_and_appeals_from_the_car
     await service.decide(factories.staff_principal(approver), recode.id, approve=True)
 
     client.cookies.set("hc_session", holder.token)
-    page = await client.get(f"/cards/{view.card.card_id}")
+    page = await client.get(f"/cards/{view.card.public_id}")
     assert "红码" in page.text
     assert "经流行病学调查判定为密切接触者" in page.text
-    token = await factories.csrf_token(client, f"/cards/{view.card.card_id}")
+    token = await factories.csrf_token(client, f"/cards/{view.card.public_id}")
     empty = await client.post(
-        f"/cards/{view.card.card_id}/recodes/{recode.id}/appeal", data={"text": "", "_csrf_token": token}
+        f"/cards/{view.card.public_id}/recodes/{recode.id}/appeal", data={"text": "", "_csrf_token": token}
     )
     assert empty.status_code == 422
     assert f'id="appeal-{recode.id}-error"' in empty.text
     sent = await client.post(
-        f"/cards/{view.card.card_id}/recodes/{recode.id}/appeal",
+        f"/cards/{view.card.public_id}/recodes/{recode.id}/appeal",
         data={"text": "我当天不在该地点，有出行记录为证", "_csrf_token": token},
         follow_redirects=True,
     )

@@ -55,8 +55,8 @@ async def rejected_card(db: AsyncSession, settings: Settings, clock: FixedClock)
         number=ADULT,
         relationship="sibling",
     )
-    assert (owner.card.card_id, view.status) == (view.card.card_id, "rejected")
-    return view.card.card_id
+    assert (owner.card.public_id, view.status) == (view.card.public_id, "rejected")
+    return view.card.public_id
 
 
 @pytest.mark.settings(realname_delay_s=0)
@@ -164,7 +164,7 @@ async def test_another_residents_card_and_tickets_are_not_shown(
     view = await card_application(
         db, settings, clock, await resident_id(db, OTHER_PHONE), name="李四", document_type="resident_id", number=ADULT
     )
-    their_card = view.card.card_id
+    their_card = view.card.public_id
     token = await csrf_token(client, NEW)
     await client.post("/support/tickets", data={"category": "other", "text": "他们的问题", "_csrf_token": token})
     their_ticket = await db.scalar(select(Ticket.id))

@@ -100,7 +100,7 @@ async def apply(
     except DomainError as exc:
         form["error_code"] = exc.code
         return _apply_page(form, field_errors(exc), family, status=STATUS[exc.kind])
-    return Redirect(f"/cards/{view.card.card_id}", status_code=303)
+    return Redirect(f"/cards/{view.card.public_id}", status_code=303)
 
 
 @get("/cards/{card_id:str}", name="card")

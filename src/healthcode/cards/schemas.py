@@ -64,7 +64,7 @@ def card_out(view: CardView) -> CardOut:
             note=view.application.note,
         )
     return CardOut(
-        card_id=view.card.card_id,
+        card_id=view.card.public_id,
         status=view.status,
         masked_name=view.card.masked_name,
         masked_document=view.card.masked_document,

@@ -14,7 +14,7 @@ from healthcode.db.models import Application, ApplicationPhoto, Card, CardHolder
 from healthcode.domain import cards as rules
 from healthcode.domain.cards import REJECTION_REASONS, LinkStatus, Relationship
 from healthcode.domain.clock import Clock
-from healthcode.domain.crypto import blind_index, card_id
+from healthcode.domain.crypto import blind_index, card_id, opaque_id
 from healthcode.domain.documents import (
     DocumentType,
     birth_date_of,
@@ -127,9 +127,9 @@ class CardService:
                 .values(status=LinkStatus.ENDED.value)
             )
         if card is None:
-            public_id = card_id(self.settings.card_key_bytes, document_type.health_card_code, number)
             card = Card(
-                card_id=public_id,
+                card_id=card_id(self.settings.card_key_bytes, document_type.health_card_code, number),
+                public_id=opaque_id(),
                 document_type=document_type.value,
                 document_index=index,
                 document_enc=b"",
@@ -216,7 +216,7 @@ class CardService:
                 select(Card, CardHolder)
                 .join(CardHolder, CardHolder.card_id == Card.id)
                 .where(
-                    Card.card_id == public_id,
+                    Card.public_id == public_id,
                     CardHolder.resident_id == resident_id,
                     CardHolder.status != LinkStatus.ENDED.value,
                 )

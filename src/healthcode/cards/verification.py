@@ -156,7 +156,7 @@ class Verifier(AuditedService):
         if verdict.outcome is Outcome.UNDECIDED:
             application.state = "review"
             await self.audit.record(
-                decided_by, "application.to_review", f"card:{card.card_id}", application=application.id
+                decided_by, "application.to_review", f"card:{card.public_id}", application=application.id
             )
             return
         application.decided_at, application.decided_by, application.note = now, decided_by, note or None
@@ -184,7 +184,7 @@ class Verifier(AuditedService):
         await self.audit.record(
             decided_by,
             f"application.{application.state}",
-            f"card:{card.card_id}",
+            f"card:{card.public_id}",
             application=application.id,
             reason=application.reason,
         )

@@ -105,7 +105,7 @@ class CertificateService(AuditedService):
         await self.audit.record(
             f"staff:{staff.id}",
             "certificates.lookup",
-            f"card:{card.card_id}" if card else "",
+            f"card:{card.public_id}" if card else "",
             document_type=document_type.value,
             found=card is not None,
         )
@@ -118,12 +118,12 @@ class CertificateService(AuditedService):
         """A card by its public ID (the desk after a lookup); audited like a lookup."""
         staff = await self.authorize(principal)
         card = await self._card(public_id)
-        await self.audit.record(f"staff:{staff.id}", "certificates.view", f"card:{card.card_id}")
+        await self.audit.record(f"staff:{staff.id}", "certificates.view", f"card:{card.public_id}")
         await self.db.commit()
         return await self._person(card)
 
     async def _card(self, public_id: str) -> Card:
-        card = await self.db.scalar(select(Card).where(Card.card_id == public_id))
+        card = await self.db.scalar(select(Card).where(Card.public_id == public_id))
         if card is None:
             raise NotFound("card_not_found", N_("No such card."), field="card_id")
         return card
@@ -136,7 +136,7 @@ class CertificateService(AuditedService):
         )
         now = self.clock.now()
         return Person(
-            card_id=card.card_id,
+            card_id=card.public_id,
             document_type=DocumentType(card.document_type),
             masked_name=card.masked_name,
             masked_document=card.masked_document,
@@ -169,7 +169,7 @@ class CertificateService(AuditedService):
         await self.audit.record(
             f"staff:{staff.id}",
             "certificates.issue",
-            f"card:{card.card_id}",
+            f"card:{card.public_id}",
             token=issued.record.token_id,
             colour=issued.record.colour,
             valid_until=issued.record.valid_until,
@@ -192,7 +192,7 @@ class CertificateService(AuditedService):
         await self.audit.record(
             f"staff:{staff.id}",
             "certificates.reprint",
-            f"card:{card.card_id}",
+            f"card:{card.public_id}",
             token=issued.record.token_id,
             replaces=earlier.token_id,
             colour=issued.record.colour,
@@ -215,7 +215,7 @@ class CertificateService(AuditedService):
         await self.audit.record(
             f"staff:{staff.id}",
             "certificates.revoke",
-            f"card:{card.card_id}",
+            f"card:{card.public_id}",
             token=certificate.token_id,
             reason=certificate.revoke_reason,
         )
@@ -225,7 +225,7 @@ class CertificateService(AuditedService):
     async def card_of(self, certificate_id: int) -> str:
         """The public ID of the card a certificate is for."""
         found = await self.db.scalar(
-            select(Card.card_id)
+            select(Card.public_id)
             .join(PaperCertificate, PaperCertificate.card_id == Card.id)
             .where(PaperCertificate.id == certificate_id)
         )

@@ -267,7 +267,11 @@ class CheckpointService(AuditedService):
         self.db.add(scan)
         await self.db.flush()
         await self.audit.record(
-            f"staff:{desk.staff.id}", "checkpoint.manual_check", f"card:{card.card_id}", site=desk.site.id, scan=scan.id
+            f"staff:{desk.staff.id}",
+            "checkpoint.manual_check",
+            f"card:{card.public_id}",
+            site=desk.site.id,
+            scan=scan.id,
         )
         await self._fever(desk, scan, card.id, temperature, now)
         await self.db.commit()
@@ -342,7 +346,7 @@ class CheckpointService(AuditedService):
         it and recolour the card. Nothing for a normal temperature or an unknown card."""
         if card_id is None or temperature is None or temperature < FEVER_AT:
             return
-        public_id = await self.db.scalar(select(Card.card_id).where(Card.id == card_id))
+        public_id = await self.db.scalar(select(Card.public_id).where(Card.id == card_id))
         if public_id is None:
             return
         scan.card_id = card_id

@@ -60,14 +60,14 @@ async def ensure_demo_people(db: AsyncSession, settings: Settings, clock: Clock)
             continue
         view = await cards.apply(resident.id, person.name, "resident_id", person.number, "self")
         for side in view.document_type.photo_sides:
-            view = await cards.add_photo(resident.id, view.card.card_id, side, _photo())
+            view = await cards.add_photo(resident.id, view.card.public_id, side, _photo())
         application = await db.scalar(select(Application).where(Application.card_id == view.card.id))
         if application is not None and application.state != "approved":
             await make_verifier(db, settings, clock).conclude(application, Verdict(Outcome.APPROVED), decided_by="demo")
             await db.commit()
         declarations = make_declaration_service(db, settings, clock)
         answers = {**HEALTHY, "temperature": 38.4, "symptoms": ["fever"]} if person.colour == "yellow" else HEALTHY
-        await declarations.declare(resident.id, view.card.card_id, answers_from(answers))
+        await declarations.declare(resident.id, view.card.public_id, answers_from(answers))
         if person.colour == "red":
             imports = make_list_import_service(db, settings, clock)
             today = clock.now().astimezone(settings.zone).date().isoformat()

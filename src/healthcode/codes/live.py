@@ -39,7 +39,7 @@ _CARD_READ = (
     select(Card.id, Card.colour, Card.masked_name, Card.masked_document, Card.status, CardHolder.status)
     .join(CardHolder, CardHolder.card_id == Card.id)
     .where(
-        Card.card_id == bindparam("public_id"),
+        Card.public_id == bindparam("public_id"),
         CardHolder.resident_id == bindparam("resident_id"),
         CardHolder.status.in_(("active", "pending")),
     )
@@ -68,7 +68,7 @@ async def live_code_of(
             select(Card, CardHolder.status)
             .join(CardHolder, CardHolder.card_id == Card.id)
             .where(
-                Card.card_id == public_id,
+                Card.public_id == public_id,
                 CardHolder.resident_id == resident_id,
                 CardHolder.status.in_(("active", "pending")),
             )

@@ -229,6 +229,14 @@ def blind_index(key: bytes, value: str, *, purpose: str) -> str:
     return hmac.new(key, message, sha256).hexdigest()
 
 
+def opaque_id() -> str:
+    """A card's identifier in URLs, pages and the API: 128 random bits, 32 hex characters. Random,
+    so it says nothing of the person and two cards' identifiers share nothing (the national card
+    ID of :func:`card_id` is SM4-ECB of the document, so people of one county and birth date share
+    its first half: it stays inside the platform and in exchanges with other health-card systems)."""
+    return secrets.token_hex(16)
+
+
 def card_id(key: bytes, type_code: str, number: str) -> str:
     """The electronic health card ID of the national scheme: 64 uppercase hex characters.
 

@@ -74,7 +74,7 @@ class RecodeService(AuditedService):
         self.db.add(recode)
         await self.db.flush()
         await self.audit.record(
-            f"staff:{official.id}", "recode.propose", f"card:{card.card_id}", recode=recode.id, colour=chosen.value
+            f"staff:{official.id}", "recode.propose", f"card:{card.public_id}", recode=recode.id, colour=chosen.value
         )
         await self.db.commit()
         return recode
@@ -186,7 +186,9 @@ class RecodeService(AuditedService):
         )
         views = [RecodeView(recode, card) for recode, card in rows.all()]
         for view in views:
-            await self.audit.record(f"staff:{official_id}", action, f"card:{view.card.card_id}", recode=view.recode.id)
+            await self.audit.record(
+                f"staff:{official_id}", action, f"card:{view.card.public_id}", recode=view.recode.id
+            )
         if views:
             await self.db.commit()
         return views
@@ -194,7 +196,7 @@ class RecodeService(AuditedService):
     async def _audit(self, actor: str, action: str, recode: RecodeRecord) -> None:
         """Record an action on a recode, naming its card."""
         card = await self.db.get_one(Card, recode.card_id)
-        await self.audit.record(actor, action, f"card:{card.card_id}", recode=recode.id)
+        await self.audit.record(actor, action, f"card:{card.public_id}", recode=recode.id)
 
     async def _get(self, recode_id: int) -> RecodeRecord:
         recode = await self.db.get(RecodeRecord, recode_id)

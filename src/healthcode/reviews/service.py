@@ -133,7 +133,9 @@ class ReviewService(AuditedService):
                 select(ApplicationPhoto.side).where(ApplicationPhoto.application_id == application.id)
             )
         )
-        await self.audit.record(f"staff:{staff.id}", "review.open", f"card:{card.card_id}", application=application.id)
+        await self.audit.record(
+            f"staff:{staff.id}", "review.open", f"card:{card.public_id}", application=application.id
+        )
         await self.db.commit()
         return ReviewDetail(
             application_id=application.id,
@@ -161,7 +163,7 @@ class ReviewService(AuditedService):
             raise NotFound("review_photo_not_found", N_("This application has no such photo."), field="side")
         content = self.sealer.open_bytes(photo, "content_enc")
         await self.audit.record(
-            f"staff:{staff.id}", "review.photo", f"card:{card.card_id}", application=application.id, side=side
+            f"staff:{staff.id}", "review.photo", f"card:{card.public_id}", application=application.id, side=side
         )
         await self.db.commit()
         return photo.media_type, content

@@ -151,7 +151,7 @@ class SupportService:
             name = self.sealer.open_text(card, "name_enc")
         number = self.sealer.open_text(card, "document_enc")
         return CardFacts(
-            card_id=card.card_id,
+            card_id=card.public_id,
             identity=Identity(name, DocumentType(card.document_type), number),
             masked_document=card.masked_document,
             application_state=application.state if application else None,

@@ -15,7 +15,9 @@ class Card(Base):
     """One person's electronic health card (电子健康卡): one per document, applied for once.
 
     The document number and name are stored encrypted (``*_enc``, AES-GCM under the data keyring);
-    ``document_index`` is a keyed hash for lookups, ``card_id`` the health-card scheme's ID.
+    ``document_index`` is a keyed hash for lookups, ``card_id`` the health-card scheme's ID (SM4 of
+    the document: deterministic, so it stays inside the platform and its exchanges with other
+    health-card systems), ``public_id`` the random identifier of URLs, pages and the API.
     The masked forms are kept in clear because every screen shows them and none needs more.
     The colour and its reasons are stored here when their inputs change (never computed on
     read: showing a code is the hot path); ``recheck_at`` is when time alone may change them.
@@ -25,6 +27,7 @@ class Card(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     card_id: Mapped[str] = mapped_column(String(64), unique=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
     document_type: Mapped[str] = mapped_column(String(40))
     document_index: Mapped[str] = mapped_column(String(64), unique=True)
     document_enc: Mapped[bytes] = mapped_column(LargeBinary)
