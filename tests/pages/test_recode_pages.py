@@ -4,6 +4,7 @@ The four-eyes rule is the service's; these tests show it as officials meet it on
 are read in English, so the assertions hold before and after the zh-CN catalog grows.
 """
 
+import json
 import re
 
 import pytest
@@ -15,7 +16,7 @@ from stdnum.cn import ric
 
 from healthcode.cards.service import CardView
 from healthcode.config import Settings
-from healthcode.db.models import Card, RecodeRecord, Resident
+from healthcode.db.models import Card, RecodeRecord, Resident, SmsOutboxMessage
 from healthcode.domain.clock import FixedClock
 from healthcode.recodes.service import make_recode_service
 from healthcode.staff.service import NewStaff
@@ -210,6 +211,7 @@ async def test_declining_leaves_the_colour_and_upholding_keeps_the_recode(
             "evidence",
             "Describe the evidence in 10 to 2000 characters: what was found, where, by whom.",
         ),
+        ({"resident_note": "x" * 301}, "resident_note", "The note for the resident has at most 300 characters."),
         ({"days": "a week"}, "days", "A recode lasts 1 to 60 days, or until it is revoked."),
         ({"days": "90"}, "days", "A recode lasts 1 to 60 days, or until it is revoked."),
         (
@@ -274,8 +276,16 @@ async def test_resident_sees_the_recode_with_its_reason_and_appeals_from_the_car
     proposer = await factories.staff(db, settings, clock, ("authority",), "health.one")
     approver = await factories.staff(db, settings, clock, ("authority",), "health.two")
     service = make_recode_service(db, settings, clock)
+    note = "请居家隔离，社区工作人员会电话联系您。"
     recode = await service.propose(
-        factories.staff_principal(proposer), "resident_id", NUMBER, "red", "traced_close_contact", EVIDENCE, None
+        factories.staff_principal(proposer),
+        "resident_id",
+        NUMBER,
+        "red",
+        "traced_close_contact",
+        EVIDENCE,
+        None,
+        resident_note=note,
     )
     await service.decide(factories.staff_principal(approver), recode.id, approve=True)
 
@@ -283,6 +293,21 @@ async def test_resident_sees_the_recode_with_its_reason_and_appeals_from_the_car
     page = await client.get(f"/cards/{view.card.public_id}")
     assert "红码" in page.text
     assert "经流行病学调查判定为密切接触者" in page.text
+    assert note in page.text
+    # the investigation's evidence is for officials: not on the page, in the API, the code or an SMS
+    assert "Xincheng" not in page.text
+    api = await client.get(
+        f"/api/v1/cards/{view.card.public_id}/recodes", headers={"Authorization": f"Bearer {holder.token}"}
+    )
+    [shown] = api.json()
+    assert (shown["reason_code"], shown["note"]) == ("traced_close_contact", note)
+    assert "Xincheng" not in api.text
+    card = await db.get(Card, view.card.id, populate_existing=True)
+    assert card is not None
+    assert "Xincheng" not in json.dumps(card.colour_reasons, ensure_ascii=False)
+    texts = list(await db.scalars(select(SmsOutboxMessage.text).where(SmsOutboxMessage.phone == "13700137000")))
+    assert any(note in text for text in texts), texts
+    assert not any("Xincheng" in text for text in texts)
     token = await factories.csrf_token(client, f"/cards/{view.card.public_id}")
     empty = await client.post(
         f"/cards/{view.card.public_id}/recodes/{recode.id}/appeal", data={"text": "", "_csrf_token": token}

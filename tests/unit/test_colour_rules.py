@@ -104,7 +104,14 @@ def listed(kind: str, since: date = LISTED_SINCE, until: date | None = None) -> 
 
 
 def recoded(colour: Colour, at: datetime = RECODED_AT, until: datetime | None = None) -> Recode:
-    return Recode(colour=colour, reason_code="R-TEST", effective_at=at, until=until, note="流调核实")
+    return Recode(
+        colour=colour,
+        reason_code="R-TEST",
+        effective_at=at,
+        until=until,
+        note="请居家，等待电话。",
+        reason={"zh_CN": "经流调判定为密接", "en": "Close contact by tracing"},
+    )
 
 
 def positive(at: datetime = TESTED_AT) -> TestResult:
@@ -577,10 +584,16 @@ def test_an_area_without_a_name_is_shown_by_its_code() -> None:
     assert f"（{CITY}）" in reason.text["zh_CN"]
 
 
-def test_a_recode_shows_its_note() -> None:
+def test_a_recode_shows_its_reason_in_words_and_the_note_for_the_resident() -> None:
     (reason,) = evaluate(RULES, Facts(recodes=(recoded(RED),)), NOW, ZONE).reasons
     assert reason.source == "recode"
-    assert reason.text["zh_CN"] == "卫生健康部门已对您的健康码进行人工赋码。原因：流调核实"
+    assert reason.text["zh_CN"] == "卫生健康部门已对您的健康码进行人工赋码。原因：经流调判定为密接。请居家，等待电话。"
+    assert reason.text["en"] == (
+        "The health authority has set your code by hand. Reason: Close contact by tracing. 请居家，等待电话。"
+    )
+    bare = Recode(colour=RED, reason_code="R-TEST", effective_at=RECODED_AT, until=None)
+    (reason,) = evaluate(RULES, Facts(recodes=(bare,)), NOW, ZONE).reasons
+    assert reason.text["en"] == "The health authority has set your code by hand. Reason: R-TEST.", "no note, no words"
 
 
 def test_a_green_recode_keeps_what_it_cleared_in_view() -> None:

@@ -14,6 +14,8 @@ from healthcode.db.models import Card, Declaration, FeverRecord, ListEntry, Reco
 from healthcode.domain.colours import Colour, Facts, FeverReading, Recode, RiskArea
 from healthcode.domain.colours import Declaration as DeclarationFact
 from healthcode.domain.colours import ListEntry as ListFact
+from healthcode.domain.recodes import RECODE_REASONS
+from healthcode.i18n import LANGUAGES, translate
 
 # Risk areas lifted longer ago than this cannot matter to a 14-day travel window any more.
 AREA_MEMORY = timedelta(days=30)
@@ -79,7 +81,8 @@ async def facts_for(db: AsyncSession, cards: Sequence[Card], areas: tuple[RiskAr
                 recode.reason_code,
                 recode.decided_at or recode.proposed_at,
                 recode.until,
-                recode.evidence,
+                recode.resident_note or "",
+                {language: translate(RECODE_REASONS[recode.reason_code], language) for language in LANGUAGES},
             )
         )
     fevers: dict[int, list[FeverReading]] = defaultdict(list)

@@ -1,7 +1,7 @@
 """Accountable recoding (SPEC §5): a reason code, evidence, and two different officials.
 
 In 2022 Zhengzhou gave 1,317 bank depositors red codes without grounds. Here a recode needs a
-listed reason and written evidence, is proposed by one official and decided by another, is shown
+listed reason and written evidence (for officials only), is proposed by one official and decided by another, is shown
 to the resident with its reason, and can be appealed to a third.
 """
 
@@ -15,6 +15,7 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.text import form_text
 
 MIN_EVIDENCE, MAX_EVIDENCE = 10, 2000
+MAX_RESIDENT_NOTE = 300
 MAX_DAYS = 60
 
 # Stored and shown to residents: append only.
@@ -29,9 +30,12 @@ RECODE_REASONS = {
 
 
 def check_proposal(
-    colour: str, reason_code: str, evidence: str, days: int | None, now: datetime
+    colour: str, reason_code: str, evidence: str, days: int | None, now: datetime, resident_note: str = ""
 ) -> tuple[Colour, datetime | None]:
-    """Validate a proposal; returns the colour and when the recode ends (None: until revoked)."""
+    """Validate a proposal; returns the colour and when the recode ends (None: until revoked).
+
+    ``evidence`` is internal (officials only: train numbers, carriages, which team); the resident
+    sees the listed reason and ``resident_note``, an optional text written for them."""
     try:
         chosen = Colour(colour)
     except ValueError:
@@ -46,6 +50,13 @@ def check_proposal(
             field="evidence",
             low=MIN_EVIDENCE,
             high=MAX_EVIDENCE,
+        )
+    if len(form_text(resident_note)) > MAX_RESIDENT_NOTE:
+        raise InvalidInput(
+            "resident_note_too_long",
+            N_("The note for the resident has at most {n} characters."),
+            field="resident_note",
+            n=MAX_RESIDENT_NOTE,
         )
     if days is not None and not 1 <= days <= MAX_DAYS:
         raise InvalidInput(

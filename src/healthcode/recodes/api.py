@@ -15,13 +15,14 @@ from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDe
 
 
 class RecodeOut(msgspec.Struct):
-    """A recode as the resident sees it: colour, reason in words, the evidence note, the appeal."""
+    """A recode as the resident sees it: colour, reason in words, the note written for them (the
+    officials' evidence never leaves the back office), the appeal."""
 
     id: int
     colour: str
     reason_code: str
     reason: str
-    evidence: str
+    note: str | None
     decided_at: datetime | None
     until: datetime | None
     status: str
@@ -44,7 +45,7 @@ async def list_recodes(
             r.colour,
             r.reason_code,
             translate(RECODE_REASONS[r.reason_code]),
-            r.evidence,
+            r.resident_note,
             r.decided_at,
             r.until,
             r.status,

@@ -18,7 +18,7 @@ from healthcode.domain.colours import Colour
 from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import Conflict, DomainError, Forbidden, InvalidInput
 from healthcode.domain.i18n import N_
-from healthcode.domain.recodes import MAX_DAYS, MAX_EVIDENCE, MIN_EVIDENCE, RECODE_REASONS
+from healthcode.domain.recodes import MAX_DAYS, MAX_EVIDENCE, MAX_RESIDENT_NOTE, MIN_EVIDENCE, RECODE_REASONS
 from healthcode.domain.roles import Role
 from healthcode.recodes.service import MAX_APPEAL, RecodeService, make_recode_service
 from healthcode.sessions.service import Principal
@@ -32,6 +32,7 @@ DESK_PATH = "/staff/recodes"
 # The desk shows evidence and appeal texts about named people: never keep it in a cache.
 # Forms cap texts at their maximum, but browsers send each line break as two characters.
 EVIDENCE_READ_LIMIT = 2 * MAX_EVIDENCE + 1
+NOTE_READ_LIMIT = 2 * MAX_RESIDENT_NOTE + 1
 ANSWER_READ_LIMIT = 2 * MAX_APPEAL + 1
 PROPOSE_FIELDS = {"document_type": 40, "document_number": 40, "colour": 10, "reason_code": 40, "days": 10}
 # The most severe first: a recode is nearly always to red or yellow.
@@ -89,6 +90,7 @@ async def _desk_page(
             "reasons": RECODE_REASONS,
             "evidence_min": MIN_EVIDENCE,
             "evidence_max": MAX_EVIDENCE,
+            "note_max": MAX_RESIDENT_NOTE,
             "max_days": MAX_DAYS,
             "answer_max": MAX_APPEAL,
         },
@@ -122,6 +124,7 @@ async def propose(
 ) -> Template | Redirect:
     values = {name: text(data, name, limit) for name, limit in PROPOSE_FIELDS.items()}
     values["evidence"] = text(data, "evidence", EVIDENCE_READ_LIMIT)
+    values["resident_note"] = text(data, "resident_note", NOTE_READ_LIMIT)
     service = make_recode_service(db, settings, clock)
     try:
         await service.propose(
@@ -132,6 +135,7 @@ async def propose(
             values["reason_code"],
             values["evidence"],
             _days(values["days"]),
+            values["resident_note"],
         )
     except DomainError as exc:
         # Showing the desk again checks the caller's role first, so a refusal of the role is

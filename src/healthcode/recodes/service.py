@@ -52,12 +52,14 @@ class RecodeService(AuditedService):
         reason_code: str,
         evidence: str,
         days: int | None,
+        resident_note: str = "",
     ) -> RecodeRecord:
-        """Propose a recode for the card of a document; nothing changes until another official approves."""
+        """Propose a recode for the card of a document; nothing changes until another official
+        approves. ``evidence`` stays with officials; ``resident_note`` is shown to the resident."""
         official = await self.staff.authorize(principal, Role.AUTHORITY)
         now = self.clock.now()
         _, card = await card_by_document(self.db, self.settings, self.clock, document_type, document_number)
-        chosen, until = check_proposal(colour, reason_code, evidence, days, now)
+        chosen, until = check_proposal(colour, reason_code, evidence, days, now, resident_note)
         if card is None:
             raise NotFound("card_not_found", N_("Nobody holds a card for this document."), field="document_number")
         recode = RecodeRecord(
@@ -65,6 +67,7 @@ class RecodeService(AuditedService):
             colour=chosen.value,
             reason_code=reason_code,
             evidence=evidence.strip(),
+            resident_note=form_text(resident_note) or None,
             until=until,
             proposed_by=official.id,
             proposed_at=now,

@@ -93,7 +93,8 @@ class RecodeRecord(Base):
     """A manual recode: proposed by one official, decided by another (four-eyes), appealable.
 
     ``status``: proposed, approved, declined, revoked. ``appeal_status``: none, open, upheld,
-    granted (granting revokes the recode).
+    granted (granting revokes the recode). ``evidence`` is for officials only; the resident sees
+    the listed reason and ``resident_note``, written for them (may be empty).
     """
 
     __tablename__ = "recodes"
@@ -104,6 +105,7 @@ class RecodeRecord(Base):
     colour: Mapped[str] = mapped_column(String(8))
     reason_code: Mapped[str] = mapped_column(String(40))
     evidence: Mapped[str] = mapped_column(Text)
+    resident_note: Mapped[str | None] = mapped_column(Text)
     until: Mapped[datetime | None]
     proposed_by: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
     proposed_at: Mapped[datetime]

@@ -154,7 +154,11 @@ def _reason(rule: Rule, matches: list[Match], zone: ZoneInfo) -> Reason:
 
 
 def _recode_reason(rule: Rule, recode: Recode, zone: ZoneInfo) -> Reason:
-    values: dict[str, Value] = {"note": recode.note, "reason_code": recode.reason_code}
+    values: dict[str, Value] = {
+        "note": recode.note,
+        "reason_code": recode.reason_code,
+        "reason": recode.reason or recode.reason_code,
+    }
     return Reason(
         rule_id=rule.id,
         colour=Colour(recode.colour),

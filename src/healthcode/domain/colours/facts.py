@@ -15,7 +15,8 @@ The word lists below (:data:`SYMPTOMS`, :data:`CASE_STATUSES`, :data:`LIST_KINDS
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from healthcode.domain.colours.colour import Colour
@@ -133,7 +134,10 @@ class Recode:
     reason_code: str
     effective_at: datetime
     until: datetime | None
-    note: str
+    note: str = ""
+    """What the authority wrote for the resident (may be empty); never the internal evidence."""
+    reason: Mapping[str, str] = field(default_factory=dict)
+    """The listed reason in words, by language (``{reason}`` in rule texts); the code when empty."""
 
     def __post_init__(self) -> None:
         _require_aware("Recode", "effective_at", self.effective_at)

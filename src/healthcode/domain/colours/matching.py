@@ -34,7 +34,7 @@ TRAVEL_WINDOW_DAYS = 14
 """A risk area counts if effective on any day from this many days before the declaration day up to
 and including that day."""
 
-Value = date | float | str | tuple[str, ...]
+Value = date | float | str | tuple[str, ...] | Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ def recode_in_force(recodes: tuple[Recode, ...], at: datetime) -> Recode | None:
 
 def render(template: str, values: Mapping[str, Value], language: str) -> str:
     """Fill ``template``'s placeholders, writing dates and lists the way ``language`` reads them."""
-    return template.format_map({name: _show(value, language) for name, value in values.items()})
+    return template.format_map({name: _show(value, language) for name, value in values.items()}).strip()
 
 
 def _show(value: Value, language: str) -> str:
@@ -169,4 +169,6 @@ def _show(value: Value, language: str) -> str:
         return f"{value:.1f}"
     if isinstance(value, tuple):
         return ("、" if chinese else ", ").join(value)
+    if isinstance(value, Mapping):  # words in each language (a listed reason, for instance)
+        return value.get(language) or value.get("en") or next(iter(value.values()), "")
     return value

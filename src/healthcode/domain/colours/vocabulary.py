@@ -138,7 +138,7 @@ class PositiveTest(Predicate):
 class Recoded(Predicate):
     name = "recoded"
     source = "recode"
-    placeholders = frozenset({"note", "reason_code"})
+    placeholders = frozenset({"reason", "note", "reason_code"})
     days_policy = "forbidden"  # the recode carries its own end
     green_clears: frozenset[str]
 
