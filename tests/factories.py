@@ -22,9 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from healthcode.cards.service import CardView, make_card_service
 from healthcode.config import Settings
 from healthcode.db.models import Resident
+from healthcode.declarations.service import answers_from, make_declaration_service
 from healthcode.domain.clock import Clock
 from healthcode.sessions.service import Principal, PrincipalKind, SessionStore
 from healthcode.staff.service import NewStaff, StaffService
+
+HEALTHY_ANSWERS = {"temperature": 36.5, "address_region": "150102", "address_detail": "新华大街1号", "pledge": True}
+"""A declaration that gives a green code."""
 
 Client = AsyncTestClient[Litestar]
 
@@ -136,14 +140,21 @@ async def card_application(
     number: str = PASSPORT,
     relationship: str = "self",
     photos: bool = True,
+    declared: bool = True,
 ) -> CardView:
     """Apply for a card through the cards service and, unless ``photos`` is False, upload every
     photo the document needs, which submits the application (decided at once when the test sets
-    ``realname_delay_s=0``; passports then go to the reviewers' queue)."""
+    ``realname_delay_s=0``; passports then go to the reviewers' queue). A card approved at once
+    then makes a healthy declaration (its code is made from one) unless ``declared`` is False."""
     service = make_card_service(db, settings, clock)
     view = await service.apply(resident_id, name, document_type, number, relationship)
     if photos:
         for shade, side in enumerate(view.document_type.photo_sides):
             content = photo_bytes(colour=(30 + 40 * shade, 90, 160))
             view = await service.add_photo(resident_id, view.card.public_id, side, content)
+    if declared and view.status == "approved":
+        await make_declaration_service(db, settings, clock).declare(
+            resident_id, view.card.public_id, answers_from(HEALTHY_ANSWERS)
+        )
+        view = await service.get(resident_id, view.card.public_id)
     return view

@@ -15,20 +15,47 @@ from healthcode.db.models import Application
 from healthcode.domain.cards import Outcome, Verdict
 from healthcode.domain.clock import FixedClock
 from tests.api.test_cards_api import apply, auth, jpeg_file
+from tests.api.test_declarations_api import HEALTHY
 from tests.integration.test_cards import ADULT
 
 Client = AsyncTestClient[Litestar]
 
 
-async def issued(client: Client, db: AsyncSession, settings: Settings, clock: FixedClock) -> tuple[dict[str, str], str]:
+async def issued(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock, *, declared: bool = True
+) -> tuple[dict[str, str], str]:
+    """A resident-ID card applied for through the API, with a healthy declaration once it is issued
+    (unless ``declared`` is False)."""
     await KeyService(db, settings, clock).generate("test")
     headers = await auth(client, db)
     card = await apply(client, headers, name="张三丰", document_type="resident_id", document_number=ADULT)
     for side in ("front", "back"):
-        await client.post(
+        shown = await client.post(
             f"/api/v1/cards/{card['card_id']}/photos", data={"side": side}, files={"file": jpeg_file()}, headers=headers
         )
+    if declared and shown.json()["status"] == "approved":
+        declaring = await client.post(f"/api/v1/cards/{card['card_id']}/declarations", json=HEALTHY, headers=headers)
+        assert declaring.status_code == 201, declaring.text
     return headers, card["card_id"]
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_there_is_no_code_before_the_first_declaration(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    headers, card = await issued(client, db, settings, clock, declared=False)
+    shown = (await client.get(f"/api/v1/cards/{card}", headers=headers)).json()
+    assert (shown["status"], shown["colour"]) == ("approved", None)
+    refused = await client.get(f"/api/v1/cards/{card}/code", headers={**headers, "Accept-Language": "en"})
+    assert refused.status_code == 409
+    assert refused.json()["error"] == {
+        "code": "declaration_required",
+        "message": "There is no health code before the first health declaration: declare first, then show the code.",
+        "field": "card_id",
+    }
+    assert (await client.post(f"/api/v1/cards/{card}/declarations", json=HEALTHY, headers=headers)).status_code == 201
+    code = await client.get(f"/api/v1/cards/{card}/code", headers=headers)
+    assert (code.status_code, code.json()["colour"]) == (200, "green")
 
 
 @pytest.mark.settings(realname_delay_s=0)
@@ -98,6 +125,8 @@ async def test_a_link_still_being_checked_gets_no_code(
     assert application is not None
     await make_verifier(db, settings, clock).conclude(application, Verdict(Outcome.APPROVED), decided_by="test")
     await db.commit()
+    declared = await client.post(f"/api/v1/cards/{card['card_id']}/declarations", json=HEALTHY, headers=owner)
+    assert declared.status_code == 201
     assert (await client.get(f"/api/v1/cards/{card['card_id']}/code", headers=owner)).status_code == 200
 
     stranger = await auth(client, db, "13900139000")

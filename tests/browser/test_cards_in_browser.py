@@ -40,6 +40,19 @@ def wait_for_approval(page: Any) -> None:
     raise AssertionError("the application was not approved in time")
 
 
+def declare(page: Any, temperature: str, fever: bool, *, from_card_page: bool = True) -> None:
+    """Fill and send the declaration form (opened from the card page unless already open)."""
+    if from_card_page:
+        page.get_by_role("link", name="健康信息申报").click()
+    page.get_by_label("今日体温（℃）").fill(temperature)
+    if fever:
+        page.get_by_label("发热").check()
+    page.get_by_label("现居住区县").fill("赛罕区")
+    page.get_by_label("街道门牌号").fill("大学东街1号")
+    page.get_by_label("本人承诺以上信息真实准确。如有谎报，愿依法承担相应责任。").check()
+    page.get_by_role("button", name="提交申报").click()
+
+
 def apply(page: Any, name: str, document_type: str, number: str, relationship: str | None = None) -> None:
     if relationship:
         page.get_by_role("link", name="新增家人").click()
@@ -87,11 +100,22 @@ def test_apply_for_myself_a_child_and_a_sibling(page: Any, live_server: LiveServ
     assert family.count("已签发") == 2
     assert serious_accessibility_problems(page) == []
 
+    # no code before a first declaration (guide steps 2-3): the pages lead to declaring
+    assert page.locator("#declare-first").inner_text() == "申报后领取健康码"
+    assert "尚无健康码：请先申报" in own.inner_text()
     page.get_by_role("link", name="显示家人", exact=True).click()
+    assert page.locator("[data-code]").count() == 0
+    assert page.locator("[data-undeclared]").count() == 2
+    assert serious_accessibility_problems(page) == []
+    page.get_by_role("link", name="为张*宝申报").click()
+    assert "健康码将根据本次申报生成" in page.locator("#first-declaration").inner_text()
+    declare(page, "36.6", fever=False, from_card_page=False)
+    page.goto("/family/codes")
     page.wait_for_function(
         "Array.from(document.querySelectorAll('[data-code] canvas')).every(c => c.hasAttribute('data-version'))"
     )
-    assert page.locator("[data-code] canvas").count() == 2, "显示家人 shows both family members' live codes"
+    assert page.locator("[data-code] canvas").count() == 1, "显示家人 shows the declared member's live code"
+    assert page.locator("[data-undeclared]").count() == 1
     assert serious_accessibility_problems(page) == []
 
 

@@ -10,7 +10,7 @@ import zxingcpp
 from PIL import Image
 
 from tests.browser.conftest import LiveServer, fits_the_screen, log_in, serious_accessibility_problems
-from tests.browser.test_cards_in_browser import apply, citizen, upload_all, wait_for_approval
+from tests.browser.test_cards_in_browser import apply, citizen, declare, upload_all, wait_for_approval
 
 
 def verify(live_server: LiveServer, token: str) -> dict[str, Any]:
@@ -32,6 +32,7 @@ def test_the_qr_on_the_code_page_verifies(page: Any, live_server: LiveServer) ->
     apply(page, "孙七", "resident_id", citizen("15010219950505055"))
     upload_all(page)
     wait_for_approval(page)
+    declare(page, "36.5", fever=False)  # the code is made from the first declaration
     sizes.clear()
     page.get_by_role("link", name="出示健康码").click()
     canvas = page.locator("[data-code] canvas")

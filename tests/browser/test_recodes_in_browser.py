@@ -4,7 +4,7 @@ second approves, and the resident sees the reason and the note on the card page,
 from typing import Any
 
 from tests.browser.conftest import LiveServer, log_in, serious_accessibility_problems, staff_page
-from tests.browser.test_cards_in_browser import apply, citizen, upload_all, wait_for_approval
+from tests.browser.test_cards_in_browser import apply, citizen, declare, upload_all, wait_for_approval
 
 EVIDENCE = "G1234次列车5车厢，与确诊病例同车厢，新城区疾控流调二组核实"
 NOTE = "请居家隔离，社区工作人员会电话联系您。"
@@ -18,6 +18,7 @@ def test_the_resident_reads_the_reason_and_the_note_never_the_evidence(
     apply(page, "钱七", "resident_id", number)
     upload_all(page)
     wait_for_approval(page)
+    declare(page, "36.5", fever=False)
 
     proposer, desk = staff_page(browser, live_server, "cdc.proposer", "authority", width=1280)
     try:

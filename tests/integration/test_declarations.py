@@ -28,7 +28,9 @@ def service(db: AsyncSession, settings: Settings, clock: FixedClock) -> Declarat
 
 async def issued_card(db: AsyncSession, settings: Settings, clock: FixedClock) -> tuple[int, str]:
     me = (await resident(db, clock, PHONE)).id
-    view = await card_application(db, settings, clock, me, name="张三", document_type="resident_id", number=ADULT)
+    view = await card_application(
+        db, settings, clock, me, name="张三", document_type="resident_id", number=ADULT, declared=False
+    )
     assert view.status == "approved"
     return me, view.card.public_id
 
@@ -50,18 +52,24 @@ async def test_fever_turns_yellow_and_a_correction_turns_green(
     service: DeclarationService, db: AsyncSession, settings: Settings, clock: FixedClock
 ) -> None:
     me, card = await issued_card(db, settings, clock)
+    texts = select(SmsOutboxMessage.text).order_by(SmsOutboxMessage.id)
+    first = await service.declare(me, card, answers_from(HEALTHY))
+    assert first.card.colour == "green"
+    before = list(await db.scalars(texts))
+    assert not any("绿码" in text for text in before), "the first colour is on the page, not in a text"
+
+    clock.advance(hours=1)
     done = await service.declare(me, card, answers_from({**HEALTHY, "temperature": 38.2, "symptoms": ["fever"]}))
     assert done.card.colour == "yellow"
     assert [r["rule"] for r in done.card.colour_reasons] == ["declared.symptoms", "declared.temperature"]
     assert all(r["text"]["zh_CN"] and r["text"]["en"] for r in done.card.colour_reasons)
-    sms = await db.scalar(select(SmsOutboxMessage.text).order_by(SmsOutboxMessage.id.desc()))
-    assert sms is not None
+    [sms] = list(await db.scalars(texts))[len(before) :]
     assert "黄码" in sms
 
     clock.advance(hours=1)
     corrected = await service.declare(me, card, answers_from(HEALTHY))
-    assert (corrected.card.colour, corrected.card.colour_reasons, corrected.declaration.version) == ("green", [], 2)
-    assert [d.version for d in await service.history(me, card)] == [2, 1]
+    assert (corrected.card.colour, corrected.card.colour_reasons, corrected.declaration.version) == ("green", [], 3)
+    assert [d.version for d in await service.history(me, card)] == [3, 2, 1]
 
 
 @pytest.mark.settings(realname_delay_s=0)
@@ -72,7 +80,7 @@ async def test_preview_says_what_would_happen_and_keeps_nothing(
     decision = await service.preview(me, card, answers_from({**HEALTHY, "contact_with_case": True}))
     assert decision.colour.value == "red"
     assert await service.history(me, card) == []
-    assert (await db.scalar(select(Card.colour))) == "green"
+    assert (await db.scalar(select(Card.colour))) is None, "no colour before the first declaration"
 
 
 @pytest.mark.settings(realname_delay_s=0)
@@ -82,7 +90,7 @@ async def test_a_declaration_never_clears_an_authority_list(
     me, card = await issued_card(db, settings, clock)
     await put_on_list(db, settings, clock, "close_contact", clock.now().date())
     db.expire_all()
-    assert (await db.scalar(select(Card.colour))) == "red"
+    assert (await db.scalar(select(Card.colour))) is None, "no colour before the first declaration, even listed"
     done = await service.declare(me, card, answers_from(HEALTHY))
     assert done.card.colour == "red"
     assert [r["source"] for r in done.card.colour_reasons] == ["list"]
@@ -141,7 +149,9 @@ async def test_no_declaration_before_the_card_is_issued(
     service: DeclarationService, db: AsyncSession, settings: Settings, clock: FixedClock
 ) -> None:
     me = (await resident(db, clock, PHONE)).id
-    view = await card_application(db, settings, clock, me, name="张三", document_type="resident_id", number=ADULT)
+    view = await card_application(
+        db, settings, clock, me, name="张三", document_type="resident_id", number=ADULT, declared=False
+    )
     with pytest.raises(Conflict) as caught:
         await service.declare(me, view.card.public_id, answers_from(HEALTHY))
     assert caught.value.code == "card_not_approved"

@@ -29,7 +29,7 @@ def test_downgrade_to_nothing_and_up_again(database_url: str) -> None:
     upgrade(database_url)
 
 
-def test_cards_made_before_opaque_identifiers_get_one_each(database_url: str) -> None:
+def test_cards_made_before_opaque_identifiers_get_one_each_and_lose_the_default_green(database_url: str) -> None:
     async def insert_cards() -> None:
         engine = make_engine(database_url)
         async with engine.begin() as connection:
@@ -45,16 +45,17 @@ def test_cards_made_before_opaque_identifiers_get_one_each(database_url: str) ->
                 )
         await engine.dispose()
 
-    async def public_ids() -> list[str]:
+    async def public_ids() -> list[tuple[str, str | None]]:
         engine = make_engine(database_url)
         async with engine.connect() as connection:
-            found = list(await connection.scalars(text("SELECT public_id FROM cards ORDER BY id")))
+            found = [tuple(row) for row in await connection.execute(text("SELECT public_id, colour FROM cards"))]
         await engine.dispose()
         return found
 
     downgrade(database_url, "0008")
     asyncio.run(insert_cards())
     upgrade(database_url)
-    ids = asyncio.run(public_ids())
-    assert len(set(ids)) == 3
-    assert all(re.fullmatch(r"[0-9a-f]{32}", public_id) for public_id in ids)
+    rows = asyncio.run(public_ids())
+    assert len({public_id for public_id, _ in rows}) == 3
+    assert all(re.fullmatch(r"[0-9a-f]{32}", public_id) for public_id, _ in rows)
+    assert [colour for _, colour in rows] == [None] * 3, "never declared: no colour"

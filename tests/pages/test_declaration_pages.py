@@ -8,6 +8,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from healthcode.codes.keys import KeyService
 from healthcode.config import Settings
 from healthcode.domain.clock import FixedClock
 from tests.factories import card_application, csrf_token, logged_in_resident
@@ -30,7 +31,14 @@ async def card_page(client: Client, db: AsyncSession, settings: Settings, clock:
     resident = await logged_in_resident(db, settings, clock)
     client.cookies.set("hc_session", resident.token)
     view = await card_application(
-        db, settings, clock, resident.resident.id, name="张三", document_type="resident_id", number=ADULT
+        db,
+        settings,
+        clock,
+        resident.resident.id,
+        name="张三",
+        document_type="resident_id",
+        number=ADULT,
+        declared=False,
     )
     return f"/cards/{view.card.public_id}"
 
@@ -40,7 +48,14 @@ async def test_fever_is_confirmed_then_shown_with_its_reason(
     client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
 ) -> None:
     page = await card_page(client, db, settings, clock)
-    assert "绿码" in (await client.get(page)).text
+    before = (await client.get(page)).text
+    assert "尚无健康码" in before, "no colour before the first declaration"
+    assert "绿码" not in before
+    await KeyService(db, settings, clock).generate("test")
+    code = await client.get(f"{page}/code", follow_redirects=False)
+    assert (code.status_code, code.headers["location"]) == (303, f"{page}/declare"), "the code page leads to declaring"
+    form = await client.get(f"{page}/declare")
+    assert "健康码将根据本次申报生成" in form.text
     token = await csrf_token(client, f"{page}/declare")
     fever = {**FORM, "temperature": "38.3", "symptoms": "fever", "_csrf_token": token}
     confirm = await client.post(f"{page}/declare", data=fever)

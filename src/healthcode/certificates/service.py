@@ -42,7 +42,7 @@ class CertificateRow:
 
     id: int
     serial: str
-    colour: str
+    colour: str | None
     issued_at: datetime
     valid_until: datetime
     issued_by: str
@@ -58,7 +58,7 @@ class Person:
     document_type: DocumentType
     masked_name: str
     masked_document: str
-    colour: str
+    colour: str | None
     approved: bool
     certificates: list[CertificateRow]
 
@@ -256,6 +256,12 @@ class CertificateService(AuditedService):
             raise Conflict(
                 "card_not_approved",
                 N_("This card is not issued yet: a certificate can be printed once the real-name check has passed."),
+                field="card_id",
+            )
+        if card.colour is None:
+            raise Conflict(
+                "declaration_required",
+                N_("This person has made no health declaration yet: the certificate's colour comes from one."),
                 field="card_id",
             )
         key = await KeyService(self.db, self.settings, self.clock).signing_key()

@@ -46,7 +46,14 @@ from healthcode.domain.colours import Colour
 from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import DomainError, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
-from healthcode.domain.passage import FEVER_AT, MANUAL, Decision, PassException, plainly_acceptable
+from healthcode.domain.passage import (
+    FEVER_AT,
+    MANUAL,
+    VALID_REASONS,
+    Decision,
+    PassException,
+    plainly_acceptable,
+)
 from healthcode.domain.roles import Role
 from healthcode.domain.tokens import TokenKind
 from healthcode.domain.tokens.format import MAX_TOKEN_CHARS
@@ -76,6 +83,7 @@ REASON_TEXTS = {
 COLOUR_ADVICE = {
     "yellow": N_("Yellow code: the person may not pass as usual. Refuse, or let through as an exception."),
     "red": N_("Red code: the person may not pass. Refuse, or let through as an exception."),
+    "": N_("No health code: this person has made no health declaration yet. Refuse, or let through as an exception."),
 }
 # The same, in a few words for the scan log.
 LOG_REASONS = {
@@ -151,7 +159,7 @@ def result_page(
             "exceptions": list(PassException),
             "colour_word": COLOUR_WORDS[colour] if colour else None,
             "reason_text": REASON_TEXTS.get(scan.reason, REASON_TEXTS["malformed"]),
-            "advice": COLOUR_ADVICE.get(scan.colour or "") if acceptable else None,
+            "advice": COLOUR_ADVICE.get(scan.colour or "") if scan.reason in VALID_REASONS else None,
             "last_four": (scan.masked_document or "")[-4:],
             "errors": errors or {},
             "typed": typed,

@@ -55,8 +55,8 @@ async def live_code(
     if row is None:
         raise NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
     card_row_id, colour, masked_name, masked_document, status, link = row
-    check_showable(status, link)
-    return code_for(settings, clock, key, card_row_id, colour, masked_name, masked_document)
+    shown = check_showable(status, link, colour)
+    return code_for(settings, clock, key, card_row_id, shown, masked_name, masked_document)
 
 
 async def live_code_of(
@@ -78,19 +78,27 @@ async def live_code_of(
     if found is None:
         raise NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
     card, link = found
-    check_showable(card.status, link)
-    return card, code_for(settings, clock, key, card.id, card.colour, card.masked_name, card.masked_document)
+    colour = check_showable(card.status, link, card.colour)
+    return card, code_for(settings, clock, key, card.id, colour, card.masked_name, card.masked_document)
 
 
-def check_showable(status: str, link: str) -> None:
-    """A code shows only for an issued card on an active link: a link still being checked shows
-    nobody's code, even on a card issued to its owner long ago."""
+def check_showable(status: str, link: str, colour: str | None) -> str:
+    """The colour of a card whose code may show: an issued card on an active link (a link still
+    being checked shows nobody's code, even on a card issued to its owner long ago), declared at
+    least once (the code is made from a declaration: before it there is no colour)."""
     if status != "approved" or link != "active":
         raise Conflict(
             "card_not_approved",
             N_("This card is not issued yet: the code shows once the real-name check has passed."),
             field="card_id",
         )
+    if colour is None:
+        raise Conflict(
+            "declaration_required",
+            N_("There is no health code before the first health declaration: declare first, then show the code."),
+            field="card_id",
+        )
+    return colour
 
 
 def code_for(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Router, get
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 
 from healthcode.cards.service import make_card_service
@@ -12,6 +12,7 @@ from healthcode.codes.keys import KeyService
 from healthcode.codes.live import code_for, live_code_of
 from healthcode.db.models import Declaration
 from healthcode.domain.cards import LinkStatus, Relationship
+from healthcode.domain.errors import Conflict
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
 from healthcode.web.requests import NO_STORE
 
@@ -19,10 +20,16 @@ from healthcode.web.requests import NO_STORE
 @get("/cards/{card_id:str}/code", name="code")
 async def code_page(
     card_id: FromPath[str], resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
-) -> Template:
-    """The first token is in the page itself, so the QR shows without another request."""
+) -> Template | Redirect:
+    """The first token is in the page itself, so the QR shows without another request. A card not
+    declared yet has no code: the page leads to the declaration, which says why."""
     key = await KeyService(db, settings, clock).signing_key()
-    card, code = await live_code_of(db, settings, clock, key, resident.id, card_id)
+    try:
+        card, code = await live_code_of(db, settings, clock, key, resident.id, card_id)
+    except Conflict as exc:
+        if exc.code != "declaration_required":
+            raise
+        return Redirect(f"/cards/{card_id}/declare", status_code=303)
     declared_at = await db.scalar(select(func.max(Declaration.declared_at)).where(Declaration.card_id == card.id))
     return Template(
         template_name="codes/code.html",
@@ -36,17 +43,20 @@ async def family_codes(resident: CurrentResident, db: DbSession, settings: Setti
     """显示家人: every issued family card's live code on the guardian's phone."""
     key = await KeyService(db, settings, clock).signing_key()
     views = await make_card_service(db, settings, clock).all_for(resident.id)
-    codes = []
+    codes, undeclared = [], []
     for view in views:
         family = view.relationship is not Relationship.SELF
         if family and view.status == "approved" and view.holder.status == LinkStatus.ACTIVE:
             card = view.card
+            if card.colour is None:
+                undeclared.append(view)
+                continue
             codes.append(
                 (card, code_for(settings, clock, key, card.id, card.colour, card.masked_name, card.masked_document))
             )
     return Template(
         template_name="codes/family.html",
-        context={"codes": codes, "now": clock.now()},
+        context={"codes": codes, "undeclared": undeclared, "now": clock.now()},
         headers=NO_STORE,
     )
 

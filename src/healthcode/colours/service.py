@@ -33,6 +33,14 @@ STORE_COLOUR = (
         colour_changed_at=bindparam("colour_changed_at"),
     )
 )
+NO_COLOUR: dict[str, Any] = {
+    "colour": None,
+    "colour_reasons": [],
+    "green_on": None,
+    "recheck_at": None,
+    "colour_changed_at": None,
+}
+"""What a card stores before its first declaration: no colour, no reasons (SPEC §7)."""
 COLOUR_WORDS = {Colour.GREEN: N_("Green code"), Colour.YELLOW: N_("Yellow code"), Colour.RED: N_("Red code")}
 CHANGED_TEXT = N_("[Health Code] The health code of {name} is now {colour}: {reason} Open Health Code for details.")
 GREEN_TEXT = N_("[Health Code] The health code of {name} is green again.")
@@ -90,8 +98,13 @@ class ColourService:
         for start in range(0, len(ids), CHUNK):
             cards = list(await self.db.scalars(select(Card).where(Card.id.in_(ids[start : start + CHUNK]))))
             facts = await facts_for(self.db, cards, areas)
-            updates, changes = [], []
+            updates: list[dict[str, Any]] = []
+            changes: list[Change] = []
             for card in cards:
+                if facts[card.id].declaration is None:  # no colour before the first declaration
+                    if card.colour is not None:
+                        updates.append(NO_COLOUR | {"card": card.id})
+                    continue
                 decision = evaluate(rules, facts[card.id], now, self.settings.zone)
                 reasons = stored_reasons(decision)
                 values = {
@@ -102,7 +115,9 @@ class ColourService:
                     "recheck_at": decision.next_change_at,
                     "colour_changed_at": card.colour_changed_at,
                 }
-                if decision.colour.value != card.colour:
+                if card.colour is None:  # the first declaration: its page shows the colour
+                    values["colour_changed_at"] = now
+                elif decision.colour.value != card.colour:
                     values["colour_changed_at"] = now
                     first = (
                         in_language(decision.reasons[0].text, self.settings.default_language)

@@ -26,7 +26,8 @@ class DeclarationIn(msgspec.Struct):
 class DeclaredOut(msgspec.Struct):
     version: int
     declared_at: datetime
-    colour: str
+    colour: str | None
+    """The colour the declaration gives (a card has none only before its first)."""
     reasons: list[ReasonOut]
     green_on: date | None
 

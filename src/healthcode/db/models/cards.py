@@ -21,6 +21,7 @@ class Card(Base):
     The masked forms are kept in clear because every screen shows them and none needs more.
     The colour and its reasons are stored here when their inputs change (never computed on
     read: showing a code is the hot path); ``recheck_at`` is when time alone may change them.
+    ``colour`` is None until the card's first health declaration: the code is made from one.
     """
 
     __tablename__ = "cards"
@@ -38,7 +39,7 @@ class Card(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     approved_at: Mapped[datetime | None]
-    colour: Mapped[str] = mapped_column(String(8), default="green")
+    colour: Mapped[str | None] = mapped_column(String(8))
     colour_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     colour_changed_at: Mapped[datetime | None]
     green_on: Mapped[date | None] = mapped_column(Date)
