@@ -1,7 +1,12 @@
 """Health probes, the OpenAPI document and the error shape for unknown routes."""
 
+import re
+
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.api.test_cards_api import auth
 
 Client = AsyncTestClient[Litestar]
 
@@ -30,3 +35,26 @@ async def test_wrong_method(client: Client) -> None:
     response = await client.get("/api/v1/auth/sms-codes")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+async def test_a_json_body_nested_too_deeply_is_refused_on_every_endpoint(client: Client, db: AsyncSession) -> None:
+    """About 1,000 levels in 2 KB made the decoder recurse until it crashed (500 and a traceback)."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    takes_json = [
+        (path, method)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "application/json" in operation.get("requestBody", {}).get("content", {})
+    ]
+    assert len(takes_json) >= 8
+    bearer = await auth(client, db)
+    deep = '{"token": ' + "[" * 1000 + "]" * 1000 + "}"
+    for path, method in takes_json:
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        for headers in ({}, bearer):
+            response = await client.request(
+                method.upper(), url, content=deep, headers={**headers, "Content-Type": "application/json"}
+            )
+            assert response.status_code in (400, 401), (method, path, response.text)
+            if response.status_code == 400:
+                assert response.json()["error"]["code"] == "invalid_request", (method, path)

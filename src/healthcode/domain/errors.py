@@ -16,6 +16,7 @@ class ErrorKind(Enum):
     """What went wrong, independent of the transport that reports it."""
 
     INVALID = "invalid"
+    MALFORMED = "malformed"
     UNAUTHENTICATED = "unauthenticated"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
@@ -44,6 +45,12 @@ class DomainError(Exception):
 
 class InvalidInput(DomainError):
     """The request is well formed but a value breaks a rule (HTTP 422)."""
+
+
+class Malformed(DomainError):
+    """The request itself cannot be read (HTTP 400), before any value in it is judged."""
+
+    kind = ErrorKind.MALFORMED
 
 
 class Unauthenticated(DomainError):

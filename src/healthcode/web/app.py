@@ -21,7 +21,7 @@ from healthcode.web.deps import DEPENDENCIES
 from healthcode.web.errors import EXCEPTION_HANDLERS
 from healthcode.web.features import discover
 from healthcode.web.jobs import JobRunner
-from healthcode.web.requests import API_PREFIX, language_middleware
+from healthcode.web.requests import API_PREFIX, PlatformRequest, language_middleware
 from healthcode.web.state import AppContext
 from healthcode.web.templating import make_environment
 
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=PlatformRequest,
         middleware=[language_middleware(settings.default_language)],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(make_environment(settings))),
         csrf_config=CSRFConfig(

@@ -21,6 +21,7 @@ from healthcode.web.requests import is_api_path
 
 STATUS = {
     ErrorKind.INVALID: 422,
+    ErrorKind.MALFORMED: 400,
     ErrorKind.UNAUTHENTICATED: 401,
     ErrorKind.FORBIDDEN: 403,
     ErrorKind.NOT_FOUND: 404,

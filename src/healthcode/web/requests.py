@@ -5,11 +5,14 @@ from __future__ import annotations
 from http.cookies import SimpleCookie
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Headers
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from healthcode.domain.errors import Malformed
+from healthcode.domain.i18n import N_
 from healthcode.i18n import LANGUAGES, current_language, negotiate
 
 LANGUAGE_COOKIE = "lang"
@@ -24,6 +27,17 @@ def client_ip(connection: ASGIConnection[Any, Any, Any, Any], trust_forwarded_fo
             return forwarded.split(",")[0].strip()[:45]
     client = connection.client
     return client.host if client else "unknown"
+
+
+class PlatformRequest(Request[Any, Any, Any]):
+    """Every HTTP request of the app: a JSON body nested too deeply for the decoder (which recurses
+    once per level; about 1,000 levels in 2 KB) is refused as unreadable, not left to crash."""
+
+    async def json(self) -> Any:
+        try:
+            return await super().json()
+        except RecursionError:
+            raise Malformed("invalid_request", N_("The JSON body is nested too deeply to be read.")) from None
 
 
 API_PREFIX = "/api/"
