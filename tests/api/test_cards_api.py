@@ -7,8 +7,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from PIL import Image
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from healthcode.db.models import SmsOutboxMessage
 from tests.api.test_auth_api import log_in
 from tests.integration.test_cards import ADULT, CHILD
 
@@ -156,3 +158,41 @@ async def test_cards_need_a_login_and_are_private(client: Client, db: AsyncSessi
     stranger = await auth(client, db, "13900139000")
     response = await client.get(f"/api/v1/cards/{card['card_id']}", headers=stranger)
     assert (response.status_code, response.json()["error"]["code"]) == (404, "card_not_found")
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_someone_elses_number_tells_nothing_about_their_card(client: Client, db: AsyncSession) -> None:
+    """Applying with another person's document number answers with what the caller typed, never
+    with the existing card's name, until (and unless) the link is verified."""
+    owner = await auth(client, db)
+    card = await apply(client, owner, name="钱小红", document_type="resident_id", document_number=ADULT)
+    for side in ("front", "back"):
+        await client.post(
+            f"/api/v1/cards/{card['card_id']}/photos", data={"side": side}, files={"file": jpeg_file()}, headers=owner
+        )
+    assert (await client.get(f"/api/v1/cards/{card['card_id']}", headers=owner)).json()["masked_name"] == "钱*红"
+
+    stranger = await auth(client, db, "13900139000")
+    joined = await apply(
+        client, stranger, name="王五", document_type="resident_id", document_number=ADULT, relationship="sibling"
+    )
+    assert (joined["card_id"], joined["status"], joined["masked_name"]) == (card["card_id"], "pending", "王*")
+    claimed = await client.get(f"/api/v1/cards/{card['card_id']}", headers=stranger)
+    assert claimed.json()["masked_name"] == "王*"
+    assert "钱" not in claimed.text
+    declaring = await client.get(f"/cards/{card['card_id']}/declare", headers=stranger)
+    assert declaring.status_code == 409, "no page of an unverified card shows its name"
+
+    for side in ("front", "back"):  # verification fails on the name: the card stays unnamed to them
+        await client.post(
+            f"/api/v1/cards/{card['card_id']}/photos",
+            data={"side": side},
+            files={"file": jpeg_file()},
+            headers=stranger,
+        )
+    rejected = await client.get(f"/api/v1/cards/{card['card_id']}", headers=stranger)
+    assert (rejected.json()["status"], rejected.json()["masked_name"]) == ("rejected", "王*")
+    assert "钱" not in rejected.text
+    texts = list(await db.scalars(select(SmsOutboxMessage.text).where(SmsOutboxMessage.phone == "13900139000")))
+    assert any("王*" in text for text in texts), texts
+    assert not any("钱" in text for text in texts)

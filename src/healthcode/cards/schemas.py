@@ -66,7 +66,7 @@ def card_out(view: CardView) -> CardOut:
     return CardOut(
         card_id=view.card.public_id,
         status=view.status,
-        masked_name=view.card.masked_name,
+        masked_name=view.masked_name,
         masked_document=view.card.masked_document,
         document_type=view.card.document_type,
         relationship=view.holder.relationship,

@@ -45,6 +45,9 @@ class CardView:
     holder: CardHolder
     application: Application | None
     status: str
+    masked_name: str
+    """The card's masked name once this phone's link is verified; until then the name this phone
+    typed, masked: a join or claim tells nothing about an existing card before it is verified."""
     missing_photos: list[str] = field(default_factory=list)
     queue_position: int | None = None
     wait_s: int | None = None
@@ -290,16 +293,17 @@ class CardService:
             select(Application).where(Application.holder_id == holder.id).order_by(Application.id.desc()).limit(1)
         )
         if holder.status == LinkStatus.ACTIVE.value and card.status == "approved":
-            return CardView(card, holder, application, "approved")
+            return CardView(card, holder, application, "approved", card.masked_name)
+        typed = mask_name(self.sealer.open_text(application, "name_enc")) if application else "—"
         if application is None or application.state == "rejected":
-            return CardView(card, holder, application, "rejected")
+            return CardView(card, holder, application, "rejected", typed)
         missing: list[str] = []
         position = wait = None
         if application.state == "awaiting_photos":
             missing = await self._missing_photos(application, DocumentType(card.document_type))
         else:
             position, wait = await self.verifier.queue_place(application)
-        return CardView(card, holder, application, "pending", missing, position, wait)
+        return CardView(card, holder, application, "pending", typed, missing, position, wait)
 
 
 def make_card_service(db: AsyncSession, settings: Settings, clock: Clock) -> CardService:

@@ -179,7 +179,8 @@ class Verifier(AuditedService):
             application.state, application.reason = "rejected", verdict.reason or "other"
             holder.status = LinkStatus.REJECTED.value
             reason = translate(REJECTION_REASONS[application.reason], language)
-            text = translate(REJECTED_TEXT, language, name=card.masked_name, reason=reason, hotline=hotline)
+            typed = mask_name(Sealer(self.settings.keyring).open_text(application, "name_enc"))  # not the card's
+            text = translate(REJECTED_TEXT, language, name=typed, reason=reason, hotline=hotline)
         await self.sms.send(resident.phone, text)
         await self.audit.record(
             decided_by,

@@ -9,7 +9,6 @@ from litestar import Router, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from healthcode.cards.service import make_card_service
 from healthcode.colours.schemas import decision_out
 from healthcode.declarations.service import answers_from, make_declaration_service, own_part
 from healthcode.domain.declarations import CaseStatus, Symptom
@@ -77,7 +76,7 @@ def _form(card: Any, values: dict[str, Any], errors: dict[str, str], status: int
 async def declare_form(
     card_id: FromPath[str], resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
 ) -> Template:
-    view = await make_card_service(db, settings, clock).get(resident.id, card_id)
+    view = await make_declaration_service(db, settings, clock).issued_card(resident.id, card_id)
     return _form(view.card, _form_values({}), {})
 
 
@@ -91,7 +90,7 @@ async def declare(
     clock: ClockDep,
 ) -> Template | Redirect:
     service = make_declaration_service(db, settings, clock)
-    view = await service.cards.get(resident.id, card_id)
+    view = await service.issued_card(resident.id, card_id)
     values = _form_values(data)
     try:
         answers = answers_from(_answers(values))
@@ -119,7 +118,7 @@ async def assessment(
     temperature and declaration."""
     service = make_declaration_service(db, settings, clock)
     history = await service.history(resident.id, card_id)
-    view = await service.cards.get(resident.id, card_id)
+    view = await service.issued_card(resident.id, card_id)
     latest = history[0] if history else None
     places = {r.code: r.full_name for r in current_regions()}
     return Template(

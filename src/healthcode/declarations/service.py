@@ -57,14 +57,15 @@ class DeclarationService:
         self.cards = cards
         self.colours = colours
 
-    async def _issued_card(self, resident_id: int, public_id: str) -> CardView:
+    async def issued_card(self, resident_id: int, public_id: str) -> CardView:
+        """One of the resident's cards, issued and on an active link (only those are declared for)."""
         view = await self.cards.get(resident_id, public_id)
         _require_issued(view)
         return view
 
     async def preview(self, resident_id: int, public_id: str, answers: Answers) -> Decision:
         """The colour these answers would give, with the card's other facts, without keeping them."""
-        return await self.preview_card(await self._issued_card(resident_id, public_id), answers)
+        return await self.preview_card(await self.issued_card(resident_id, public_id), answers)
 
     async def preview_card(self, view: CardView, answers: Answers) -> Decision:
         """:meth:`preview` for a card the caller has read already."""
@@ -77,7 +78,7 @@ class DeclarationService:
 
     async def declare(self, resident_id: int, public_id: str, answers: Answers) -> Declared:
         """Keep a new version and recolour the card at once."""
-        return await self.declare_card(await self._issued_card(resident_id, public_id), answers)
+        return await self.declare_card(await self.issued_card(resident_id, public_id), answers)
 
     async def declare_card(self, view: CardView, answers: Answers) -> Declared:
         """:meth:`declare` for a card the caller has read already."""
@@ -109,7 +110,7 @@ class DeclarationService:
 
     async def history(self, resident_id: int, public_id: str) -> list[Declaration]:
         """Every version for the card, newest first."""
-        view = await self._issued_card(resident_id, public_id)
+        view = await self.issued_card(resident_id, public_id)
         rows = await self.db.scalars(
             select(Declaration).where(Declaration.card_id == view.card.id).order_by(Declaration.version.desc())
         )
