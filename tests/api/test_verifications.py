@@ -15,6 +15,7 @@ from healthcode.config import Settings
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.tokens import SigningKey, TokenKind, generate_signing_key, new_token_id
 from healthcode.domain.tokens.format import b45decode, b45encode, encode_token, open_envelope
+from healthcode.domain.tokens.keys import P256_ORDER
 from tests.integration.test_keys import OTHER_ISSUER, counting_queries, foreign_list, token_for
 
 Client = AsyncTestClient[Litestar]
@@ -47,6 +48,13 @@ def tampered(token: str) -> str:
     return encode_token(envelope.protected, bytes(payload), envelope.signature)
 
 
+def high_s(token: str) -> str:
+    """The same token with its signature's twin ``(r, n - s)``, which plain ECDSA also accepts."""
+    envelope = open_envelope(token)
+    r, s = envelope.signature[:32], int.from_bytes(envelope.signature[32:], "big")
+    return encode_token(envelope.protected, envelope.payload, r + (P256_ORDER - s).to_bytes(32, "big"))
+
+
 async def test_a_live_code_is_valid_with_its_fields(
     client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
 ) -> None:
@@ -70,6 +78,7 @@ async def test_each_reason(client: Client, db: AsyncSession, settings: Settings,
     await RevocationService(db, settings, clock).revoke(revoked_id, TokenKind.PAPER, "reprinted", "staff:1")
     answers = {
         "tampered": await check(client, tampered(token_for(key, clock))),
+        "high S": await check(client, high_s(token_for(key, clock))),
         "unknown key": await check(client, token_for(generate_signing_key(), clock)),
         "not yet valid": await check(client, token_for(key, clock, issued_offset=120)),
         "revoked": await check(client, token_for(key, clock, kind=TokenKind.PAPER, token_id=revoked_id)),
@@ -81,6 +90,7 @@ async def test_each_reason(client: Client, db: AsyncSession, settings: Settings,
     reasons = {name: (a["valid"], a["reason"]) for name, a in answers.items()}
     assert reasons == {
         "tampered": (False, "bad_signature"),
+        "high S": (False, "bad_signature"),
         "unknown key": (False, "unknown_issuer"),
         "not yet valid": (False, "not_yet_valid"),
         "revoked": (False, "revoked"),

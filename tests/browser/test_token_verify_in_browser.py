@@ -19,7 +19,7 @@ from healthcode.domain.tokens import (
     verify_token,
     verifying_key_for,
 )
-from tests.api.test_verifications import tampered
+from tests.api.test_verifications import high_s, tampered
 from tests.browser.conftest import LiveServer
 from tests.unit.test_tokens import ISSUER, KEY, NOW, claims, cwt, sign_payload
 
@@ -44,6 +44,7 @@ CASES = {
     "not yet valid": token(issued_at=NOW + 300, expires_at=NOW + 480),
     "revoked": token(token_id=REVOKED),
     "tampered": tampered(token()),
+    "the signature's high-S twin": high_s(token()),
     "unknown key": issue_token(claims(), generate_signing_key()),
     "another issuer's claims": token(issuer="CN-310000"),
     "signed after its key's window": issue_token(claims(issued_at=NOW + 120, expires_at=NOW + 300), WINDOW_KEY),

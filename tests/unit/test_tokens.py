@@ -15,9 +15,7 @@ import cbor2
 import pytest
 import segno
 import zxingcpp
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given
 from hypothesis import strategies as st
@@ -53,6 +51,7 @@ from healthcode.domain.tokens.format import (
     encode_token,
     sig_structure,
 )
+from healthcode.domain.tokens.keys import HALF_ORDER, P256_ORDER, sign_raw
 
 NOW = 1_700_000_000
 ISSUER = "CN-150100"
@@ -104,8 +103,7 @@ def assemble(parts: Sequence[object], tag: int = 18) -> str:
 def sign_payload(payload: bytes, key: SigningKey = KEY) -> str:
     """A correctly signed token around any payload bytes: for claims only the parser can reject."""
     protected = encode_protected(key.kid)
-    r, s = decode_dss_signature(key.private_key.sign(sig_structure(protected, payload), ec.ECDSA(hashes.SHA256())))
-    return encode_token(protected, payload, r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+    return encode_token(protected, payload, sign_raw(key, sig_structure(protected, payload)))
 
 
 def cwt(**overrides: object) -> dict[int, object]:
@@ -257,6 +255,19 @@ def test_a_changed_signature_byte_breaks_the_signature() -> None:
     parts = parts_of(issue_token(claims(), KEY))
     parts[3] = bytes([parts[3][0] ^ 1]) + parts[3][1:]
     assert verify(assemble(parts)) == Verification(Reason.BAD_SIGNATURE, None)
+
+
+def test_signatures_are_issued_and_accepted_in_low_s_form_only() -> None:
+    """``(r, n - s)`` is a second valid ECDSA signature of the same token: issued signatures are
+    always the low one (s <= n/2) and the high twin is refused, so a token has one encoding."""
+    for _ in range(64):  # about half of raw ECDSA signatures come out high
+        token = issue_token(claims(), KEY)
+        parts = parts_of(token)
+        s = int.from_bytes(parts[3][32:], "big")
+        assert 0 < s <= HALF_ORDER
+        assert verify(token).reason is Reason.OK
+        parts[3] = parts[3][:32] + (P256_ORDER - s).to_bytes(32, "big")
+        assert verify(assemble(parts)) == Verification(Reason.BAD_SIGNATURE, None)
 
 
 def test_a_signature_from_another_key_under_our_kid_is_bad() -> None:

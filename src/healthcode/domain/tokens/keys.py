@@ -133,20 +133,29 @@ def unb64url(value: object, size: int, what: str) -> bytes:
 
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 _ECDSA_SHA256_RFC6979 = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+HALF_ORDER = P256_ORDER >> 1
+"""Signatures are issued and accepted in low-S form only (s <= n/2): otherwise ``(r, n - s)`` of
+any token is a second valid signature, and a token would have two encodings."""
 
 
 def sign_raw(key: SigningKey, message: bytes, *, deterministic: bool = False) -> bytes:
-    """ES256 over ``message`` as the raw 64-byte ``r || s`` (not DER); ``deterministic`` signs
-    per RFC 6979, so the same message gives the same bytes."""
+    """ES256 over ``message`` as the raw 64-byte ``r || s`` (not DER), low-S; ``deterministic``
+    signs per RFC 6979, so the same message gives the same bytes."""
     der = key.private_key.sign(message, _ECDSA_SHA256_RFC6979 if deterministic else _ECDSA_SHA256)
     r, s = decode_dss_signature(der)
+    if s > HALF_ORDER:
+        s = P256_ORDER - s
     return r.to_bytes(_COORDINATE_BYTES, "big") + s.to_bytes(_COORDINATE_BYTES, "big")
 
 
 def verify_raw(key: VerifyingKey, message: bytes, signature: bytes) -> bool:
-    """Whether the raw ``r || s`` ``signature`` is ``key``'s ES256 signature of ``message``."""
+    """Whether the raw ``r || s`` ``signature`` is ``key``'s ES256 signature of ``message``, in
+    low-S form (:data:`HALF_ORDER`)."""
     r = int.from_bytes(signature[:_COORDINATE_BYTES], "big")
     s = int.from_bytes(signature[_COORDINATE_BYTES:], "big")
+    if s > HALF_ORDER:
+        return False
     try:
         key.public_key.verify(encode_dss_signature(r, s), message, _ECDSA_SHA256)
     except InvalidSignature:

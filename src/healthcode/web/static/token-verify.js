@@ -176,7 +176,14 @@
     return claims;
   }
 
+  // Low-S only (s <= n/2, as the server issues and accepts): (r, n - s) would verify too.
+  var HALF_ORDER = "7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8";
+  function highS(signature) {
+    return signature.length !== 64 || hex(signature.subarray(32)) > HALF_ORDER;
+  }
+
   function verifyWith(jwk, envelope) {
+    if (highS(envelope.signature)) return Promise.resolve(false);
     return subtle.importKey("jwk", { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y, ext: true },
       { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"])
       .then(function (key) {
