@@ -1,5 +1,6 @@
 # One command surface for people and CI (.ci/run calls `make test`).
 PYTHON ?= python3
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -7,18 +8,20 @@ STAMP := $(VENV)/.installed
 .PHONY: install run test test-sqlite test-pg lint format bench load messages clean
 
 $(STAMP): pyproject.toml
+	@echo "Installing the platform and its Python packages into $(VENV) (about two minutes the first time)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+	@echo "Installed."
 
 install: $(STAMP)
 
-## Serve the demo on the embedded SQLite database at http://127.0.0.1:8000
+## Serve the demo on the embedded SQLite database at http://127.0.0.1:$(PORT) (make run PORT=8080)
 run: $(STAMP)
 	$(BIN)/healthcode db upgrade
-	$(BIN)/healthcode demo
-	$(BIN)/healthcode serve --host 127.0.0.1 --port 8000
+	$(BIN)/healthcode demo --url http://127.0.0.1:$(PORT)
+	$(BIN)/healthcode serve --host 127.0.0.1 --port $(PORT)
 
 ## Lint, types, the whole suite on SQLite, then the database tests on PostgreSQL
 test: lint test-sqlite test-pg

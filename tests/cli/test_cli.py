@@ -75,8 +75,11 @@ def test_demo_is_idempotent_and_prints_logins(env: Settings) -> None:
     assert first.exit_code == 0, first.output
     assert "13800138000" in first.stdout
     assert "demo-admin" in first.stdout
-    second = runner.invoke(app, ["demo"])
+    assert "http://127.0.0.1:8000/login" in first.stdout
+    second = runner.invoke(app, ["demo", "--url", "http://127.0.0.1:8080/"])
     assert second.exit_code == 0, second.output
+    assert "http://127.0.0.1:8080/staff/login" in second.stdout, "make run PORT=8080 prints its own links"
+    assert "http://127.0.0.1:8080/schema" in second.stdout
     listed = runner.invoke(app, ["staff", "list"])
     assert listed.stdout.count("demo-") == 7  # one per role, and a second authority official
     code = runner.invoke(app, ["staff", "code", "demo-admin"])

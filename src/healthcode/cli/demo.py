@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import sys
+from pathlib import Path
 
 import typer
 from sqlalchemy import select
@@ -28,7 +31,19 @@ def demo_totp_secret(username: str) -> str:
     return base64.b32encode(hashlib.sha256(f"healthcode-demo:{username}".encode()).digest()[:20]).decode()
 
 
-def demo() -> None:
+def this_command() -> str:
+    """How to call this command again from here (``.venv/bin/healthcode`` after ``make run``,
+    which is not on the PATH), or plain ``healthcode``."""
+    called = Path(sys.argv[0])
+    if called.name == "healthcode" and called.is_file():
+        relative = os.path.relpath(called)
+        return relative if not relative.startswith("..") else str(called)
+    return "healthcode"
+
+
+def demo(
+    url: str = typer.Option("http://127.0.0.1:8000", help="Where the server will answer, for the printed links"),
+) -> None:
     """Load demo data (never in prod) and print how to sign in."""
 
     async def work(db: AsyncSession, config: Settings) -> None:
@@ -52,13 +67,15 @@ def demo() -> None:
         await ensure_demo_people(db, config, CLOCK)
         await KeyService(db, config, CLOCK).ensure_active("demo")
 
-        console.print("[bold]Residents[/bold]: log in at http://127.0.0.1:8000/login as")
+        base, command = url.rstrip("/"), this_command()
+        console.print(f"[bold]Residents[/bold]: log in at {base}/login as")
         for person in DEMO_PEOPLE:
             console.print(f"  {person.phone} ({person.name}, {person.colour} code)", markup=False)
-        console.print("  the code is at http://127.0.0.1:8000/dev/sms-outbox or `healthcode sms outbox --phone N`")
-        console.print(f"[bold]Staff[/bold]: sign in at http://127.0.0.1:8000/staff/login, password {DEMO_PASSWORD}")
+        console.print(f"  the SMS code is at {base}/dev/sms-outbox or `{command} sms outbox --phone N`", markup=False)
+        console.print(f"[bold]Staff[/bold]: sign in at {base}/staff/login, password {DEMO_PASSWORD}")
         for username, _role in DEMO_STAFF:
             console.print(f"  {username:<16} authenticator secret {demo_totp_secret(username)}", markup=False)
-        console.print("  current authenticator code: `healthcode staff code demo-admin`")
+        console.print(f"  current authenticator code: `{command} staff code demo-admin`", markup=False)
+        console.print(f"[bold]API[/bold]: the OpenAPI document is at {base}/schema (JSON: {base}/schema/openapi.json)")
 
     with_db(work)

@@ -17,7 +17,7 @@ from healthcode.domain.errors import DomainError
 from healthcode.i18n import translate
 
 T = TypeVar("T")
-console = Console()
+console = Console(soft_wrap=True)  # commands and links printed whole, never folded at the terminal width
 errors = Console(stderr=True)
 
 
