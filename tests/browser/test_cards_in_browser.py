@@ -132,6 +132,19 @@ def test_bad_number_is_explained_beside_the_field(page: Any, live_server: LiveSe
     assert page.get_by_label("证件号码").get_attribute("aria-invalid") == "true"
     assert serious_accessibility_problems(page) == []
 
+    # sure the number is right: support gets the very number refused, with the name, in words
+    page.get_by_role("button", name="联系客服（自动带上您填写的内容）").click()
+    assert page.get_by_label("姓名").input_value() == "李四"
+    assert page.get_by_label("证件号码").input_value() == body + wrong
+    said = page.locator("#refusal").inner_text()
+    assert said.startswith("系统提示：") and "最后一位" in said
+    assert "document_checksum" not in page.locator("main").inner_text(), "words, never codes"
+    assert serious_accessibility_problems(page) == []
+    page.get_by_label("遇到了什么问题？需要什么帮助？").fill("身份证号没有错，系统说校验位错误")
+    page.get_by_role("button", name="提交工单").click()
+    page.wait_for_url("**/support/tickets?filed=*")
+    assert "身份证号没有错" in page.locator("main").inner_text()
+
 
 def test_only_the_verified_owner_takes_their_card_off_a_family_phone(
     browser: Any, page: Any, live_server: LiveServer

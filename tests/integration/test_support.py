@@ -12,6 +12,7 @@ from healthcode.config import Settings
 from healthcode.db.models import Ticket
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.privacy.sealed import Sealer
 from healthcode.support.service import SupportService
 from tests.factories import card_application, resident
 
@@ -153,6 +154,32 @@ async def test_a_general_ticket_needs_no_document(service: SupportService, db: A
     assert (ticket.name_enc, ticket.document_enc, ticket.document_type) == (None, None, None)
 
 
+async def test_a_ticket_about_refused_details_keeps_them_as_typed(
+    service: SupportService, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    """FAQ 9: the app refuses a number (or a name with a rare character) that is right; the ticket
+    about it must carry that very number, encrypted, not refuse it again."""
+    me = await resident(db, clock, OWNER_PHONE)
+    refused = ADULT[:-1] + ("1" if ADULT[-1] == "0" else "0")
+    ticket = await service.file(
+        me.id,
+        "parameter_error",
+        "身份证号就是这个，系统说校验位错误",
+        name="张𠀀",
+        document_type="resident_id",
+        document_number=f" {refused.lower()} ",
+        error_code="document_checksum",
+    )
+    sealer = Sealer(settings.keyring)
+    assert sealer.open_text(ticket, "document_enc") == refused.lower()
+    assert sealer.open_text(ticket, "name_enc") == "张𠀀"
+    assert json.loads(ticket.context)["error_code"] == "document_checksum"
+    refusal = service.refusal("张三", "resident_id", refused)
+    assert refusal is not None
+    assert refusal.code == "document_checksum"
+    assert service.refusal("张三", "resident_id", ADULT) is None
+
+
 @pytest.mark.parametrize(
     ("category", "fields", "code", "field"),
     [
@@ -171,9 +198,21 @@ async def test_a_general_ticket_needs_no_document(service: SupportService, db: A
             "document_number",
         ),
         (
-            "parameter_error",
+            "realname_failed",
             {"document_type": "resident_id", "document_number": ADULT[:-1] + ("1" if ADULT[-1] == "0" else "0")},
             "document_checksum",
+            "document_number",
+        ),
+        (
+            "parameter_error",
+            {"document_type": "resident_id", "document_number": " "},
+            "document_required",
+            "document_number",
+        ),
+        (
+            "parameter_error",
+            {"document_type": "resident_id", "document_number": "1" * 41},
+            "document_length",
             "document_number",
         ),
         ("other", {"document_type": "passport", "document_number": "护照"}, "document_format", "document_number"),

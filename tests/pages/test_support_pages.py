@@ -123,7 +123,7 @@ async def test_form_without_a_card_asks_for_name_and_document(client: Client, db
     ("fields", "field", "message"),
     [
         (
-            {"document_number": ADULT[:-1] + ("1" if ADULT[-1] == "0" else "0")},
+            {"category": "realname_failed", "document_number": ADULT[:-1] + ("1" if ADULT[-1] == "0" else "0")},
             "document_number",
             "The last character does not match the rest of the number. Check the last character, then the others.",
         ),

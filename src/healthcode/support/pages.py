@@ -20,7 +20,7 @@ from healthcode.domain.phone import mask_mobile
 from healthcode.domain.tickets import TEXT_MAX_LENGTH, TicketCategory, parse_category, parse_error_code, status_label
 from healthcode.support.service import CardFacts, SupportService
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
-from healthcode.web.errors import STATUS
+from healthcode.web.errors import STATUS, translated
 from healthcode.web.forms import FormData, field_errors, text
 
 LIST_PATH = "/support/tickets"
@@ -56,6 +56,12 @@ async def _form_page(
 ) -> Template:
     resident = await get_resident(service.db, resident_id)
     chosen = _category_or_none(category)
+    typed = values or {}
+    refused = (
+        service.refusal(typed.get("name", ""), typed.get("document_type", ""), typed.get("document_number", ""))
+        if chosen is TicketCategory.PARAMETER_ERROR and typed.get("document_number")
+        else None
+    )
     return Template(
         template_name="support/new.html",
         context={
@@ -64,6 +70,7 @@ async def _form_page(
             "hint": chosen.hint if chosen else None,
             "facts": facts,
             "error_code": error_code,
+            "refusal": translated(refused) if refused else None,
             "document_types": list(DocumentType),
             "values": values or {},
             "errors": errors or {},
@@ -88,6 +95,22 @@ async def new_ticket(
     service = SupportService(db, settings, clock)
     facts = await service.card_facts(resident.id, card) if card else None
     return await _form_page(service, resident.id, category=category, facts=facts, error_code=_error_code_or_none(code))
+
+
+@post("/tickets/new")
+async def new_ticket_with_what_was_typed(
+    data: FormData, resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
+) -> Template:
+    """The form, filled with what the resident typed at the step that failed (posted by that page's
+    "ask support" button, so the number never travels in a URL); nothing is filed yet."""
+    values = {name: text(data, name, limit) for name, limit in _TYPED_FIELDS.items()}
+    return await _form_page(
+        SupportService(db, settings, clock),
+        resident.id,
+        category=text(data, "category", 40),
+        error_code=_error_code_or_none(text(data, "error_code", 80)),
+        values=values,
+    )
 
 
 @post("/tickets")
@@ -156,4 +179,8 @@ async def my_tickets(
     return Template(template_name="support/list.html", context=context)
 
 
-router = Router(path="/support", route_handlers=[new_ticket, file_ticket, my_tickets], include_in_schema=False)
+router = Router(
+    path="/support",
+    route_handlers=[new_ticket, new_ticket_with_what_was_typed, file_ticket, my_tickets],
+    include_in_schema=False,
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from healthcode.domain.documents import (
     normalize_name,
     parse_document_type,
 )
+from healthcode.domain.errors import InvalidInput
 from healthcode.domain.masking import mask_name
 from healthcode.domain.tickets import (
     TicketCategory,
@@ -29,6 +31,9 @@ from healthcode.domain.tickets import (
     parse_error_code,
 )
 from healthcode.privacy.sealed import Sealer
+
+REPORTED_MAX_LENGTH = 40
+"""The longest name or number a ticket keeps as typed when the checks refused it."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,18 @@ class CardFacts:
             "application_kind": self.application_kind,
             "rejection_reason": self.rejection_reason,
         }
+
+
+def _checked(check: Callable[[str], str], raw: str, lenient: bool) -> str:
+    """``check(raw)``; when ``lenient``, a refused value is kept as typed (trimmed, at most
+    :data:`REPORTED_MAX_LENGTH` characters) unless it is empty."""
+    try:
+        return check(raw)
+    except InvalidInput:
+        reported = " ".join(raw.split())
+        if not lenient or not reported or len(reported) > REPORTED_MAX_LENGTH or not reported.isprintable():
+            raise
+        return reported
 
 
 class SupportService:
@@ -159,15 +176,27 @@ class SupportService:
             rejection_reason=application.reason if application else None,
         )
 
+    def refusal(self, name: str, type_raw: str, number_raw: str) -> InvalidInput | None:
+        """Why applying refused what was typed (the ticket form says it again in words), or None."""
+        try:
+            self._typed_identity(TicketCategory.REALNAME_FAILED, name, type_raw, number_raw)
+        except InvalidInput as exc:
+            return exc
+        return None
+
     def _typed_identity(
         self, category: TicketCategory, name: str | None, type_raw: str | None, number_raw: str | None
     ) -> Identity:
         """What the resident typed, checked like an application; required for tickets about a
-        document, optional (but checked when given) for the others."""
+        document, optional (but checked when given) for the others. A ticket about details the
+        app does not accept (FAQ 9) keeps the very name and number the checks refused, as typed:
+        they are what the agent must look at."""
         required = category.needs_identity
-        checked_name = normalize_name(name or "") if required or (name or "").strip() else None
+        lenient = category is TicketCategory.PARAMETER_ERROR
+        checked_name = _checked(normalize_name, name or "", lenient) if required or (name or "").strip() else None
         if not (required or (type_raw or "").strip() or (number_raw or "").strip()):
             return Identity(checked_name)
         doc_type = parse_document_type(type_raw or "")
         today = self.clock.now().astimezone(self.settings.zone).date()
-        return Identity(checked_name, doc_type, normalize_document_number(doc_type, number_raw or "", today))
+        number = _checked(lambda raw: normalize_document_number(doc_type, raw, today), number_raw or "", lenient)
+        return Identity(checked_name, doc_type, number)
