@@ -137,7 +137,8 @@ def test_bad_number_is_explained_beside_the_field(page: Any, live_server: LiveSe
     assert page.get_by_label("姓名").input_value() == "李四"
     assert page.get_by_label("证件号码").input_value() == body + wrong
     said = page.locator("#refusal").inner_text()
-    assert said.startswith("系统提示：") and "最后一位" in said
+    assert said.startswith("系统提示：")
+    assert "最后一位" in said
     assert "document_checksum" not in page.locator("main").inner_text(), "words, never codes"
     assert serious_accessibility_problems(page) == []
     page.get_by_label("遇到了什么问题？需要什么帮助？").fill("身份证号没有错，系统说校验位错误")
