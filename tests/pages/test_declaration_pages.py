@@ -105,3 +105,27 @@ async def test_the_risk_assessment_sheet_shows_the_latest_declaration(
     assert "黄码" in sheet.text
     assert "本卡已保存的申报记录：1 条。" in sheet.text
     assert ADULT not in sheet.text
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_a_stale_form_keeps_what_was_typed_and_sends_it_again(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    """A form left open (or a login in another tab) has a stale token: not a bare 403 with the input
+    lost, but a plain page that sends the same answers again under a fresh token."""
+    page = await card_page(client, db, settings, clock)
+    await csrf_token(client, f"{page}/declare")
+    client.cookies.delete("hc_csrf")  # the token the page was rendered with no longer matches
+    stale = await client.post(f"{page}/declare", data={**FORM, "_csrf_token": "stale" * 20})
+    assert stale.status_code == 403
+    assert "页面已过期" in stale.text
+    assert "您没有权限" not in stale.text
+    again = re.search(r'<form method="post" action="([^"]+)" id="send-again">(.*?)</form>', stale.text, re.S)
+    assert again
+    assert again.group(1) == f"{page}/declare"
+    kept = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', again.group(2)))
+    assert kept["address_detail"] == "大学东街1号"
+    assert kept["_csrf_token"] != "stale" * 20, "a fresh token"
+    sent = await client.post(again.group(1), data=kept, follow_redirects=True)
+    assert sent.status_code == 200
+    assert "绿码" in sent.text, "the answers were declared"

@@ -18,7 +18,8 @@ from healthcode.config import Settings
 from healthcode.domain.cards import Relationship
 from healthcode.domain.clock import Clock
 from healthcode.domain.documents import DocumentType
-from healthcode.domain.errors import DomainError
+from healthcode.domain.errors import DomainError, InvalidInput
+from healthcode.domain.i18n import N_
 from healthcode.domain.phone import mask_mobile
 from healthcode.domain.recodes import RECODE_REASONS
 from healthcode.recodes.service import MAX_APPEAL, make_recode_service
@@ -36,7 +37,8 @@ class Guardian:
 @dataclass
 class PhotoForm:
     side: str
-    file: UploadFile
+    file: UploadFile | None = None
+    """Missing when Upload is pressed before a photo was chosen: said beside the field."""
 
 
 def _apply_page(form: dict[str, str], errors: dict[str, str], family: bool, status: int = 200) -> Template:
@@ -158,8 +160,10 @@ async def upload_photo(
     clock: ClockDep,
 ) -> Template | Redirect:
     service = make_card_service(db, settings, clock)
-    content = await data.file.read(settings.photo_max_bytes + 1)
+    content = await data.file.read(settings.photo_max_bytes + 1) if data.file is not None else b""
     try:
+        if not content:
+            raise InvalidInput("photo_missing", N_("Choose a photo first, then press Upload."), field="file")
         await service.add_photo(resident.id, card_id, data.side, content)
     except DomainError as exc:
         await db.rollback()

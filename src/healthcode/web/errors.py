@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from litestar import Request, Response
+from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.middleware.csrf import generate_csrf_token
 from litestar.response import Redirect, Template
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 
 from healthcode.domain.errors import DomainError, ErrorKind
 from healthcode.domain.i18n import N_
 from healthcode.i18n import translate
-from healthcode.web.requests import is_api_path
+from healthcode.web.requests import is_api_path, safe_next
 
 STATUS = {
     ErrorKind.INVALID: 422,
@@ -106,7 +110,51 @@ def validation_handler(request: Request[Any, Any, Any], exc: ValidationException
     return _respond(request, 400, error_payload(code, translate(message)), {})
 
 
+CSRF_FAILED = "CSRF token verification failed"  # what Litestar's CSRF middleware says
+NOT_RESENT = frozenset({"_csrf_token", "password", "totp", "code"})
+"""Fields a stale form's page does not echo back: the token, and secrets the person types again."""
+
+
+def stale_form_page(request: Request[Any, Any, Any]) -> Template:
+    """A page form sent with a stale CSRF token (open too long, or signed in again in another tab):
+    nothing was saved; the page says so plainly and offers to send the same input again under a
+    fresh token, set in a new cookie (files and secrets are chosen or typed again)."""
+    state = ScopeState.from_scope(request.scope)
+    fields: list[tuple[str, str]] = []
+    files = False
+    for name, sent in state.form.items() if state.form is not Empty else []:
+        for value in sent if isinstance(sent, list) else [sent]:
+            if not isinstance(value, str):
+                files = True
+            elif name not in NOT_RESENT:
+                fields.append((name, value))
+    referrer = urlsplit(request.headers.get("referer", ""))
+    back = safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
+    response = Template(
+        template_name="stale_form.html",
+        context={"action": request.url.path, "fields": fields, "files": files, "back": back},
+        status_code=403,
+    )
+    config = request.app.csrf_config
+    if config is not None:
+        state.csrf_token = generate_csrf_token(config.secret)
+        response.cookies.append(
+            Cookie(
+                key=config.cookie_name,
+                value=state.csrf_token,
+                path=config.cookie_path,
+                secure=config.cookie_secure,
+                httponly=config.cookie_httponly,
+                samesite=config.cookie_samesite,
+                domain=config.cookie_domain,
+            )
+        )
+    return response
+
+
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code == 403 and exc.detail == CSRF_FAILED and not is_api_path(request.url.path):
+        return stale_form_page(request)
     status = exc.status_code
     code, message = HTTP_MESSAGES.get(status, HTTP_MESSAGES[500] if status >= 500 else HTTP_MESSAGES[400])
     headers = dict(exc.headers or {})
