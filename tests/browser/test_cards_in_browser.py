@@ -71,6 +71,8 @@ def test_apply_for_myself_a_child_and_a_sibling(page: Any, live_server: LiveServ
 
     apply(page, "张三丰", "resident_id", citizen("15010219880808123").lower())
     assert serious_accessibility_problems(page) == []
+    page.locator("form.photo").first.get_by_role("button", name="上传").click()  # no photo chosen yet
+    assert page.locator("#photo-front-error").inner_text() == "请先选择照片，再点“上传”。"
     upload_all(page)
     assert (
         "实名核验进行中" in page.locator("#state").inner_text()
@@ -109,7 +111,10 @@ def test_apply_for_myself_a_child_and_a_sibling(page: Any, live_server: LiveServ
     assert serious_accessibility_problems(page) == []
     page.get_by_role("link", name="为张*宝申报").click()
     assert "健康码将根据本次申报生成" in page.locator("#first-declaration").inner_text()
+    page.context.clear_cookies(name="hc_csrf")  # the form stays open too long: its token goes stale
     declare(page, "36.6", fever=False, from_card_page=False)
+    assert page.get_by_role("heading", name="页面已过期").is_visible()
+    page.get_by_role("button", name="重新提交").click()
     page.goto("/family/codes")
     page.wait_for_function(
         "Array.from(document.querySelectorAll('[data-code] canvas')).every(c => c.hasAttribute('data-version'))"
