@@ -181,7 +181,11 @@ def test_only_the_verified_owner_takes_their_card_off_a_family_phone(
         assert child.get_by_role("heading", name="显示这张卡的家人手机").count() == 1
         assert serious_accessibility_problems(child) == []
         child.get_by_role("button", name="不再在该手机显示").click()
-        child.wait_for_load_state()
+        # a confirmation first, then a message saying what happened
+        assert child.get_by_role("heading", name="不再在该家人手机上显示您的卡？").is_visible()
+        assert serious_accessibility_problems(child) == []
+        child.get_by_role("button", name="确认移除").click()
+        assert child.locator("#notice").inner_text() == "该家人手机已不再显示这张卡，并已短信通知对方。"
         assert child.get_by_role("button", name="不再在该手机显示").count() == 0
     finally:
         context.close()
@@ -189,3 +193,13 @@ def test_only_the_verified_owner_takes_their_card_off_a_family_phone(
     assert "王*川已将其电子健康卡从您的手机上移除" in text
     page.goto("/")
     assert "王*川" not in page.locator("main").inner_text()
+
+    # "this card is not me" asks first too, and says what happened
+    page.get_by_role("link", name="王*").first.click()
+    page.get_by_role("button", name="这不是我的卡").click()
+    assert page.get_by_role("heading", name="这张卡不是您的吗？").is_visible()
+    page.get_by_role("link", name="不，保留").click()
+    page.get_by_role("button", name="这不是我的卡").click()
+    page.get_by_role("button", name="确认移除").click()
+    assert "这张卡已从本手机移除" in page.locator("#notice").inner_text()
+    assert page.get_by_role("link", name="申领我的电子健康卡").is_visible()

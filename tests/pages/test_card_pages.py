@@ -31,3 +31,21 @@ async def test_upload_without_a_photo_is_said_beside_the_field(
         assert "请先选择照片，再点“上传”。" in response.text
         assert "字段" not in response.text, "no technical message"
         assert 'id="photo-back"' in response.text, "the page comes back whole"
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_this_card_is_not_me_asks_first_then_says_what_happened(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    resident = await logged_in_resident(db, settings, clock)
+    client.cookies.set("hc_session", resident.token)
+    view = await card_application(db, settings, clock, resident.resident.id, document_type="resident_id", number=ADULT)
+    page = f"/cards/{view.card.public_id}"
+    token = await csrf_token(client, page)
+    asked = await client.post(f"{page}/remove", data={"_csrf_token": token})
+    assert asked.status_code == 200
+    assert "这张卡不是您的吗？" in asked.text
+    assert (await client.get(page)).status_code == 200, "nothing happened yet"
+    done = await client.post(f"{page}/remove", data={"_csrf_token": token, "confirmed": "yes"}, follow_redirects=True)
+    assert "这张卡已从本手机移除，对方的卡不受影响。您现在可以申领自己的卡。" in done.text
+    assert (await client.get(page)).status_code == 404

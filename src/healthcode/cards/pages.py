@@ -71,15 +71,32 @@ def _card_page(view: CardView, extra: dict[str, Any], status: int = 200) -> Temp
     )
 
 
+# What happened, said after the confirmed removals (``?done=`` on the page that follows).
+NOTICES = {
+    "not_me": N_(
+        "The card is no longer on this phone; the other person's card is not affected. You can now apply for your own."
+    ),
+    "removed": N_("The family member's card is no longer on this phone. Their card itself is not affected."),
+    "guardian_removed": N_("That family phone no longer shows this card; it has been told by text message."),
+}
+
+
 @get("/", name="home")
-async def home(resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep) -> Template:
+async def home(
+    resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep, done: FromQuery[str] = ""
+) -> Template:
     account = await get_resident(db, resident.id)
     views = await make_card_service(db, settings, clock).all_for(resident.id)
     own = next((v for v in views if v.relationship is Relationship.SELF), None)
     family = [v for v in views if v.relationship is not Relationship.SELF]
     return Template(
         template_name="cards/home.html",
-        context={"masked_phone": mask_mobile(account.phone), "own": own, "family": family},
+        context={
+            "masked_phone": mask_mobile(account.phone),
+            "own": own,
+            "family": family,
+            "notice": NOTICES.get(done),
+        },
     )
 
 
@@ -107,9 +124,14 @@ async def apply(
 
 @get("/cards/{card_id:str}", name="card")
 async def card(
-    card_id: FromPath[str], resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
+    card_id: FromPath[str],
+    resident: CurrentResident,
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
+    done: FromQuery[str] = "",
 ) -> Template:
-    return await _render_card(db, settings, clock, resident.id, card_id)
+    return await _render_card(db, settings, clock, resident.id, card_id, notice=NOTICES.get(done))
 
 
 async def _render_card(
@@ -120,13 +142,15 @@ async def _render_card(
     card_id: str,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    notice: str | None = None,
 ) -> Template:
     """The card page, whole: also when it comes back with an error beside one of its forms."""
     service = make_card_service(db, settings, clock)
     view = await service.get(resident_id, card_id)
     guardians = [Guardian(g.id, Relationship(g.relationship)) for g in await service.guardians_of(view)]
     recodes = await make_recode_service(db, settings, clock).shown_on(view.card)
-    return _card_page(view, {"guardians": guardians, "recodes": recodes, "errors": errors or {}}, status)
+    extra = {"guardians": guardians, "recodes": recodes, "errors": errors or {}, "notice": notice}
+    return _card_page(view, extra, status)
 
 
 @post("/cards/{card_id:str}/recodes/{recode_id:int}/appeal")
@@ -172,25 +196,47 @@ async def upload_photo(
     return Redirect(f"/cards/{card_id}", status_code=303)
 
 
+def _confirm_page(view: CardView, action: str, kind: str) -> Template:
+    """A removal says what it will do and waits for a second, deliberate press."""
+    return Template(template_name="cards/confirm.html", context={"view": view, "action": action, "kind": kind})
+
+
 @post("/cards/{card_id:str}/remove")
 async def remove(
-    card_id: FromPath[str], resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
-) -> Redirect:
-    await make_card_service(db, settings, clock).end_link(resident.id, card_id)
-    return Redirect("/", status_code=303)
+    card_id: FromPath[str],
+    data: FormData,
+    resident: CurrentResident,
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> Template | Redirect:
+    """ "This card is not me" (FAQ 15) or removing a family member, after a confirmation."""
+    service = make_card_service(db, settings, clock)
+    view = await service.get(resident.id, card_id)
+    kind = "not_me" if view.relationship is Relationship.SELF else "removed"
+    if text(data, "confirmed", 5) != "yes":
+        return _confirm_page(view, f"/cards/{card_id}/remove", kind)
+    await service.end_link(resident.id, card_id)
+    return Redirect(f"/?done={kind}", status_code=303)
 
 
 @post("/cards/{card_id:str}/guardians/{holder_id:int}/remove")
 async def remove_guardian(
     card_id: FromPath[str],
     holder_id: FromPath[int],
+    data: FormData,
     resident: CurrentResident,
     db: DbSession,
     settings: SettingsDep,
     clock: ClockDep,
-) -> Redirect:
-    await make_card_service(db, settings, clock).remove_guardian(resident.id, card_id, holder_id)
-    return Redirect(f"/cards/{card_id}", status_code=303)
+) -> Template | Redirect:
+    """Stop a family phone showing the owner's card, after a confirmation; that phone is told."""
+    service = make_card_service(db, settings, clock)
+    if text(data, "confirmed", 5) != "yes":
+        view = await service.get(resident.id, card_id)
+        return _confirm_page(view, f"/cards/{card_id}/guardians/{holder_id}/remove", "guardian_removed")
+    await service.remove_guardian(resident.id, card_id, holder_id)
+    return Redirect(f"/cards/{card_id}?done=guardian_removed", status_code=303)
 
 
 router = Router(
