@@ -29,8 +29,13 @@ def test_fever_correction_and_an_authority_list(browser: Any, page: Any, live_se
     assert serious_accessibility_problems(page) == []
     assert fits_the_screen(page)
 
-    declare(page, "36.5", fever=False)  # the correction (FAQ 13/14): green answers need no confirmation
+    page.get_by_role("link", name="健康信息申报").click()  # the correction (FAQ 13/14) keeps the address
+    assert page.get_by_label("街道门牌号").input_value() == "大学东街1号"
+    assert "赛罕区" in page.get_by_label("现居住区县").input_value()
+    page.go_back()
+    declare(page, "36.5", fever=False)  # green answers need no confirmation
     assert colour(page) == "绿码"
+    assert page.locator("#notice").inner_text().startswith("申报成功")
 
     staff, desk = staff_page(browser, live_server, "cdc.li", "authority", width=1024)
     desk.get_by_role("link", name="疾控名单与风险地区").click()

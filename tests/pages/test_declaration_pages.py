@@ -65,9 +65,14 @@ async def test_fever_is_confirmed_then_shown_with_its_reason(
     assert "黄码" in done.text
     assert re.search(r'id="reasons"', done.text)
 
+    # the correction: the form offers the last address again, and saving says so
+    form = (await client.get(f"{page}/declare")).text
+    assert 'value="内蒙古自治区呼和浩特市赛罕区"' in form
+    assert 'value="大学东街1号"' in form
     healthy = await client.post(f"{page}/declare", data={**FORM, "_csrf_token": token}, follow_redirects=True)
     assert "绿码" in healthy.text
     assert 'id="reasons"' not in healthy.text
+    assert "申报成功。" in healthy.text
 
 
 @pytest.mark.settings(realname_delay_s=0)
@@ -84,6 +89,11 @@ async def test_errors_are_shown_beside_their_fields_and_answers_kept(
     assert "内蒙古自治区呼和浩特市新城区（150102）" in ambiguous.text
     unpledged = await client.post(f"{page}/declare", data={**FORM, "pledge": "", "_csrf_token": token})
     assert 'id="pledge-error"' in unpledged.text
+    everything = {**FORM, "temperature": "52", "address": "火星", "address_detail": "", "pledge": ""}
+    all_at_once = await client.post(f"{page}/declare", data={**everything, "_csrf_token": token})
+    assert all_at_once.status_code == 422
+    for field in ("temperature", "address_region", "address_detail", "pledge"):
+        assert f'id="{field}-error"' in all_at_once.text, f"{field}: every problem is shown at once"
 
 
 @pytest.mark.settings(realname_delay_s=0)

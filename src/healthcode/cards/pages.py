@@ -78,6 +78,7 @@ NOTICES = {
     ),
     "removed": N_("The family member's card is no longer on this phone. Their card itself is not affected."),
     "guardian_removed": N_("That family phone no longer shows this card; it has been told by text message."),
+    "declared": N_("Declaration saved. The health code below is made from it."),
 }
 
 

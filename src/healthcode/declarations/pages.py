@@ -11,8 +11,8 @@ from litestar.response import Redirect, Template
 
 from healthcode.colours.schemas import decision_out
 from healthcode.declarations.service import answers_from, make_declaration_service, own_part
-from healthcode.domain.declarations import CaseStatus, Symptom
-from healthcode.domain.errors import DomainError
+from healthcode.domain.declarations import Answers, CaseStatus, Symptom
+from healthcode.domain.errors import DomainError, InvalidInput, InvalidInputs
 from healthcode.domain.regions import current_regions, resolve_regions
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
 from healthcode.web.forms import FormData, field_errors, text
@@ -37,22 +37,47 @@ def _form_values(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _answers(values: dict[str, Any]) -> dict[str, Any]:
-    """Form values to the API's answer shape (regions typed as names or codes are resolved)."""
+def _checked_answers(values: dict[str, Any]) -> Answers:
+    """The form's answers, checked whole: every problem at once (:class:`InvalidInputs`), those of
+    the places typed as names first, each beside its field."""
+    problems: list[InvalidInput] = []
+
+    def resolved(typed: str, field: str) -> list[str]:
+        try:
+            return resolve_regions(typed, field)
+        except InvalidInput as problem:
+            problems.append(problem)
+            return []
+
     raw_temperature = values["temperature"].strip()
     try:
         temperature = float(raw_temperature) if raw_temperature else None
     except ValueError:
         temperature = -1.0  # reported by the domain as out of range, beside the field
-    address = resolve_regions(values["address"], "address_region") if values["address"].strip() else [""]
+    address = resolved(values["address"], "address_region") if values["address"].strip() else [""]
+    try:
+        answers = answers_from(
+            _answer_shape(values, temperature, resolved(values["travel"], "travel_regions"), address)
+        )
+    except InvalidInputs as checked:
+        raise InvalidInputs(problems + checked.problems) from None
+    if problems:
+        raise InvalidInputs(problems)
+    return answers
+
+
+def _answer_shape(
+    values: dict[str, Any], temperature: float | None, travel: list[str], address: list[str]
+) -> dict[str, Any]:
+    """Form values in the API's answer shape (regions typed as names already resolved)."""
     return {
         "temperature": temperature,
         "symptoms": values["symptoms"],
-        "travel_regions": resolve_regions(values["travel"], "travel_regions"),
+        "travel_regions": travel,
         "contact_with_case": values["contact_with_case"] == YES,
         "under_quarantine": values["under_quarantine"] == YES,
         "case_status": values["case_status"],
-        "address_region": address[0],
+        "address_region": address[0] if address else "",
         "address_detail": values["address_detail"],
         "pledge": values["pledge"] == YES,
     }
@@ -76,8 +101,14 @@ def _form(card: Any, values: dict[str, Any], errors: dict[str, str], status: int
 async def declare_form(
     card_id: FromPath[str], resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
 ) -> Template:
-    view = await make_declaration_service(db, settings, clock).issued_card(resident.id, card_id)
-    return _form(view.card, _form_values({}), {})
+    service = make_declaration_service(db, settings, clock)
+    view = await service.issued_card(resident.id, card_id)
+    values = _form_values({})
+    last = await service.last_address(view)
+    if last is not None:  # a correction (FAQ 13/14) should not make anyone type the address again
+        names = {region.code: region.full_name for region in current_regions()}
+        values["address"], values["address_detail"] = names.get(last[0], last[0]), last[1]
+    return _form(view.card, values, {})
 
 
 @post("/cards/{card_id:str}/declare")
@@ -93,7 +124,7 @@ async def declare(
     view = await service.issued_card(resident.id, card_id)
     values = _form_values(data)
     try:
-        answers = answers_from(_answers(values))
+        answers = _checked_answers(values)
         if text(data, "edit", 5) == YES:
             return _form(view.card, values, {})
         if text(data, "confirmed", 5) != YES:
@@ -107,7 +138,7 @@ async def declare(
         await service.declare_card(view, answers)
     except DomainError as exc:
         return _form(view.card, values, field_errors(exc), status=422)
-    return Redirect(f"/cards/{card_id}", status_code=303)
+    return Redirect(f"/cards/{card_id}?done=declared", status_code=303)
 
 
 @get("/cards/{card_id:str}/assessment", name="assessment")

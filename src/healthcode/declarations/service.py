@@ -108,6 +108,15 @@ class DeclarationService:
         await self.db.refresh(card)
         return Declared(declaration, card)
 
+    async def last_address(self, view: CardView) -> tuple[str, str] | None:
+        """The region code and address detail of the card's latest declaration, to offer again."""
+        latest = await self.db.scalar(
+            select(Declaration).where(Declaration.card_id == view.card.id).order_by(Declaration.version.desc()).limit(1)
+        )
+        if latest is None:
+            return None
+        return latest.address_region, Sealer(self.settings.keyring).open_text(latest, "address_detail_enc")
+
     async def history(self, resident_id: int, public_id: str) -> list[Declaration]:
         """Every version for the card, newest first."""
         view = await self.issued_card(resident_id, public_id)

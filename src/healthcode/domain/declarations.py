@@ -3,11 +3,12 @@ resident answers before it is kept."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar, cast
 
-from healthcode.domain.errors import InvalidInput
+from healthcode.domain.errors import InvalidInput, InvalidInputs
 from healthcode.domain.gb11643 import is_region_code
 from healthcode.domain.i18n import N_
 
@@ -76,6 +77,10 @@ class Answers:
     address_detail: str
 
 
+_T = TypeVar("_T")
+_V = TypeVar("_V")
+
+
 def check_answers(
     *,
     temperature: float | None,
@@ -88,7 +93,40 @@ def check_answers(
     address_detail: str,
     pledge: bool,
 ) -> Answers:
-    """Check every answer; the first problem found is raised with the field it concerns."""
+    """Check every answer; every problem found is raised at once (:class:`InvalidInputs`, the
+    first being the error itself), each with the field it concerns."""
+    problems: list[InvalidInput] = []
+
+    def checked(check: Callable[[_T], _V], raw: _T) -> _V | None:
+        try:
+            return check(raw)
+        except InvalidInput as problem:
+            problems.append(problem)
+            return None
+
+    checked(_check_temperature, temperature)
+    chosen = checked(_check_symptoms, symptoms)
+    regions = checked(_check_travel, travel_regions)
+    status = checked(_check_case_status, case_status)
+    region = checked(_check_address_region, address_region)
+    detail = checked(_check_address_detail, address_detail)
+    checked(_check_pledge, pledge)
+    if problems:
+        raise InvalidInputs(problems)
+    # without a problem every check returned its value
+    return Answers(
+        temperature=round(temperature, 1) if temperature is not None else None,
+        symptoms=tuple(cast(list[Symptom], chosen)),
+        travel_regions=tuple(cast(list[str], regions)),
+        contact_with_case=contact_with_case,
+        under_quarantine=under_quarantine,
+        case_status=cast(CaseStatus, status),
+        address_region=cast(str, region),
+        address_detail=cast(str, detail),
+    )
+
+
+def _check_temperature(temperature: float | None) -> None:
     if temperature is not None and not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE:
         raise InvalidInput(
             "temperature_out_of_range",
@@ -97,6 +135,9 @@ def check_answers(
             low=MIN_TEMPERATURE,
             high=MAX_TEMPERATURE,
         )
+
+
+def _check_symptoms(symptoms: Iterable[str]) -> list[Symptom]:
     chosen: list[Symptom] = []
     for raw in symptoms:
         try:
@@ -110,6 +151,10 @@ def check_answers(
             ) from None
         if symptom not in chosen:
             chosen.append(symptom)
+    return chosen
+
+
+def _check_travel(travel_regions: Iterable[str]) -> list[str]:
     regions: list[str] = []
     for raw in travel_regions:
         code = str(raw).strip()
@@ -129,17 +174,28 @@ def check_answers(
             field="travel_regions",
             n=MAX_TRAVEL_REGIONS,
         )
+    return regions
+
+
+def _check_case_status(case_status: str) -> CaseStatus:
     try:
-        status = CaseStatus(case_status.strip())
+        return CaseStatus(case_status.strip())
     except ValueError:
         raise InvalidInput(
             "case_status_unknown", N_("Choose one of the listed answers."), field="case_status"
         ) from None
+
+
+def _check_address_region(address_region: str) -> str:
     region = address_region.strip()
     if not is_region_code(region):
         raise InvalidInput(
             "address_region_unknown", N_("Choose the district where you live now."), field="address_region"
         )
+    return region
+
+
+def _check_address_detail(address_detail: str) -> str:
     detail = " ".join(address_detail.split())
     if not detail:
         raise InvalidInput("address_required", N_("Enter your current address."), field="address_detail")
@@ -150,19 +206,13 @@ def check_answers(
             field="address_detail",
             n=MAX_ADDRESS_LENGTH,
         )
+    return detail
+
+
+def _check_pledge(pledge: bool) -> None:
     if not pledge:
         raise InvalidInput(
             "pledge_required",
             N_("Confirm that the answers are true: false declarations are prosecuted."),
             field="pledge",
         )
-    return Answers(
-        temperature=round(temperature, 1) if temperature is not None else None,
-        symptoms=tuple(chosen),
-        travel_regions=tuple(regions),
-        contact_with_case=contact_with_case,
-        under_quarantine=under_quarantine,
-        case_status=status,
-        address_region=region,
-        address_detail=detail,
-    )

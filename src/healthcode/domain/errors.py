@@ -8,6 +8,7 @@ show "3 tries left" in its own words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
@@ -45,6 +46,17 @@ class DomainError(Exception):
 
 class InvalidInput(DomainError):
     """The request is well formed but a value breaks a rule (HTTP 422)."""
+
+
+class InvalidInputs(InvalidInput):
+    """Several values break rules at once (a form checked whole): the error itself is the first
+    problem, for callers that show one; ``problems`` lists them all, for a form that shows each
+    beside its field."""
+
+    def __init__(self, problems: Sequence[InvalidInput]):
+        first = problems[0]
+        super().__init__(first.code, first.message, field=first.field, **first.params)
+        self.problems = list(problems)
 
 
 class Malformed(DomainError):
