@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-pg lint format bench load messages clean
+.PHONY: install run test test-sqlite test-pg lint format bench bench-network load messages clean
 
 $(STAMP): pyproject.toml
 	@echo "Installing the platform and its Python packages into $(VENV) (about two minutes the first time)..."
@@ -52,6 +52,10 @@ messages: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache
+
+## The code page's QR under chromium's Slow 3G, cold and warm (needs chromium)
+bench-network: $(STAMP)
+	$(BIN)/python benchmarks/slow_network.py
 
 ## Requests/s and p99 of the code endpoint and verification next to a bare endpoint (needs wrk)
 load: $(STAMP)

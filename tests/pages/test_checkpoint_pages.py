@@ -18,6 +18,7 @@ from healthcode.config import Settings
 from healthcode.db.models import AuditRecord, Card, FeverRecord, Scan, StaffAccount
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.tokens.format import decode_claims, open_envelope
+from healthcode.web.assets import asset_url
 from tests import factories
 from tests.api.test_verifications import tampered
 from tests.integration.test_cards import ADULT
@@ -64,7 +65,7 @@ async def test_a_scanned_code_fills_the_screen_and_the_decision_is_logged(
     assert desk.status_code == 200
     assert "新华广场东门" in desk.text
     assert re.search(r'<input id="token" name="token"[^>]*autofocus', desk.text)
-    assert '<script src="/static/checkpoint.js"' in desk.text
+    assert f'<script src="{asset_url("checkpoint.js")}"' in desk.text
 
     result = await client.post(
         f"{DESK}/scan",

@@ -17,6 +17,7 @@ from healthcode.config import Settings
 from healthcode.db.models import Card, ListImport
 from healthcode.domain.clock import FixedClock
 from healthcode.lists.service import make_list_import_service
+from healthcode.web.assets import asset_url
 from tests import factories
 
 Client = AsyncTestClient[Litestar]
@@ -103,7 +104,7 @@ async def test_official_imports_a_case_list_and_downloads_the_rejected_rows(
     queued = await client.get(location)
     assert queued.status_code == 200
     assert '<dd id="status" class="import-queued">Waiting to start</dd>' in queued.text
-    assert '<script src="/static/refresh.js" data-seconds="2" defer></script>' in queued.text
+    assert f'<script src="{asset_url("refresh.js")}" data-seconds="2" defer></script>' in queued.text
     assert '<progress id="progress"' in queued.text
     assert f'href="{location}?refresh=off"' in queued.text
     still = await client.get(f"{location}?refresh=off")

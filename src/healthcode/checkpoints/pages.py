@@ -14,9 +14,9 @@ logged once. See docs/adr/0011.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -57,6 +57,7 @@ from healthcode.domain.passage import (
 from healthcode.domain.roles import Role
 from healthcode.domain.tokens import TokenKind
 from healthcode.domain.tokens.format import MAX_TOKEN_CHARS
+from healthcode.web.assets import asset_url, inline_asset
 from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
 from healthcode.web.errors import translated
 from healthcode.web.features import Desk as BackOfficeDesk
@@ -64,7 +65,13 @@ from healthcode.web.forms import FormData, field_errors, text
 from healthcode.web.requests import NO_STORE
 
 DESK_PATH = "/staff/checkpoint"
-SERVICE_WORKER = (Path(__file__).parent.parent / "web" / "static" / "checkpoint-sw.js").read_bytes()
+DESK_ASSETS = [
+    *(asset_url(name) for name in ("site.css", "checkpoint.css", "checkpoint.js", "token-verify.js")),
+    asset_url("checkpoint-offline.js"),
+    "/static/vendor/jsqr-1.4.0.min.js",  # loaded by name when the camera starts
+]
+SERVICE_WORKER = f"self.DESK_ASSETS = {json.dumps(DESK_ASSETS)};\n".encode() + inline_asset("checkpoint-sw.js").encode()
+"""The desk's service worker, told which files (under their digest names) the desk needs offline."""
 
 DESKS = [BackOfficeDesk(Role.CHECKPOINT, DESK_PATH, N_("Checkpoint: scan codes"))]
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from litestar import Litestar
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -17,6 +16,7 @@ from healthcode.config import Settings
 from healthcode.db.engine import make_engine, make_sessionmaker
 from healthcode.domain.clock import Clock, SystemClock
 from healthcode.web import common
+from healthcode.web.assets import STATIC_DIR, hashed_asset
 from healthcode.web.deps import DEPENDENCIES
 from healthcode.web.errors import EXCEPTION_HANDLERS
 from healthcode.web.features import discover
@@ -24,8 +24,6 @@ from healthcode.web.jobs import JobRunner
 from healthcode.web.requests import API_PREFIX, PlatformRequest, language_middleware
 from healthcode.web.state import AppContext
 from healthcode.web.templating import make_environment
-
-STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
@@ -46,8 +44,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         route_handlers=[
             common.router,
             *features.routers,
-            create_static_files_router(path="/static", directories=[STATIC_DIR]),
+            hashed_asset,
+            create_static_files_router(
+                path="/static", directories=[STATIC_DIR], cache_control=CacheControlHeader(no_cache=True)
+            ),
         ],
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=PlatformRequest,

@@ -11,6 +11,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from healthcode.colours.service import COLOUR_WORDS
 from healthcode.config import Settings
 from healthcode.i18n import LANGUAGES, current_language, in_language, ngettext, translate
+from healthcode.web.assets import asset_url, inline_asset
 from healthcode.web.requests import LARGE_TEXT_COOKIE, language_tag
 
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -53,5 +54,7 @@ def make_environment(settings: Settings) -> Environment:
         words=in_language,
         utc_offset_minutes=utc_offset_minutes,
         colour_words=COLOUR_WORDS,
+        asset_url=asset_url,
+        inline_asset=inline_asset,
     )
     return env

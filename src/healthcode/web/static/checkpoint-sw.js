@@ -2,10 +2,10 @@
 // network, so a desk reloaded or reopened offline still checks codes (checkpoint-offline.js).
 // Network first, always: the cache only answers when the network does not. Nothing else is kept.
 "use strict";
-var CACHE = "hc-checkpoint-v2";
+var CACHE = "hc-checkpoint-v3";
 var DESK = "/staff/checkpoint";
-var ASSETS = ["/static/site.css", "/static/checkpoint.css", "/static/checkpoint.js",
-  "/static/token-verify.js", "/static/checkpoint-offline.js", "/static/vendor/jsqr-1.4.0.min.js"];
+// The desk's files under their digest names, set by the server in front of this script.
+var ASSETS = self.DESK_ASSETS || [];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {

@@ -1,0 +1,86 @@
+"""Static files under names that change with their content, cached for a year.
+
+Pages refer to a stylesheet or script through :func:`asset_url` (``/assets/site.3f2a9c1b7d.css``):
+the name carries a digest of the bytes, so a browser may keep the file for ever (``immutable``)
+and a new release is fetched at once under its new name. ``/static/<name>`` keeps serving the same
+files under stable names for what cannot carry a digest (a script that loads another by name,
+the checkpoint's service worker cache), revalidated on each use.
+
+The code page inlines what it needs to draw the QR (:func:`inline_asset`): on a slow network every
+extra file is another round trip before the QR shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from litestar import Response, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from markupsafe import Markup
+
+STATIC_DIR = Path(__file__).parent / "static"
+ASSETS_PATH = "/assets"
+IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
+STATIC_CACHE_CONTROL = "no-cache"
+"""For ``/static``: kept, but checked with the server (ETag) before each use."""
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One static file: its bytes, media type and the name that carries its digest."""
+
+    path: str
+    content: bytes
+    media_type: str
+    hashed_name: str
+
+
+def _asset(path: Path) -> Asset:
+    content = path.read_bytes()
+    digest = hashlib.sha256(content).hexdigest()[:10]
+    relative = path.relative_to(STATIC_DIR).as_posix()
+    stem, dot, suffix = relative.rpartition(".")
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if media_type.startswith("text/") or media_type.endswith("javascript"):
+        media_type += "; charset=utf-8"
+    return Asset(relative, content, media_type, f"{stem}.{digest}{dot}{suffix}" if dot else f"{relative}.{digest}")
+
+
+@cache
+def _assets() -> dict[str, Asset]:
+    """Every file under ``web/static``, read once."""
+    return {asset.path: asset for asset in map(_asset, sorted(p for p in STATIC_DIR.rglob("*") if p.is_file()))}
+
+
+@cache
+def _by_hashed_name() -> dict[str, Asset]:
+    return {asset.hashed_name: asset for asset in _assets().values()}
+
+
+def asset_url(path: str) -> str:
+    """The URL of ``web/static/<path>`` under its digest name (a missing file is a bug: KeyError)."""
+    return f"{ASSETS_PATH}/{_assets()[path].hashed_name}"
+
+
+def inline_asset(path: str) -> Markup:
+    """The text of ``web/static/<path>``, to put inside a ``<style>`` or ``<script>`` element
+    (a file that could close that element early is refused)."""
+    text = _assets()[path].content.decode()
+    if re.search(r"</(script|style)", text, re.IGNORECASE):
+        raise ValueError(f"{path} cannot be inlined: it contains a closing script or style tag")
+    return Markup(text)  # noqa: S704 - our own static file, checked above, never user input
+
+
+@get(f"{ASSETS_PATH}/{{name:path}}", include_in_schema=False, exclude_from_csrf=True)
+async def hashed_asset(name: FromPath[str]) -> Response[bytes]:
+    """A static file by its digest name, cached for a year; an old or unknown name is 404."""
+    found = _by_hashed_name().get(name.lstrip("/"))
+    if found is None:
+        raise NotFoundException()
+    return Response(found.content, media_type=found.media_type, headers=IMMUTABLE)
