@@ -49,9 +49,10 @@ async def official(client: Client, db: AsyncSession, settings: Settings, clock: 
 
 
 def text_of(html: str, element_id: str) -> str:
-    found = re.search(rf'id="{element_id}"[^>]*>([^<]*)<', html)
+    """The text of the element with this id (tags inside it, such as a name's language, dropped)."""
+    found = re.search(rf'<(\w+)[^>]*id="{element_id}"[^>]*>(.*?)</\1>', html, re.S)
     assert found, f"no #{element_id} on the page"
-    return found.group(1).strip()
+    return re.sub(r"<[^>]+>", "", found.group(2)).strip()
 
 
 async def test_a_scanned_code_fills_the_screen_and_the_decision_is_logged(
@@ -77,6 +78,7 @@ async def test_a_scanned_code_fills_the_screen_and_the_decision_is_logged(
     assert 'class="checkpoint-result colour-green"' in result.text
     assert text_of(result.text, "verdict") == "Green code"
     assert text_of(result.text, "masked-name") == "张*丰"
+    assert '<span lang="zh-CN">张*丰</span>' in result.text, "a Chinese name on an English page says so"
     assert text_of(result.text, "last-four") == ADULT[-4:]
     assert ADULT not in result.text
 

@@ -21,7 +21,7 @@ from litestar.utils.scope.state import ScopeState
 from healthcode.domain.errors import DomainError, ErrorKind
 from healthcode.domain.i18n import N_
 from healthcode.i18n import translate
-from healthcode.web.requests import is_api_path, safe_next
+from healthcode.web.requests import is_api_path, safe_next, set_language
 
 STATUS = {
     ErrorKind.INVALID: 422,
@@ -153,6 +153,8 @@ def stale_form_page(request: Request[Any, Any, Any]) -> Template:
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code in (404, 405):  # no route matched: the language middleware did not run
+        set_language(request.headers, request.app.state["hc"].settings.default_language)
     if exc.status_code == 403 and exc.detail == CSRF_FAILED and not is_api_path(request.url.path):
         return stale_form_page(request)
     status = exc.status_code

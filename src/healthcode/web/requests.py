@@ -55,16 +55,20 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return default
 
 
+def set_language(headers: Headers, default: str) -> None:
+    """The request's language: the reader's choice (cookie), else the browser's, else ``default``."""
+    cookies = SimpleCookie(headers.get("cookie", ""))
+    chosen = cookies[LANGUAGE_COOKIE].value if LANGUAGE_COOKIE in cookies else None
+    current_language.set(negotiate(headers.get("accept-language"), chosen, default))
+
+
 def language_middleware(default: str) -> Any:
     """ASGI middleware that sets the request's language before anything renders a message."""
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == ScopeType.HTTP:
-                headers = Headers.from_scope(scope)
-                cookies = SimpleCookie(headers.get("cookie", ""))
-                chosen = cookies[LANGUAGE_COOKIE].value if LANGUAGE_COOKIE in cookies else None
-                current_language.set(negotiate(headers.get("accept-language"), chosen, default))
+                set_language(Headers.from_scope(scope), default)
             await app(scope, receive, send)
 
         return middleware

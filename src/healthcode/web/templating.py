@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from healthcode.colours.service import COLOUR_WORDS
 from healthcode.config import Settings
-from healthcode.i18n import LANGUAGES, current_language, in_language, ngettext, translate
+from healthcode.domain.names import is_chinese_character
+from healthcode.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, in_language, ngettext, translate
 from healthcode.web.assets import asset_url, inline_asset
 from healthcode.web.requests import LARGE_TEXT_COOKIE, language_tag
 
@@ -41,9 +43,17 @@ def make_environment(settings: Settings) -> Environment:
         offset = moment.astimezone(settings.zone).utcoffset()
         return int(offset.total_seconds() // 60) if offset else 0
 
+    def person(name: str) -> Markup:
+        """A person's (masked) name; a Chinese one on a page in another language is marked as
+        Chinese, so that a screen reader's voice reads it right."""
+        if current_language.get() != DEFAULT_LANGUAGE and any(is_chinese_character(char) for char in name):
+            return Markup('<span lang="zh-CN">{}</span>').format(name)
+        return escape(name)
+
     def large_text(request: Any) -> bool:
         return bool(request.cookies.get(LARGE_TEXT_COOKIE) == "1")
 
+    env.filters["person"] = person
     env.globals.update(
         settings=settings,
         languages=LANGUAGES,

@@ -164,6 +164,14 @@
     if (node) { node.textContent = text || ""; node.hidden = !text; }
   }
 
+  // The verdict is a modal dialog: everything around it is inert while it shows (no focus, no
+  // reading), and the page's title says the verdict.
+  var deskTitle = document.title;
+  function setAround(inert) {
+    var around = document.querySelectorAll("body > .skip, body > header, body > footer, main > :not(#offline-result)");
+    Array.prototype.forEach.call(around, function (node) { node.inert = inert; });
+  }
+
   function show(result, data, scan) {
     var claims = result.claims;
     var acceptable = result.reason === "ok";
@@ -186,7 +194,9 @@
     setMode(greenValid);
     current = scan;
     screen.hidden = false;
-    screen.focus();
+    setAround(true);
+    document.title = document.getElementById("offline-verdict").textContent + " · " + deskTitle;
+    document.getElementById("offline-verdict").focus();
   }
 
   function keep(scan) {
@@ -219,6 +229,8 @@
     if (current) { current.done = true; keep(current); }
     current = null;
     screen.hidden = true;
+    setAround(false);
+    document.title = deskTitle;
     fill("notice-offline", texts.saved);
     showStatus();
     input.focus();

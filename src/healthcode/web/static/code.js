@@ -34,22 +34,36 @@
     canvas.setAttribute("data-version", String((count - 17) / 4));
   }
 
+  function clockTime(ms) {
+    var d = new Date(ms + utcOffset * 60000);
+    return pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds());
+  }
+
   function Code(root) {
     var self = this;
     this.root = root;
     this.canvas = root.querySelector("canvas");
+    this.label = this.canvas.getAttribute("aria-label");
     this.status = root.querySelector(".code-status");
     this.url = root.getAttribute("data-refresh-url");
     this.expiresAt = Date.parse(root.getAttribute("data-expires-at"));
     this.refreshAfter = parseInt(root.getAttribute("data-refresh-after"), 10) || 60;
+    this.failures = 0;
     draw(this.canvas, root.getAttribute("data-token"));
     setTimeout(function () { self.refresh(); }, this.refreshAfter * 1000);
   }
 
+  // The status is a live region: it changes (and is read out) only when the state changes, in
+  // words that stay true (a fixed time, never a countdown).
+  Code.prototype.say = function (text) {
+    if (this.status.textContent !== text) this.status.textContent = text;
+  };
+
   Code.prototype.check = function () {
     if (now() >= this.expiresAt && this.root.className.indexOf(" expired") < 0) {
       this.root.className += " expired";
-      this.status.textContent = this.root.getAttribute("data-text-expired");
+      this.canvas.setAttribute("aria-label", this.root.getAttribute("data-label-expired"));
+      this.say(this.root.getAttribute("data-text-expired"));
     }
   };
 
@@ -60,7 +74,7 @@
     xhr.setRequestHeader("Accept", "application/json");
     xhr.timeout = 10000;
     xhr.onload = function () {
-      if (xhr.status !== 200) return self.failed();
+      if (xhr.status !== 200) return self.failed(parseInt(xhr.getResponseHeader("Retry-After"), 10) || 0);
       var body = JSON.parse(xhr.responseText);
       if (body.colour !== self.root.getAttribute("data-colour")) {
         window.location.reload(); // the colour changed: show its words and reasons too
@@ -70,18 +84,25 @@
       self.refreshAfter = body.refresh_after || self.refreshAfter;
       draw(self.canvas, body.token);
       self.root.className = self.root.className.replace(" expired", "");
-      self.status.textContent = "";
+      self.canvas.setAttribute("aria-label", self.label);
+      if (self.failures) self.say(self.root.getAttribute("data-text-refreshed"));
+      self.failures = 0;
       setTimeout(function () { self.refresh(); }, self.refreshAfter * 1000);
     };
     xhr.onerror = xhr.ontimeout = function () { self.failed(); };
     xhr.send();
   };
 
-  Code.prototype.failed = function () {
+  Code.prototype.failed = function (retryAfter) {
     var self = this;
-    var left = Math.max(0, Math.round((this.expiresAt - now()) / 1000));
-    this.status.textContent = this.root.getAttribute("data-text-failed").replace("{seconds}", String(left));
-    setTimeout(function () { self.refresh(); }, 10000);
+    this.failures += 1;
+    if (now() < this.expiresAt) {
+      this.say(this.root.getAttribute("data-text-failed").replace("{time}", clockTime(this.expiresAt)));
+    }
+    // back off (10 s, 20 s, 40 s, then every minute), spread so that phones do not retry together,
+    // and never sooner than the server asked (Retry-After)
+    var wait = Math.min(60, 10 * Math.pow(2, this.failures - 1)) * (0.75 + Math.random() * 0.5);
+    setTimeout(function () { self.refresh(); }, Math.max(wait, retryAfter || 0) * 1000);
   };
 
   var all = [];
