@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 
 from healthcode.colours.service import COLOUR_WORDS
 from healthcode.config import Settings
+from healthcode.domain.devices import device_name
 from healthcode.domain.names import is_chinese_character
 from healthcode.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, in_language, ngettext, translate
 from healthcode.web.assets import asset_url, inline_asset
@@ -65,6 +66,7 @@ def make_environment(settings: Settings) -> Environment:
         utc_offset_minutes=utc_offset_minutes,
         colour_words=COLOUR_WORDS,
         asset_url=asset_url,
+        device_name=device_name,
         inline_asset=inline_asset,
     )
     return env
