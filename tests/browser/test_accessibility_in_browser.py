@@ -249,3 +249,19 @@ def test_english_large_text_fits_a_320_px_screen(browser: Any, live_server: Live
         assert page.locator("html").get_attribute("lang") == "en", "the 404 page in the reader's language"
     finally:
         context.close()
+
+
+def test_a_waiting_card_updates_in_place_without_reloading(page: Any, live_server: LiveServer) -> None:
+    log_in(page, live_server, "15000150034")
+    apply(page, "吴九", "resident_id", citizen("15010219910909123"))
+    page.clock.install()
+    upload_all(page)
+    assert page.locator("#watching").is_visible(), "the page says it updates by itself"
+    assert page.get_by_role("button", name="停止自动更新").is_visible()
+    page.evaluate("window.__samePage = true")
+    page.wait_for_timeout(3_000)  # the real-name check decides meanwhile (2 s here)
+    page.clock.run_for(16_000)  # the page asks again after 15 s
+    page.wait_for_function("document.getElementById('state').textContent.includes('电子健康卡已签发')")
+    assert page.evaluate("window.__samePage") is True, "updated in place, not reloaded"
+    assert page.evaluate(FOCUSED_ID) == "state", "focus goes to the news, which is read once"
+    assert not page.locator("#watching").count(), "nothing left to wait for"
