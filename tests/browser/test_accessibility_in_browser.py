@@ -65,6 +65,13 @@ def test_the_checkpoint_desk_by_keyboard_alone(browser: Any, demo_server: LiveSe
         desk.keyboard.press("Tab")
         assert desk.evaluate("document.activeElement.tagName") == "SUMMARY"
         desk.keyboard.press("Enter")  # opens the exception step
+        desk.locator("#allow-exception").press("Enter")  # no reason chosen: refused, said in the dialog
+        desk.wait_for_selector("#result #error-summary")
+        assert desk.evaluate(FOCUSED_ID) == "error-summary", "the decision error takes focus, inside the verdict"
+        assert desk.title().startswith("出错：红码")
+        tab_stays_inside_the_verdict(desk)
+        desk.locator("#temperature").fill("36.6")
+        desk.locator("#exception summary").focus()
         desk.keyboard.press("Tab")
         assert desk.evaluate("document.activeElement.name") == "exception_reason"
         desk.keyboard.press("Space")
@@ -88,6 +95,15 @@ def test_the_checkpoint_desk_by_keyboard_alone(browser: Any, demo_server: LiveSe
         desk.wait_for_selector("#notice")
         assert "绿码" in desk.locator("#scans li").first.inner_text()
         assert "已放行" in desk.locator("#scans li").first.inner_text()
+
+        # a manual check by document is a whole page: focus still lands on the verdict
+        desk.get_by_label("证件号码").fill(red.number)
+        desk.get_by_label("证件号码").press("Enter")
+        desk.wait_for_selector("#result[data-reason=manual]")
+        assert desk.evaluate(FOCUSED_ID) == "verdict"
+        assert desk.title().startswith("红码")
+        assert ("alertdialog", "红码") in accessibility_tree(desk)
+        desk.locator("#next").click()
 
         # offline: the device's verdict is the same kind of dialog
         context.set_offline(True)
@@ -227,7 +243,20 @@ def test_the_focus_ring_stands_out_on_every_background(browser: Any, demo_server
     assert all(ratio >= 3 for ratio in seen.values()), seen
 
 
-def test_english_large_text_fits_a_320_px_screen(browser: Any, live_server: LiveServer) -> None:
+BROKEN_UNITS = """() => Array.from(document.querySelectorAll(
+    'a[href^="tel:"], time, .tag, .card-link .state, .facts dt, .colour-badge, button'))
+  .filter(e => e.offsetParent !== null)
+  .filter(e => {
+    const lines = Math.round(e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight));
+    return getComputedStyle(e).display === 'inline' ? e.getClientRects().length > 1
+      : e.matches('dt, .card-link .state, .tag') && lines > 1 && e.textContent.trim().length <= 8;
+  })
+  .map(e => e.tagName + ' ' + e.textContent.trim())"""
+
+
+def test_large_text_fits_phone_screens_without_breaking_words(browser: Any, live_server: LiveServer) -> None:
+    """Large text in Chinese and English at 375x667 and 320x568: nothing scrolls sideways, and no
+    phone number, time, tag, short label or state is broken across lines."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 320, "height": 568}, locale="zh-CN")
     page = context.new_page()
     try:
@@ -237,7 +266,13 @@ def test_english_large_text_fits_a_320_px_screen(browser: Any, live_server: Live
         wait_for_approval(page)
         declare(page, "36.5", fever=False)
         card = page.url.split("?")[0]
-        page.goto("/prefs/language/en?next=/prefs/large-text%3Fon%3Dtrue%26next%3D/")
+        for language, size in (("zh_CN", (375, 667)), ("zh_CN", (320, 568)), ("en", (375, 667)), ("en", (320, 568))):
+            page.set_viewport_size({"width": size[0], "height": size[1]})
+            page.goto(f"/prefs/language/{language}?next=/prefs/large-text%3Fon%3Dtrue%26next%3D/")
+            for path in ("/", card, f"{card}/assessment", f"{card}/declare", "/account/sessions"):
+                page.goto(path)
+                assert page.evaluate(BROKEN_UNITS) == [], (language, size, path)
+                assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (language, size)
         for path in ("/", card, f"{card}/assessment", f"{card}/declare", "/account/sessions", "/no/such/page"):
             page.goto(path)
             wide = page.evaluate(
