@@ -25,6 +25,18 @@ async def test_openapi_lists_the_resident_api(client: Client) -> None:
     assert "/login" not in schema["paths"]
 
 
+async def test_pages_name_the_region_and_answer_unknown_addresses_in_the_readers_language(client: Client) -> None:
+    client.cookies.set("lang", "en")
+    login = await client.get("/login")
+    assert '<span class="region">Hohhot</span>' in login.text
+    missing = await client.get("/no/such/page")
+    assert missing.status_code == 404
+    assert '<html lang="en"' in missing.text
+    assert "This page or resource does not exist." in missing.text
+    client.cookies.set("lang", "zh_CN")
+    assert '<span class="region">呼和浩特市</span>' in (await client.get("/login")).text
+
+
 async def test_unknown_api_route_has_the_error_shape(client: Client) -> None:
     response = await client.get("/api/v1/nothing-here")
     assert response.status_code == 404

@@ -112,6 +112,9 @@ async def test_a_recode_needs_a_second_official_and_an_appeal_a_third(
     after = await client.get("/staff/recodes?done=proposed")
     assert "Proposed. Another official must approve it before the colour changes." in after.text
     assert "No proposals are waiting for you." in after.text, "nobody decides their own proposal"
+    mine = re.search(r'<ol class="sessions" id="mine">(.*?)</ol>', after.text, re.S)
+    assert mine, "but the proposer sees it waiting"
+    assert "Identified as a close contact by epidemiological tracing" in mine.group(1)
     recode = await db.scalar(select(RecodeRecord))
     assert recode is not None
     assert (recode.status, recode.colour, recode.until) == ("proposed", "red", None)
@@ -124,7 +127,9 @@ async def test_a_recode_needs_a_second_official_and_an_appeal_a_third(
 
     token = await sign_in_as(client, approver, clock)
     desk = await client.get("/staff/recodes")
-    waiting = re.search(rf'<li data-recode="{recode.id}">(.*?)</li>', desk.text, re.S)
+    waiting = re.search(
+        rf'<ol class="sessions" id="waiting">\s*<li data-recode="{recode.id}">(.*?)</li>', desk.text, re.S
+    )
     assert waiting, "the second official sees the proposal"
     assert "张*丰" in waiting.group(1)
     assert NUMBER not in desk.text

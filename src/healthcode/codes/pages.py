@@ -52,7 +52,7 @@ async def family_codes(resident: CurrentResident, db: DbSession, settings: Setti
                 undeclared.append(view)
                 continue
             codes.append(
-                (card, code_for(settings, clock, key, card.id, card.colour, card.masked_name, card.masked_document))
+                (view, code_for(settings, clock, key, card.id, card.colour, card.masked_name, card.masked_document))
             )
     return Template(
         template_name="codes/family.html",

@@ -73,12 +73,14 @@ async def _desk_page(
     status: int = 200,
 ) -> Template:
     waiting = await service.to_decide(principal)
+    mine = await service.my_proposals(principal)
     appeals = await service.appeals(principal)
     form = values or {}
     return Template(
         template_name="recodes/desk.html",
         context={
             "waiting": waiting,
+            "mine": mine,
             "appeals": appeals,
             "notice": NOTICES.get(notice or ""),
             "values": {"document_type": DocumentType.RESIDENT_ID.value, **form},

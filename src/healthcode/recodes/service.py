@@ -92,6 +92,17 @@ class RecodeService(AuditedService):
             RecodeRecord.proposed_at,
         )
 
+    async def my_proposals(self, principal: Principal | None) -> list[RecodeView]:
+        """The caller's own proposals still waiting for a second official (they cannot decide them,
+        but should see that they wait)."""
+        official = await self.staff.authorize(principal, Role.AUTHORITY)
+        return await self._read(
+            official.id,
+            "recode.own_proposals_read",
+            [RecodeRecord.status == "proposed", RecodeRecord.proposed_by == official.id],
+            RecodeRecord.proposed_at,
+        )
+
     async def decide(self, principal: Principal | None, recode_id: int, approve: bool) -> RecodeRecord:
         """The second official approves (the colour changes now) or declines the proposal."""
         official = await self.staff.authorize(principal, Role.AUTHORITY)

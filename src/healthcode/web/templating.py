@@ -51,6 +51,10 @@ def make_environment(settings: Settings) -> Environment:
             return Markup('<span lang="zh-CN">{}</span>').format(name)
         return escape(name)
 
+    def region_name() -> str:
+        """The region's name in the page's language (the configured name when it has none)."""
+        return settings.region_name_translations.get(current_language.get(), settings.region_name)
+
     def large_text(request: Any) -> bool:
         return bool(request.cookies.get(LARGE_TEXT_COOKIE) == "1")
 
@@ -67,6 +71,7 @@ def make_environment(settings: Settings) -> Environment:
         colour_words=COLOUR_WORDS,
         asset_url=asset_url,
         device_name=device_name,
+        region_name=region_name,
         inline_asset=inline_asset,
     )
     return env
