@@ -9,6 +9,7 @@ generated once and kept in ``<var_dir>/secrets.json`` so that a fresh checkout s
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from collections.abc import Callable
 from functools import cached_property
@@ -233,7 +234,9 @@ def _throwaway_secrets(var_dir: Path) -> dict[str, str]:
     missing = [n for n in SECRET_NAMES if n not in kept]
     if missing:
         kept.update({n: SECRET_GENERATORS[n]() for n in missing})
-        var_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(kept, indent=2))
+        var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # created readable by the owner alone, never world-readable for a moment
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as kept_file:
+            kept_file.write(json.dumps(kept, indent=2))
         path.chmod(0o600)
     return kept

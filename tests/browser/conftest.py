@@ -120,10 +120,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A second server with the demo data (whose phones the other tests do not use) and keys and
-    revocations re-read every second instead of every minute, so a revocation shows in seconds."""
+    """A second server with the demo data (whose phones the other tests do not use), keys and
+    revocations re-read every second instead of every minute, so a revocation shows in seconds,
+    and SMS limits that let the demo residents log in as often as the tests need."""
     server = LiveServer(tmp_path_factory.mktemp("demo"))
     server.env["HEALTHCODE_VERIFY_REFRESH_S"] = "1"
+    # the demo residents log in many times across the tests (the limits are tested on the other server)
+    server.env["HEALTHCODE_SMS_DAILY_LIMIT"] = "1000"
+    server.env["HEALTHCODE_SMS_RESEND_INTERVAL_S"] = "0"
+    server.env["HEALTHCODE_SMS_IP_HOURLY_LIMIT"] = "1000"
     server.start()
     server.cli("demo")
     yield server
@@ -146,11 +151,18 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
+def new_context(browser: Any, **options: Any) -> Any:
+    """A browser context for a test: the pages' Content-Security-Policy is bypassed so that the
+    test's own tools (axe, predicates, injected scripts) run; test_content_security_policy.py
+    uses the pages without the bypass."""
+    return browser.new_context(bypass_csp=True, **options)
+
+
 @pytest.fixture
 def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     """A phone-sized page (360 x 640, as on a cheap Android phone) in a fresh browser context."""
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 360, "height": 640}, locale="zh-CN", has_touch=True
+    context = new_context(
+        browser, base_url=live_server.url, viewport={"width": 360, "height": 640}, locale="zh-CN", has_touch=True
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -194,7 +206,7 @@ def new_staff(live_server: LiveServer, username: str, role: str) -> str:
 def staff_page(browser: Any, live_server: LiveServer, username: str, role: str, width: int = 390) -> tuple[Any, Any]:
     """A new staff account signed in on its own browser context; returns (context, page)."""
     secret = new_staff(live_server, username, role)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 800}, locale="zh-CN")
+    context = new_context(browser, base_url=live_server.url, viewport={"width": width, "height": 800}, locale="zh-CN")
     desk = context.new_page()
     desk.goto("/staff/login")
     desk.get_by_label("用户名").fill(username)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from healthcode.cli.demo_people import DEMO_PEOPLE
-from tests.browser.conftest import LiveServer, log_in, serious_accessibility_problems, staff_page
+from tests.browser.conftest import LiveServer, log_in, new_context, serious_accessibility_problems, staff_page
 from tests.browser.test_cards_in_browser import apply, citizen, declare, upload_all, wait_for_approval
 from tests.browser.test_checkpoint_desk import DESK, ResidentApp, bind_to_a_site
 
@@ -257,7 +257,7 @@ BROKEN_UNITS = """() => Array.from(document.querySelectorAll(
 def test_large_text_fits_phone_screens_without_breaking_words(browser: Any, live_server: LiveServer) -> None:
     """Large text in Chinese and English at 375x667 and 320x568: nothing scrolls sideways, and no
     phone number, time, tag, short label or state is broken across lines."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 320, "height": 568}, locale="zh-CN")
+    context = new_context(browser, base_url=live_server.url, viewport={"width": 320, "height": 568}, locale="zh-CN")
     page = context.new_page()
     try:
         log_in(page, live_server, "15000150033")

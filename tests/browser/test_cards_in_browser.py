@@ -8,7 +8,7 @@ from typing import Any
 from PIL import Image
 from stdnum.cn import ric
 
-from tests.browser.conftest import LiveServer, fits_the_screen, log_in, serious_accessibility_problems
+from tests.browser.conftest import LiveServer, fits_the_screen, log_in, new_context, serious_accessibility_problems
 
 
 def citizen(body: str) -> str:
@@ -167,7 +167,7 @@ def test_only_the_verified_owner_takes_their_card_off_a_family_phone(
     wait_for_approval(page)
 
     # the grown-up child types the name and number on their own phone (二次申领), nothing proved yet
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 667}, locale="zh-CN")
+    context = new_context(browser, base_url=live_server.url, viewport={"width": 375, "height": 667}, locale="zh-CN")
     child = context.new_page()
     try:
         log_in(child, live_server, "15000150012")

@@ -25,7 +25,7 @@ from healthcode.web.deps import (
     SettingsDep,
 )
 from healthcode.web.forms import FormData, field_errors, text
-from healthcode.web.requests import safe_next
+from healthcode.web.requests import fresh_csrf_cookie, safe_next
 
 
 def _login_page(
@@ -100,7 +100,7 @@ async def log_in(
         samesite="lax",
         secure=settings.env == "prod",
     )
-    return Redirect(next_path, status_code=303, cookies=[cookie])
+    return Redirect(next_path, status_code=303, cookies=[cookie, fresh_csrf_cookie(request)])
 
 
 @post("/logout")

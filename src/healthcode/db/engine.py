@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner alone (SQLite gives its journal and WAL files
+    the database file's permissions), unless it exists already."""
+    if path.parent.is_dir() and not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -14,6 +23,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
         if ":memory:" not in url and not url.endswith("://"):
+            _private_file(Path(url.split(":///", 1)[1]))
             # Each aiosqlite connection is a thread: a larger steady pool, so that load does not
             # keep opening and closing overflow connections (a thread and three PRAGMAs each).
             kwargs.setdefault("pool_size", 16)

@@ -23,7 +23,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     if url.startswith("sqlite") and ":///" in url:
         path = url.split(":///", 1)[1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), revision)
 
 

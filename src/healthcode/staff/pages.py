@@ -14,6 +14,7 @@ from healthcode.sessions.service import SessionStore
 from healthcode.staff.service import StaffService
 from healthcode.web.deps import STAFF_COOKIE, ClientIp, ClockDep, DbSession, SettingsDep, StaffOrNone, app_context
 from healthcode.web.forms import FormData, field_errors, text
+from healthcode.web.requests import fresh_csrf_cookie
 
 COOKIE_PATH = "/staff"
 
@@ -52,7 +53,7 @@ async def sign_in(
         samesite="strict",
         secure=settings.env == "prod",
     )
-    return Redirect("/staff", status_code=303, cookies=[cookie])
+    return Redirect("/staff", status_code=303, cookies=[cookie, fresh_csrf_cookie(request)])
 
 
 @get("/", name="staff_home")

@@ -20,6 +20,7 @@ from healthcode.web.assets import STATIC_DIR, hashed_asset
 from healthcode.web.deps import DEPENDENCIES
 from healthcode.web.errors import EXCEPTION_HANDLERS
 from healthcode.web.features import discover
+from healthcode.web.headers import security_headers
 from healthcode.web.jobs import JobRunner
 from healthcode.web.requests import API_PREFIX, PlatformRequest, language_middleware
 from healthcode.web.state import AppContext
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=PlatformRequest,
         middleware=[language_middleware(settings.default_language)],
+        before_send=[security_headers(hsts=settings.env == "prod")],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(make_environment(settings))),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

@@ -12,6 +12,7 @@ extra file is another round trip before the QR shows.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import mimetypes
 import re
@@ -75,6 +76,11 @@ def inline_asset(path: str) -> Markup:
     if re.search(r"</(script|style)", text, re.IGNORECASE):
         raise ValueError(f"{path} cannot be inlined: it contains a closing script or style tag")
     return Markup(text)  # noqa: S704 - our own static file, checked above, never user input
+
+
+def inline_hash(path: str) -> str:
+    """The Content-Security-Policy source naming ``web/static/<path>`` inlined (``sha256-…``)."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(_assets()[path].content).digest()).decode()
 
 
 @get(f"{ASSETS_PATH}/{{name:path}}", include_in_schema=False, exclude_from_csrf=True)

@@ -11,9 +11,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from litestar import Request, Response
-from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.middleware.csrf import generate_csrf_token
 from litestar.response import Redirect, Template
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
@@ -21,7 +19,7 @@ from litestar.utils.scope.state import ScopeState
 from healthcode.domain.errors import DomainError, ErrorKind
 from healthcode.domain.i18n import N_
 from healthcode.i18n import translate
-from healthcode.web.requests import is_api_path, safe_next, set_language
+from healthcode.web.requests import fresh_csrf_cookie, is_api_path, safe_next, set_language
 
 STATUS = {
     ErrorKind.INVALID: 422,
@@ -135,20 +133,7 @@ def stale_form_page(request: Request[Any, Any, Any]) -> Template:
         context={"action": request.url.path, "fields": fields, "files": files, "back": back},
         status_code=403,
     )
-    config = request.app.csrf_config
-    if config is not None:
-        state.csrf_token = generate_csrf_token(config.secret)
-        response.cookies.append(
-            Cookie(
-                key=config.cookie_name,
-                value=state.csrf_token,
-                path=config.cookie_path,
-                secure=config.cookie_secure,
-                httponly=config.cookie_httponly,
-                samesite=config.cookie_samesite,
-                domain=config.cookie_domain,
-            )
-        )
+    response.cookies.append(fresh_csrf_cookie(request))
     return response
 
 

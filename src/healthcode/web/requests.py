@@ -7,9 +7,11 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.datastructures import Headers
+from litestar.datastructures import Cookie, Headers
 from litestar.enums import ScopeType
+from litestar.middleware.csrf import generate_csrf_token
 from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
 
 from healthcode.domain.errors import Malformed
 from healthcode.domain.i18n import N_
@@ -38,6 +40,25 @@ class PlatformRequest(Request[Any, Any, Any]):
             return await super().json()
         except RecursionError:
             raise Malformed("invalid_request", N_("The JSON body is nested too deeply to be read.")) from None
+
+
+def fresh_csrf_cookie(request: Request[Any, Any, Any]) -> Cookie:
+    """A new CSRF token in a new cookie, and for this response's own forms: at a login (a token
+    from before it must not carry over) and for a page sending a stale form again."""
+    config = request.app.csrf_config
+    if config is None:  # pragma: no cover - the app always has CSRF protection
+        raise RuntimeError("CSRF protection is not configured")
+    token = generate_csrf_token(config.secret)
+    ScopeState.from_scope(request.scope).csrf_token = token
+    return Cookie(
+        key=config.cookie_name,
+        value=token,
+        path=config.cookie_path,
+        secure=config.cookie_secure,
+        httponly=config.cookie_httponly,
+        samesite=config.cookie_samesite,
+        domain=config.cookie_domain,
+    )
 
 
 API_PREFIX = "/api/"
