@@ -93,8 +93,9 @@ def totp_now(secret: str, clock: Clock) -> str:
 
 
 async def sign_in_staff(client: Client, account: NewStaff, clock: Clock, password: str = STAFF_PASSWORD) -> str:
-    """Sign in through ``/staff/login``; returns the CSRF token for later forms. An authenticator
-    code works once: to sign in the same account again, advance the clock by 30 seconds first."""
+    """Sign in through ``/staff/login``; returns the CSRF token for later forms (a new one: signing
+    in replaces the token from before). An authenticator code works once: to sign in the same
+    account again, advance the clock by 30 seconds first."""
     token = await csrf_token(client, "/staff/login")
     response = await client.post(
         "/staff/login",
@@ -107,7 +108,10 @@ async def sign_in_staff(client: Client, account: NewStaff, clock: Clock, passwor
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
-    return token
+    fresh = response.cookies.get("hc_csrf")
+    assert fresh, "signing in sets a CSRF cookie"
+    assert fresh != token, "a new one"
+    return str(fresh)
 
 
 async def csrf_token(client: Client, path: str) -> str:
