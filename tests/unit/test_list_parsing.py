@@ -6,8 +6,11 @@ the check character stdnum computes. None belongs to a real person.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import os
+import zipfile
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
@@ -620,3 +623,35 @@ def test_generated_benchmark_lists_are_valid(make: Callable[..., bytes]) -> None
     assert (parsed.total, parsed.rejected) == (300, [])
     assert [row.document_number for row in cases(parsed)] == listgen.numbers(300, seed=7)
     assert len(set(listgen.numbers(300, seed=7))) == 300
+
+
+def workbook_with_shared_strings(expanded_mb: int, *, dense: bool = False) -> bytes:
+    """A real little case list plus a shared-strings part of ``expanded_mb`` MB: one string over
+    and over (a "ZIP bomb": a few hundred KB), or ``dense`` text that hardly compresses."""
+    source = zipfile.ZipFile(io.BytesIO(listgen.case_list_xlsx(3)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for member in source.infolist():
+            bomb.writestr(member, source.read(member))
+        with bomb.open("xl/sharedStrings.xml", "w") as part:
+            for _ in range(expanded_mb * 1024):
+                text = base64.b64encode(os.urandom(762)) if dense else b"A" * 1016
+                part.write(b"<si><t>" + text + b"</t></si>")
+    return out.getvalue()
+
+
+def test_a_spreadsheet_bomb_is_refused_before_anything_is_parsed() -> None:
+    data = workbook_with_shared_strings(200)
+    assert len(data) < 1_000_000, "a small file..."
+    with pytest.raises(ListFileError) as refused:
+        parse_list_file("cases", "bomb.xlsx", data, today=TODAY)
+    assert refused.value.code == "file_expands_too_much"
+    assert "over 200 times" in refused.value.message
+
+
+def test_shared_strings_are_bounded_by_the_rows_a_list_may_have() -> None:
+    data = workbook_with_shared_strings(2, dense=True)
+    assert parse_list_file("cases", "ok.xlsx", data, today=TODAY).total == 3
+    with pytest.raises(ListFileError) as refused:
+        parse_list_file("cases", "big.xlsx", workbook_with_shared_strings(9, dense=True), today=TODAY, max_rows=10)
+    assert refused.value.code == "file_expands_too_much"

@@ -31,18 +31,27 @@ _ZIP = b"PK\x03\x04"
 # Compound files of old Excel (.xls) and other Office formats; UTF-16 text (Excel's "Unicode text").
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-# An XLSX may expand this much beyond its rows' share, for styles, shared strings and the like.
-_XLSX_BASE_BYTES = 64 * 1024 * 1024
-_XLSX_BYTES_PER_ROW = 1024
+# Bounds on what an XLSX expands to, checked from its ZIP directory before anything is parsed. A
+# real 100,000-row case list written by openpyxl expands to 33 MB (330 bytes a row, its sheet at
+# 8.7:1); Excel's shared strings make it smaller. A "ZIP bomb" expands a small file a thousand
+# times over into shared strings that openpyxl would hold in memory.
+_XLSX_BASE_BYTES = 16 * 1024 * 1024
+_XLSX_BYTES_PER_ROW = 512
+_SHARED_STRINGS_BASE_BYTES = 8 * 1024 * 1024
+_SHARED_STRINGS_BYTES_PER_ROW = 256
+_MAX_RATIO = 200
+"""The most any part may expand over its compressed size (from 1 MB expanded up)."""
+_RATIO_FROM_BYTES = 1024 * 1024
 
 
 class ListFileError(ValueError):
     """The whole file is unusable and nothing in it is imported; ``message`` says what to do.
 
     ``code`` is stable (``file_empty``, ``file_type``, ``file_encoding``, ``file_unreadable``,
-    ``file_too_large``, ``file_no_header``, ``file_column_missing``, ``file_column_repeated``,
-    ``file_too_many_rows``). ``message`` is English: the template ``msgid`` (marked for the catalogs)
-    filled in with ``params``, which a caller that translates can use instead.
+    ``file_too_large``, ``file_expands_too_much``, ``file_no_header``, ``file_column_missing``,
+    ``file_column_repeated``, ``file_too_many_rows``). ``message`` is English: the template
+    ``msgid`` (marked for the catalogs) filled in with ``params``, which a caller that translates
+    can use instead.
     """
 
     def __init__(self, code: str, msgid: str, **params: object) -> None:
@@ -171,11 +180,28 @@ def _open_workbook(filename: str, data: bytes, max_rows: int) -> openpyxl.Workbo
     )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            expanded = sum(member.file_size for member in archive.infolist())
+            members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
         raise unreadable from None
-    # Refuse a "ZIP bomb" before openpyxl loads its shared strings into memory.
-    if expanded > _XLSX_BASE_BYTES + max_rows * _XLSX_BYTES_PER_ROW:
+    # Refuse a "ZIP bomb" before openpyxl loads its shared strings into memory. The sizes are the
+    # ones the archive declares; zipfile never reads a member beyond its declared size.
+    bombs = [
+        member
+        for member in members
+        if member.file_size >= _RATIO_FROM_BYTES and member.file_size > _MAX_RATIO * max(member.compress_size, 1)
+    ]
+    shared = sum(member.file_size for member in members if member.filename.lower().endswith("sharedstrings.xml"))
+    if bombs or shared > _SHARED_STRINGS_BASE_BYTES + max_rows * _SHARED_STRINGS_BYTES_PER_ROW:
+        raise ListFileError(
+            "file_expands_too_much",
+            N_(
+                "“{filename}” expands to far more data than its size suggests (over {ratio} times), as no real "
+                "list does. It was not opened. Save the list again from Excel or WPS as .xlsx, and upload it again."
+            ),
+            filename=filename,
+            ratio=_MAX_RATIO,
+        )
+    if sum(member.file_size for member in members) > _XLSX_BASE_BYTES + max_rows * _XLSX_BYTES_PER_ROW:
         raise ListFileError(
             "file_too_large",
             N_(
