@@ -211,7 +211,8 @@ async def remove(
     settings: SettingsDep,
     clock: ClockDep,
 ) -> Template | Redirect:
-    """ "This card is not me" (FAQ 15) or removing a family member, after a confirmation."""
+    """Take a card off this phone ("this card is not me", FAQ 15, or a family member's), after a
+    confirmation."""
     service = make_card_service(db, settings, clock)
     view = await service.get(resident.id, card_id)
     kind = "not_me" if view.relationship is Relationship.SELF else "removed"

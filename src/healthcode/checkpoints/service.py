@@ -328,7 +328,7 @@ class CheckpointService(AuditedService):
                 site=desk.site.id,
                 verdict=scan.reason,
                 colour=scan.colour,
-                exception=exception.value if exception else None,
+                exception=scan.exception_reason,
             )
 
     async def scans(self, desk: Desk, limit: int = 20) -> list[Scan]:
