@@ -13,6 +13,7 @@ import os
 import secrets
 from collections.abc import Callable
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -108,8 +109,12 @@ class Settings(BaseSettings):
     staff_session_ttl_hours: int = Field(8, ge=1, description="Hours a staff sign-in lasts")
     staff_lockout_threshold: int = Field(5, ge=1, description="Failed staff sign-ins before lockout")
     staff_lockout_minutes: int = Field(15, ge=1, description="Minutes a locked staff account stays locked")
-    trust_forwarded_for: bool = Field(
-        False, description="Take the client address from X-Forwarded-For (only behind a trusted proxy)"
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Addresses or networks (CIDR) of the proxies in front of the servers, JSON list; only a request "
+            "from one of them is read for X-Forwarded-For, whose rightmost entry not among them is the client"
+        ),
     )
 
     issuer: str = Field(
@@ -128,6 +133,20 @@ class Settings(BaseSettings):
     verify_refresh_s: int = Field(
         60, ge=1, description="Seconds a verifier uses its in-memory keys and revocations before re-reading them"
     )
+
+    @cached_property
+    def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """:attr:`trusted_proxies` parsed (checked at start-up by the validator below)."""
+        return tuple(ip_network(entry, strict=False) for entry in self.trusted_proxies)
+
+    @model_validator(mode="after")
+    def _proxies_are_addresses(self) -> Settings:
+        for entry in self.trusted_proxies:
+            try:
+                ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"HEALTHCODE_TRUSTED_PROXIES: {entry!r} is not an address or a network") from None
+        return self
 
     @model_validator(mode="after")
     def _secrets(self) -> Settings:

@@ -94,7 +94,7 @@ async def verify(request: Request[Any, Any, Any], data: JSONBody[VerificationReq
     was revoked). 429 ``verify_rate_limited`` with ``Retry-After`` beyond the per-client limit."""
     context = app_context(request)
     codes = runtime(request)
-    wait = codes.limiter.hit(client_ip(request, context.settings.trust_forwarded_for), context.clock.now().timestamp())
+    wait = codes.limiter.hit(client_ip(request, context.settings.proxy_networks), context.clock.now().timestamp())
     if wait:
         raise RateLimited(
             "verify_rate_limited", N_("Too many requests. Wait a moment and try again."), retry_after=wait

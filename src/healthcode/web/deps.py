@@ -52,7 +52,7 @@ def provide_clock(request: Request[Any, Any, Any]) -> Clock:
 
 
 def provide_client_ip(request: Request[Any, Any, Any], settings: SettingsDep) -> str:
-    return client_ip(request, settings.trust_forwarded_for)
+    return client_ip(request, settings.proxy_networks)
 
 
 def provide_language() -> str:

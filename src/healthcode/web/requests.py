@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from http.cookies import SimpleCookie
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 
 from litestar import Request
@@ -21,14 +23,26 @@ LANGUAGE_COOKIE = "lang"
 LARGE_TEXT_COOKIE = "large_text"
 
 
-def client_ip(connection: ASGIConnection[Any, Any, Any, Any], trust_forwarded_for: bool) -> str:
-    """The caller's address; ``X-Forwarded-For`` counts only behind a trusted proxy."""
-    if trust_forwarded_for:
-        forwarded = connection.headers.get("x-forwarded-for", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:45]
-    client = connection.client
-    return client.host if client else "unknown"
+def client_ip(connection: ASGIConnection[Any, Any, Any, Any], proxies: Sequence[IPv4Network | IPv6Network]) -> str:
+    """The caller's address. Only a request that comes from one of our ``proxies`` is read for
+    ``X-Forwarded-For``, and then the client is its rightmost entry that is not one of them (each
+    proxy appends the address it saw; the entries to the left are whatever the client sent)."""
+    peer = connection.client.host if connection.client else "unknown"
+    if not proxies or not _among(peer, proxies):
+        return peer
+    hops = [hop.strip() for hop in connection.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _among(hop, proxies):
+            return hop[:45]
+    return peer
+
+
+def _among(address: str, networks: Sequence[IPv4Network | IPv6Network]) -> bool:
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in networks)
 
 
 class PlatformRequest(Request[Any, Any, Any]):
