@@ -1,5 +1,6 @@
 """Health probes, the OpenAPI document and the error shape for unknown routes."""
 
+import asyncio
 import re
 
 from litestar import Litestar
@@ -70,3 +71,16 @@ async def test_a_json_body_nested_too_deeply_is_refused_on_every_endpoint(client
             assert response.status_code in (400, 401), (method, path, response.text)
             if response.status_code == 400:
                 assert response.json()["error"]["code"] == "invalid_request", (method, path)
+
+
+async def test_readiness_speaks_of_the_database_not_of_a_busy_pool(app: Litestar, client: Client) -> None:
+    """Every pooled connection is taken (a busy server): /readyz still answers at once, from a
+    connection of its own, so a balancer does not eject a node for being busy."""
+    engine = app.state["hc"].engine
+    held = [await engine.connect() for _ in range(engine.pool.size() + engine.pool._max_overflow)]
+    try:
+        ready = await asyncio.wait_for(client.get("/readyz"), timeout=5)
+        assert (ready.status_code, ready.json()["database"]) == (200, "ok")
+    finally:
+        for connection in held:
+            await connection.close()

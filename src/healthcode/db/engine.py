@@ -24,6 +24,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("connect_args", {"timeout": 30})
         if ":memory:" not in url and not url.endswith("://"):
             _private_file(Path(url.split(":///", 1)[1]))
+        if ":memory:" not in url and not url.endswith("://") and "poolclass" not in kwargs:
             # Each aiosqlite connection is a thread: a larger steady pool, so that load does not
             # keep opening and closing overflow connections (a thread and three PRAGMAs each).
             kwargs.setdefault("pool_size", 16)
@@ -39,9 +40,10 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur.close()
 
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 10)
+        kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
 
 

@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from sqlalchemy.pool import NullPool
 
 from healthcode.config import Settings
 from healthcode.db.engine import make_engine, make_sessionmaker
@@ -33,13 +34,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     engine = make_engine(settings.database_url)
 
     features = discover(settings)
-    context = AppContext(settings, clock or SystemClock(), engine, make_sessionmaker(engine), features.desks)
+    probe_engine = make_engine(settings.database_url, poolclass=NullPool)
+    context = AppContext(
+        settings, clock or SystemClock(), engine, make_sessionmaker(engine), features.desks, probe_engine
+    )
 
     jobs = JobRunner(context)
 
     async def dispose() -> None:
         await jobs.stop()
         await engine.dispose()
+        await probe_engine.dispose()
 
     return Litestar(
         route_handlers=[

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from litestar import Router, get
+import asyncio
+from typing import Any
+
+from litestar import Request, Router, get
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response
@@ -11,7 +14,7 @@ from sqlalchemy import text
 from healthcode.domain.errors import NotFound, Unavailable
 from healthcode.domain.i18n import N_
 from healthcode.i18n import LANGUAGES
-from healthcode.web.deps import DbSession
+from healthcode.web.deps import app_context
 from healthcode.web.requests import LANGUAGE_COOKIE, LARGE_TEXT_COOKIE, safe_next
 
 ONE_YEAR = 365 * 86400
@@ -22,11 +25,17 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+READY_WITHIN_S = 2.0
+
+
 @get("/readyz", summary="Readiness: the database answers")
-async def readyz(db: DbSession) -> dict[str, str]:
+async def readyz(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """A connection of its own, outside the request pool: a balancer learns that the database is
+    dead (503 within two seconds), never that this server is busy (a full pool must not eject it)."""
     try:
-        await db.execute(text("SELECT 1"))
-    except Exception as exc:  # any driver error means "not ready"
+        async with asyncio.timeout(READY_WITHIN_S), app_context(request).probe_engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error or the timeout means "not ready"
         raise Unavailable("database_unavailable", N_("The database does not answer.")) from exc
     return {"status": "ok", "database": "ok"}
 

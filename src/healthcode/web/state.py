@@ -21,3 +21,5 @@ class AppContext:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     desks: list[Desk]
+    probe_engine: AsyncEngine
+    """One connection per readiness probe, outside the pool requests wait on."""
