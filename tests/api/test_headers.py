@@ -34,6 +34,12 @@ async def test_every_response_carries_the_policy(client: Client) -> None:
     assert f"'{inline_hash('code.js')}'" in script_sources.group(1), "the code page's own inline script, by hash"
 
 
+async def test_the_api_docs_page_runs_its_own_scripts(client: Client) -> None:
+    docs = await client.get("/schema")
+    assert "content-security-policy" not in docs.headers, "the docs page is drawn by its CDN's script"
+    assert docs.headers["x-frame-options"] == "DENY"
+
+
 async def test_only_the_checkpoint_desk_may_ask_for_the_camera(client: Client) -> None:
     desk = await client.get("/staff/checkpoint", follow_redirects=False)
     assert desk.headers["permissions-policy"].startswith("camera=(self)")

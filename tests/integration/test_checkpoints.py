@@ -7,7 +7,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from healthcode.checkpoints.service import CheckpointService, Desk, Scanned, SiteService, parse_temperature
+from healthcode.checkpoints.service import (
+    CheckpointService,
+    Desk,
+    OfflineScan,
+    Scanned,
+    SiteService,
+    parse_temperature,
+)
 from healthcode.codes.keys import KeyService
 from healthcode.codes.live import live_code
 from healthcode.codes.verification import make_verifier
@@ -16,6 +23,7 @@ from healthcode.db.engine import make_sessionmaker
 from healthcode.db.models import AuditRecord, Card, FeverRecord, Scan, Site
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.errors import Forbidden, InvalidInput, NotFound
+from healthcode.domain.passage import Decision, PassException
 from tests import factories
 from tests.integration.test_cards import ADULT
 
@@ -240,3 +248,18 @@ async def test_the_demo_binding_is_made_once(db: AsyncSession, settings: Setting
     again = await sites.ensure_bound("demo-checkpoint", "演示检查点", "150102")
     assert first.id == again.id
     assert len(await sites.all()) == 1
+
+
+async def test_an_offline_refusal_carries_no_exception(
+    db: AsyncSession, settings: Settings, clock: FixedClock, world: World
+) -> None:
+    service = CheckpointService(db, settings, clock)
+    uploads = [
+        OfflineScan("device-ref-0001", scanned("red"), clock.now(), 36.5, Decision.DENY, PassException.ESCORTED),
+        OfflineScan("device-ref-0002", scanned("red"), clock.now(), 36.5, Decision.ALLOW, PassException.ESCORTED),
+    ]
+    await service.record_offline(world.desk, uploads, "Tablet")
+    rows = {scan.device_ref: scan for scan in await db.scalars(select(Scan))}
+    assert (rows["device-ref-0001"].decision, rows["device-ref-0001"].exception_reason) == ("deny", None)
+    assert (rows["device-ref-0002"].decision, rows["device-ref-0002"].exception_reason) == ("allow", "escorted")
+    assert len(await exceptions_audited(db)) == 1

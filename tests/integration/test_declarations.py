@@ -155,3 +155,18 @@ async def test_no_declaration_before_the_card_is_issued(
     with pytest.raises(Conflict) as caught:
         await service.declare(me, view.card.public_id, answers_from(HEALTHY))
     assert caught.value.code == "card_not_approved"
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_the_form_offers_again_only_the_address_this_phone_declared(
+    service: DeclarationService, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    me, card = await issued_card(db, settings, clock)
+    parent = (await resident(db, clock, "13900139000")).id
+    await card_application(
+        db, settings, clock, parent, name="张三", document_type="resident_id", number=ADULT, relationship="child"
+    )
+    mine = await service.issued_card(me, card)
+    assert await service.last_address(mine) is None, "the parent's home address is not shown on my phone"
+    await service.declare(me, card, answers_from(HEALTHY))
+    assert await service.last_address(mine) == ("150105", "大学东街1号")

@@ -126,7 +126,14 @@ async def test_a_stale_form_keeps_what_was_typed_and_sends_it_again(
     page = await card_page(client, db, settings, clock)
     await csrf_token(client, f"{page}/declare")
     client.cookies.delete("hc_csrf")  # the token the page was rendered with no longer matches
-    stale = await client.post(f"{page}/declare", data={**FORM, "_csrf_token": "stale" * 20})
+    cross_site = await client.post(
+        f"{page}/declare", data={**FORM, "_csrf_token": "x"}, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert cross_site.status_code == 403
+    assert "send-again" not in cross_site.text, "another site's form is never offered to be sent again"
+    stale = await client.post(
+        f"{page}/declare", data={**FORM, "_csrf_token": "stale" * 20}, headers={"Sec-Fetch-Site": "same-origin"}
+    )
     assert stale.status_code == 403
     assert "页面已过期" in stale.text
     assert "您没有权限" not in stale.text

@@ -11,10 +11,18 @@ from healthcode.web.requests import client_ip
 PROXIES = (ip_network("10.0.0.0/8"), ip_network("2001:db8::/32"))
 
 
+class Headers:
+    def __init__(self, *forwarded: str) -> None:
+        self.lines = [line for line in forwarded if line]
+
+    def getall(self, name: str, default: list[str]) -> list[str]:
+        return self.lines if name == "x-forwarded-for" and self.lines else default
+
+
 class Connection:
-    def __init__(self, peer: str, forwarded: str = "") -> None:
+    def __init__(self, peer: str, *forwarded: str) -> None:
         self.client = type("Address", (), {"host": peer})()
-        self.headers = {"x-forwarded-for": forwarded} if forwarded else {}
+        self.headers = Headers(*forwarded)
 
 
 @pytest.mark.parametrize(
@@ -33,6 +41,12 @@ class Connection:
 def test_the_client_is_the_rightmost_address_that_is_not_our_proxy(peer: str, forwarded: str, client: str) -> None:
     connection: Any = Connection(peer, forwarded)
     assert client_ip(connection, PROXIES) == client
+
+
+def test_every_forwarded_for_line_counts() -> None:
+    """A proxy that adds its own header line leaves the client's forged line first."""
+    connection: Any = Connection("10.0.0.2", "6.6.6.6", "198.51.100.1")
+    assert client_ip(connection, PROXIES) == "198.51.100.1"
 
 
 def test_without_proxies_the_header_is_never_read() -> None:

@@ -319,8 +319,9 @@ class CheckpointService(AuditedService):
         exception's reason (an offline device may send an allow without one: its verdict differed
         from the server's, and that is audited too)."""
         scan.decision, scan.decided_at = decision.value, at
-        scan.exception_reason = exception.value if exception else None
-        if decision is Decision.ALLOW and not plainly_acceptable(scan.reason, scan.colour, scan.temperature):
+        exceptional = decision is Decision.ALLOW and not plainly_acceptable(scan.reason, scan.colour, scan.temperature)
+        scan.exception_reason = exception.value if exception and exceptional else None
+        if exceptional:
             await self.audit.record(
                 f"staff:{desk.staff.id}",
                 "checkpoint.exception",

@@ -109,9 +109,13 @@ class DeclarationService:
         return Declared(declaration, card)
 
     async def last_address(self, view: CardView) -> tuple[str, str] | None:
-        """The region code and address detail of the card's latest declaration, to offer again."""
+        """The region code and address detail of the latest declaration this phone made for the
+        card, to offer again (another phone's declarations are not shown here)."""
         latest = await self.db.scalar(
-            select(Declaration).where(Declaration.card_id == view.card.id).order_by(Declaration.version.desc()).limit(1)
+            select(Declaration)
+            .where(Declaration.card_id == view.card.id, Declaration.declared_by == view.holder.resident_id)
+            .order_by(Declaration.version.desc())
+            .limit(1)
         )
         if latest is None:
             return None

@@ -5,7 +5,9 @@ a person through plainly. On anything else (red, yellow, expired, forged, unread
 gate) the default is to refuse; letting the
 person through anyway is a separate step with a reason chosen from :class:`PassException`, which is
 recorded and audited. Where a site takes everyone's temperature, nobody is let through without one.
-The desk page, the offline desk and the checkpoint API all decide through :func:`check_decision`.
+The desk page decides through :func:`check_decision` and the offline desk's script follows the same
+order; what a device uploads later has happened already, so it is recorded as sent (an allow of what
+the server finds not acceptable is audited, with the device's reason or none).
 """
 
 from __future__ import annotations

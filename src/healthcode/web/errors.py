@@ -137,10 +137,21 @@ def stale_form_page(request: Request[Any, Any, Any]) -> Template:
     return response
 
 
+def from_our_own_page(request: Request[Any, Any, Any]) -> bool:
+    """Whether the browser says the request comes from a page of this site (Sec-Fetch-Site, else
+    Origin or Referer): only such a stale form is offered to be sent again, never another site's."""
+    fetched_from = request.headers.get("sec-fetch-site")
+    if fetched_from is not None:
+        return fetched_from == "same-origin"
+    source = request.headers.get("origin") or request.headers.get("referer") or ""
+    return bool(source) and urlsplit(source).netloc == request.headers.get("host", "")
+
+
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if exc.status_code in (404, 405):  # no route matched: the language middleware did not run
         set_language(request.headers, request.app.state["hc"].settings.default_language)
-    if exc.status_code == 403 and exc.detail == CSRF_FAILED and not is_api_path(request.url.path):
+    stale = exc.status_code == 403 and exc.detail == CSRF_FAILED and not is_api_path(request.url.path)
+    if stale and from_our_own_page(request):
         return stale_form_page(request)
     status = exc.status_code
     code, message = HTTP_MESSAGES.get(status, HTTP_MESSAGES[500] if status >= 500 else HTTP_MESSAGES[400])

@@ -30,7 +30,8 @@ def client_ip(connection: ASGIConnection[Any, Any, Any, Any], proxies: Sequence[
     peer = connection.client.host if connection.client else "unknown"
     if not proxies or not _among(peer, proxies):
         return peer
-    hops = [hop.strip() for hop in connection.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+    forwarded = ",".join(connection.headers.getall("x-forwarded-for", []))  # every line, in order
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _among(hop, proxies):
             return hop[:45]

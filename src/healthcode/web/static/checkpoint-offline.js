@@ -240,10 +240,18 @@
     temperatureInput.addEventListener("input", function () {
       setMode(greenValid && !typedTemperature().fever);
     });
+    // The button pressed (older WebViews have no event.submitter); Enter with none is a refusal.
+    var pressed = null;
+    decisionForm.addEventListener("click", function (event) {
+      var button = event.target.closest ? event.target.closest("button[type=submit]") : null;
+      if (button) pressed = button;
+    });
     decisionForm.addEventListener("submit", function (event) {
       event.preventDefault();
       var taken = typedTemperature();
-      var decision = event.submitter ? event.submitter.value : "deny";
+      var submitter = event.submitter || pressed;
+      pressed = null;
+      var decision = submitter ? submitter.value : "deny";
       if (taken.typed && !taken.valid) {
         fieldError(temperatureError, temperatureInput, say(texts.temperature_invalid, config.temperature));
         temperatureInput.focus();

@@ -8,7 +8,7 @@
   if (!script || !window.fetch || !window.DOMParser) return;
   var url = script.getAttribute("data-watch-url");
   var seconds = parseInt(script.getAttribute("data-seconds"), 10) || 15;
-  var last = null, timer = null;
+  var last = null, timer = null, stopped = false;
 
   function signature(body) {
     var application = body.application || {};
@@ -42,7 +42,7 @@
         return changed ? swap() : null;
       })
       .catch(function () { /* a weak network: try again at the next turn */ })
-      .then(function () { if (document.getElementById("watching")) schedule(); });
+      .then(function () { if (!stopped && document.getElementById("watching")) schedule(); });
   }
 
   function offerStop() {
@@ -51,6 +51,7 @@
     if (!note || !stop) return;
     note.hidden = false;
     stop.addEventListener("click", function () {
+      stopped = true;
       clearTimeout(timer);
       note.textContent = note.getAttribute("data-stopped");
     });

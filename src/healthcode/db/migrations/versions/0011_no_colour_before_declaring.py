@@ -19,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("cards") as batch:
-        batch.alter_column("colour", existing_type=sa.String(length=8), nullable=True)
+        batch.alter_column("colour", existing_type=sa.String(length=8), nullable=True, server_default=None)
     op.execute(
         "UPDATE cards SET colour = NULL, colour_reasons = '[]', green_on = NULL, recheck_at = NULL"
         " WHERE NOT EXISTS (SELECT 1 FROM declarations WHERE declarations.card_id = cards.id)"
@@ -29,4 +29,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("UPDATE cards SET colour = 'green' WHERE colour IS NULL")
     with op.batch_alter_table("cards") as batch:
-        batch.alter_column("colour", existing_type=sa.String(length=8), nullable=False)
+        batch.alter_column("colour", existing_type=sa.String(length=8), nullable=False, server_default="green")
