@@ -57,7 +57,7 @@ from healthcode.domain.passage import (
 from healthcode.domain.roles import Role
 from healthcode.domain.tokens import TokenKind
 from healthcode.domain.tokens.format import MAX_TOKEN_CHARS
-from healthcode.web.assets import asset_url, inline_asset
+from healthcode.web.assets import asset_bytes, asset_url
 from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
 from healthcode.web.errors import translated
 from healthcode.web.features import Desk as BackOfficeDesk
@@ -65,12 +65,9 @@ from healthcode.web.forms import FormData, field_errors, text
 from healthcode.web.requests import NO_STORE
 
 DESK_PATH = "/staff/checkpoint"
-DESK_ASSETS = [
-    *(asset_url(name) for name in ("site.css", "checkpoint.css", "checkpoint.js", "token-verify.js")),
-    asset_url("checkpoint-offline.js"),
-    "/static/vendor/jsqr-1.4.0.min.js",  # loaded by name when the camera starts
-]
-SERVICE_WORKER = f"self.DESK_ASSETS = {json.dumps(DESK_ASSETS)};\n".encode() + inline_asset("checkpoint-sw.js").encode()
+DESK_FILES = ("site.css", "checkpoint.css", "checkpoint.js", "token-verify.js", "checkpoint-offline.js")
+DESK_ASSETS = [*map(asset_url, DESK_FILES), "/static/vendor/jsqr-1.4.0.min.js"]  # jsQR: loaded by name
+SERVICE_WORKER = f"self.DESK_ASSETS = {json.dumps(DESK_ASSETS)};\n".encode() + asset_bytes("checkpoint-sw.js")
 """The desk's service worker, told which files (under their digest names) the desk needs offline."""
 
 DESKS = [BackOfficeDesk(Role.CHECKPOINT, DESK_PATH, N_("Checkpoint: scan codes"))]
@@ -151,7 +148,7 @@ def result_page(
     can be tied to its card then (and only then). Only a valid green code offers Allow first (and
     on Enter); anything else offers Refuse first, and letting through is a separate step with a
     reason (``typed`` is the temperature typed before an error, shown again)."""
-    acceptable = scan.reason in ("ok", MANUAL) and scan.colour is not None
+    acceptable = scan.reason in VALID_REASONS and scan.colour is not None
     colour = Colour(scan.colour) if scan.colour in {c.value for c in Colour} else None
     try:
         temperature = parse_temperature(typed) if typed else scan.temperature

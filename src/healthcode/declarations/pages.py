@@ -55,12 +55,11 @@ def _checked_answers(values: dict[str, Any]) -> Answers:
     except ValueError:
         temperature = -1.0  # reported by the domain as out of range, beside the field
     address = resolved(values["address"], "address_region") if values["address"].strip() else [""]
+    travel = resolved(values["travel"], "travel_regions")
     try:
-        answers = answers_from(
-            _answer_shape(values, temperature, resolved(values["travel"], "travel_regions"), address)
-        )
+        answers = answers_from(_answer_shape(values, temperature, travel, address))
     except InvalidInputs as checked:
-        raise InvalidInputs(problems + checked.problems) from None
+        problems.extend(checked.problems)
     if problems:
         raise InvalidInputs(problems)
     return answers

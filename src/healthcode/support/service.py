@@ -179,20 +179,27 @@ class SupportService:
     def refusal(self, name: str, type_raw: str, number_raw: str) -> InvalidInput | None:
         """Why applying refused what was typed (the ticket form says it again in words), or None."""
         try:
-            self._typed_identity(TicketCategory.REALNAME_FAILED, name, type_raw, number_raw)
+            self._typed_identity(TicketCategory.PARAMETER_ERROR, name, type_raw, number_raw, lenient=False)
         except InvalidInput as exc:
             return exc
         return None
 
     def _typed_identity(
-        self, category: TicketCategory, name: str | None, type_raw: str | None, number_raw: str | None
+        self,
+        category: TicketCategory,
+        name: str | None,
+        type_raw: str | None,
+        number_raw: str | None,
+        *,
+        lenient: bool | None = None,
     ) -> Identity:
         """What the resident typed, checked like an application; required for tickets about a
         document, optional (but checked when given) for the others. A ticket about details the
         app does not accept (FAQ 9) keeps the very name and number the checks refused, as typed:
-        they are what the agent must look at."""
+        they are what the agent must look at (unless ``lenient`` is False)."""
         required = category.needs_identity
-        lenient = category is TicketCategory.PARAMETER_ERROR
+        if lenient is None:
+            lenient = category is TicketCategory.PARAMETER_ERROR
         checked_name = _checked(normalize_name, name or "", lenient) if required or (name or "").strip() else None
         if not (required or (type_raw or "").strip() or (number_raw or "").strip()):
             return Identity(checked_name)

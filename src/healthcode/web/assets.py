@@ -69,10 +69,15 @@ def asset_url(path: str) -> str:
     return f"{ASSETS_PATH}/{_assets()[path].hashed_name}"
 
 
+def asset_bytes(path: str) -> bytes:
+    """The bytes of ``web/static/<path>``, as read at start-up."""
+    return _assets()[path].content
+
+
 def inline_asset(path: str) -> Markup:
     """The text of ``web/static/<path>``, to put inside a ``<style>`` or ``<script>`` element
     (a file that could close that element early is refused)."""
-    text = _assets()[path].content.decode()
+    text = asset_bytes(path).decode()
     if re.search(r"</(script|style)", text, re.IGNORECASE):
         raise ValueError(f"{path} cannot be inlined: it contains a closing script or style tag")
     return Markup(text)  # noqa: S704 - our own static file, checked above, never user input
@@ -80,7 +85,7 @@ def inline_asset(path: str) -> Markup:
 
 def inline_hash(path: str) -> str:
     """The Content-Security-Policy source naming ``web/static/<path>`` inlined (``sha256-…``)."""
-    return "sha256-" + base64.b64encode(hashlib.sha256(_assets()[path].content).digest()).decode()
+    return "sha256-" + base64.b64encode(hashlib.sha256(asset_bytes(path)).digest()).decode()
 
 
 @get(f"{ASSETS_PATH}/{{name:path}}", include_in_schema=False, exclude_from_csrf=True)

@@ -12,8 +12,9 @@ from markupsafe import Markup, escape
 from healthcode.colours.service import COLOUR_WORDS
 from healthcode.config import Settings
 from healthcode.domain.devices import device_name
+from healthcode.domain.i18n import N_
 from healthcode.domain.names import is_chinese_character
-from healthcode.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, in_language, ngettext, translate
+from healthcode.i18n import LANGUAGES, current_language, in_language, ngettext, translate
 from healthcode.web.assets import asset_url, inline_asset
 from healthcode.web.requests import LARGE_TEXT_COOKIE, language_tag
 
@@ -47,9 +48,16 @@ def make_environment(settings: Settings) -> Environment:
     def person(name: str) -> Markup:
         """A person's (masked) name; a Chinese one on a page in another language is marked as
         Chinese, so that a screen reader's voice reads it right."""
-        if current_language.get() != DEFAULT_LANGUAGE and any(is_chinese_character(char) for char in name):
+        if not current_language.get().startswith("zh") and any(is_chinese_character(char) for char in name):
             return Markup('<span lang="zh-CN">{}</span>').format(name)
         return escape(name)
+
+    def device_label(user_agent: str | None) -> str:
+        """A login's device as a person recognises it: "微信 · Android (M2102J2SC)"."""
+        named = device_name(user_agent or "")
+        system = f"{named.system} ({named.model})" if named.system and named.model else named.system or named.model
+        parts = [translate(named.browser) if named.browser else None, system]
+        return " · ".join(part for part in parts if part) or translate(N_("Unknown device"))
 
     def region_name() -> str:
         """The region's name in the page's language (the configured name when it has none)."""
@@ -70,7 +78,7 @@ def make_environment(settings: Settings) -> Environment:
         utc_offset_minutes=utc_offset_minutes,
         colour_words=COLOUR_WORDS,
         asset_url=asset_url,
-        device_name=device_name,
+        device_label=device_label,
         region_name=region_name,
         inline_asset=inline_asset,
     )
