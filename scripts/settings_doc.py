@@ -25,6 +25,8 @@ def rendered_default(name: str) -> str:
     value = field.default_factory() if field.default_factory is not None else field.default  # type: ignore[call-arg]
     if isinstance(value, list):
         return json.dumps([str(v) for v in value], ensure_ascii=False)
+    if isinstance(value, dict):  # written as the environment variable takes it: JSON
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)
