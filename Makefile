@@ -59,4 +59,4 @@ bench-network: $(STAMP)
 
 ## Requests/s and p99 of the code endpoint and verification next to a bare endpoint (needs wrk)
 load: $(STAMP)
-	$(BIN)/python benchmarks/load.py
+	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)

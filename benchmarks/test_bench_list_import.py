@@ -16,22 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, literal, select
 
-from benchmarks.listgen import case_list_csv, numbers
-from healthcode.cards.service import document_index
+from benchmarks.listgen import case_list_csv
+from benchmarks.population import populate
 from healthcode.config import Settings
 from healthcode.db.engine import make_engine, make_sessionmaker
 from healthcode.db.migrate import upgrade
-from healthcode.db.models import Card, CardHolder, Resident
 from healthcode.domain.clock import SystemClock
-from healthcode.domain.crypto import card_id
-from healthcode.domain.documents import DocumentType
-from healthcode.domain.masking import mask_document
 from healthcode.lists.service import make_list_import_service
 
 ROWS = int(os.environ.get("HEALTHCODE_BENCH_ROWS", "100000"))
-BATCH = 5_000
 
 
 def database_url(tmp_path: Path) -> str:
@@ -44,47 +38,6 @@ def database_url(tmp_path: Path) -> str:
             conn.execute("CREATE DATABASE hc_bench")
         return base.rsplit("/", 1)[0] + "/hc_bench"
     return f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}"
-
-
-async def populate(settings: Settings, count: int) -> None:
-    """``count`` approved green cards, each held by its own resident, matching the list's numbers."""
-    engine = make_engine(settings.database_url)
-    now = SystemClock().now()
-    async with make_sessionmaker(engine)() as db:
-        docs = numbers(count)
-        for start in range(0, count, BATCH):
-            chunk = docs[start : start + BATCH]
-            await db.execute(
-                insert(Resident),
-                [{"phone": f"1{3 + i % 7}{start + i:09d}", "created_at": now} for i in range(len(chunk))],
-            )
-            await db.execute(
-                insert(Card),
-                [
-                    {
-                        "card_id": card_id(settings.card_key_bytes, "01", number),
-                        "document_type": DocumentType.RESIDENT_ID.value,
-                        "document_index": document_index(settings, DocumentType.RESIDENT_ID, number),
-                        "document_enc": b"x",
-                        "name_enc": b"x",
-                        "masked_name": "张*",
-                        "masked_document": mask_document(number),
-                        "status": "approved",
-                        "created_at": now,
-                        "colour": "green",
-                        "colour_reasons": [],
-                    }
-                    for number in chunk
-                ],
-            )
-        await db.execute(
-            insert(CardHolder).from_select(
-                ["card_id", "resident_id", "relationship", "status", "created_at"],
-                select(Card.id, Card.id, literal("self"), literal("active"), Card.created_at),
-            )
-        )
-        await db.commit()
-    await engine.dispose()
 
 
 async def import_list(settings: Settings, data: bytes) -> dict[str, Any]:
