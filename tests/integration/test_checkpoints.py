@@ -16,7 +16,7 @@ from healthcode.checkpoints.service import (
     parse_temperature,
 )
 from healthcode.codes.keys import KeyService
-from healthcode.codes.live import live_code
+from healthcode.codes.live import live_code_of
 from healthcode.codes.verification import make_verifier
 from healthcode.config import Settings
 from healthcode.db.engine import make_sessionmaker
@@ -59,7 +59,7 @@ async def test_a_scanned_live_code_is_logged_with_site_staff_and_device(
 ) -> None:
     keys = KeyService(db, settings, clock)
     await keys.generate("test")
-    code = await live_code(db, settings, clock, await keys.signing_key(), world.resident_id, world.public_id)
+    _, code = await live_code_of(db, settings, clock, await keys.signing_key(), world.resident_id, world.public_id)
     result = await make_verifier(make_sessionmaker(engine), settings, clock).verify(code.token)
     assert (result.valid, result.colour) == (True, "green")
     service = CheckpointService(db, settings, clock)

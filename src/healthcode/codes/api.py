@@ -21,7 +21,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.codes.keys import KeyService, key_changes
+from healthcode.codes.keys import KeyService, active_signing_key, key_changes
 from healthcode.codes.live import live_code
 from healthcode.codes.ratelimit import RateLimiter
 from healthcode.codes.revocations import REVOCATION_LIST_PATH, RevocationService
@@ -32,7 +32,7 @@ from healthcode.config import Settings
 from healthcode.domain.clock import Clock
 from healthcode.domain.errors import RateLimited
 from healthcode.domain.i18n import N_
-from healthcode.web.deps import CurrentResident, DbSession, app_context
+from healthcode.web.deps import RESIDENT_COOKIE, app_context, bearer_or_cookie
 from healthcode.web.requests import NO_STORE, client_ip
 
 STATE_KEY = "codes"
@@ -170,16 +170,17 @@ class CodeOut(msgspec.Struct):
 
 
 @get("/api/v1/cards/{card_id:str}/code", summary="A live code for one of my cards", tags=["codes"])
-async def card_code(
-    request: Request[Any, Any, Any], card_id: FromPath[str], resident: CurrentResident, db: DbSession
-) -> Response[CodeOut]:
-    """The hot path: one indexed read and one signature. 409 ``card_not_approved`` while pending."""
-    # settings and clock from the app, not as dependencies: Litestar resolves two or more
-    # dependencies of one level in a task group, a task each, which costs more than the signature
+async def card_code(request: Request[Any, Any, Any], card_id: FromPath[str]) -> Response[CodeOut]:
+    """The hot path: one read of the session and the card, one signature. 401 ``unauthenticated``
+    without a live login; 404 ``card_not_found`` for a card not on this phone; 409
+    ``card_not_approved`` while pending, ``declaration_required`` before the first declaration."""
+    # No dependencies: the session is read with the card (healthcode.codes.live), and Litestar
+    # resolves two or more dependencies of one level in a task group, a task each.
     context = app_context(request)
     settings, clock = context.settings, context.clock
-    key = await KeyService(db, settings, clock).signing_key()
-    code = await live_code(db, settings, clock, key, resident.id, card_id)
+    key = await active_signing_key(context.sessionmaker, settings, clock)
+    session = bearer_or_cookie(request, RESIDENT_COOKIE)
+    code = await live_code(context.lean, settings, clock, key, session, card_id)
     return Response(CodeOut(code.token, code.colour, code.expires_at, code.refresh_after), headers=NO_STORE)
 
 

@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from healthcode.audit.service import AuditedService
 from healthcode.codes.trust import TrustList, published_document, trusted_lists
@@ -107,6 +107,26 @@ def forget_cached_keys(database_url: str | None = None) -> None:
         _DECRYPTED.clear()
     else:
         _ACTIVE.pop(database_url, None)
+
+
+def cached_signing_key(database_url: str, now: datetime) -> SigningKey | None:
+    """The active key this process read less than :data:`SIGNING_CACHE_S` ago, or None."""
+    cached = _ACTIVE.get(database_url)
+    if cached is not None and timedelta(0) <= now - cached.read_at < timedelta(seconds=SIGNING_CACHE_S):
+        return cached.key
+    return None
+
+
+async def active_signing_key(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+) -> SigningKey:
+    """The active key for a handler without a database session: from memory, or (every
+    :data:`SIGNING_CACHE_S`) through a session of its own."""
+    key = cached_signing_key(settings.database_url, clock.now())
+    if key is None:
+        async with sessionmaker() as db:
+            key = await KeyService(db, settings, clock).signing_key()
+    return key
 
 
 def key_changes() -> int:
@@ -289,9 +309,9 @@ class KeyService(AuditedService):
         """
         url = self.settings.database_url
         now = self.clock.now()
-        cached = _ACTIVE.get(url)
-        if cached is not None and timedelta(0) <= now - cached.read_at < timedelta(seconds=SIGNING_CACHE_S):
-            return cached.key
+        cached = cached_signing_key(url, now)
+        if cached is not None:
+            return cached
         record = await self.db.scalar(select(SigningKeyRecord).where(SigningKeyRecord.status == ACTIVE))
         if record is None:
             _ACTIVE.pop(url, None)

@@ -1,8 +1,8 @@
 """Issuing a live code for a card (SPEC §7): the hot path.
 
-One indexed read of the card's current colour and masked identity (kept on the card row), and one
-signature with the in-memory signing key. No rules evaluation and no QR drawing here: the browser
-draws the QR from the token.
+One indexed read of the session and of the card's current colour and masked identity (kept on the
+card row), on the driver itself, and one signature with the in-memory signing key. No rules
+evaluation and no QR drawing here: the browser draws the QR from the token.
 """
 
 from __future__ import annotations
@@ -10,16 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.config import Settings
+from healthcode.db.lean import LeanReads
 from healthcode.db.models import Card, CardHolder
 from healthcode.domain.clock import Clock
 from healthcode.domain.errors import Conflict, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.tokens import CodeClaims, SigningKey, TokenKind, issue_token, new_token_id
 from healthcode.domain.tokens.reference import open_card_reference, seal_card_reference
+from healthcode.sessions.service import MAX_TOKEN_LENGTH, not_logged_in, token_hash
 
 
 @dataclass(frozen=True)
@@ -33,28 +35,34 @@ class LiveCode:
     refresh_after: int
 
 
-# Built once: making this select (ORM comparisons, coercions, cache key) costs more than running
-# the query on SQLite.
-_CARD_READ = (
-    select(Card.id, Card.colour, Card.masked_name, Card.masked_document, Card.status, CardHolder.status)
-    .join(CardHolder, CardHolder.card_id == Card.id)
-    .where(
-        Card.public_id == bindparam("public_id"),
-        CardHolder.resident_id == bindparam("resident_id"),
-        CardHolder.status.in_(("active", "pending")),
-    )
-    .limit(1)
-)
+# The session and the card in one statement, on the lean path (healthcode.db.lean): $1 the session
+# token's hash, $2 the card's public id, $3 now. A row means a live resident session; its card
+# columns are NULL unless the card is on that resident's phone (an active or pending link).
+_DISPLAY_READ = """
+SELECT s.principal_id, c.id, c.colour, c.masked_name, c.masked_document, c.status, h.status
+FROM auth_sessions AS s
+LEFT JOIN cards AS c ON c.public_id = $2
+LEFT JOIN card_holders AS h
+  ON h.card_id = c.id AND h.resident_id = s.principal_id AND h.status IN ('active', 'pending')
+WHERE s.token_hash = $1 AND s.principal_kind = 'resident' AND s.revoked_at IS NULL AND s.expires_at > $3
+LIMIT 1
+"""
 
 
 async def live_code(
-    db: AsyncSession, settings: Settings, clock: Clock, key: SigningKey, resident_id: int, public_id: str
+    reads: LeanReads, settings: Settings, clock: Clock, key: SigningKey, session_token: str, public_id: str
 ) -> LiveCode:
-    """A fresh live token for one of the resident's cards (own or family)."""
-    row = (await db.execute(_CARD_READ, {"public_id": public_id, "resident_id": resident_id})).first()
+    """A fresh live token for one of the resident's cards (own or family), for the holder of
+    ``session_token``: one read of the session and the card as they are now (nothing cached, never
+    a write), one signature. 401 without a live session, 404 for a card not on this phone."""
+    if not session_token or len(session_token) > MAX_TOKEN_LENGTH:
+        raise not_logged_in()
+    row = await reads.fetchrow(_DISPLAY_READ, token_hash(session_token), public_id, clock.now())
     if row is None:
+        raise not_logged_in()
+    _resident, card_row_id, colour, masked_name, masked_document, status, link = row
+    if link is None:
         raise NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
-    card_row_id, colour, masked_name, masked_document, status, link = row
     shown = check_showable(status, link, colour)
     return code_for(settings, clock, key, card_row_id, shown, masked_name, masked_document)
 

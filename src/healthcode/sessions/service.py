@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy import select, update
@@ -18,13 +18,8 @@ from healthcode.domain.errors import NotFound, Unauthenticated
 from healthcode.domain.i18n import N_
 
 TOUCH_EVERY = timedelta(minutes=10)
-# Showing a code is the hot path: a worker remembers a resolved session for a few seconds, which
-# saves a database read per request. A session revoked in another worker stops working there
-# within RESOLVED_FOR; in the worker that revokes it, at once.
-RESOLVED_FOR = timedelta(seconds=15)
-MAX_RESOLVED = 100_000
-# token hash -> (principal, session expiry, remembered until)
-_RESOLVED: dict[str, tuple[Principal, datetime, datetime]] = {}
+MAX_TOKEN_LENGTH = 100
+"""Longer bearer tokens are not ours (ours have 43 characters): refused without a read."""
 
 
 class PrincipalKind(StrEnum):
@@ -80,26 +75,21 @@ class SessionStore:
         return token, row
 
     async def resolve(self, kind: PrincipalKind, token: str) -> Principal | None:
-        """The principal behind ``token`` if the session is live; one indexed read, and a write at
-        most every ten minutes to keep "last seen" useful."""
-        if not token or len(token) > 100:
+        """The principal behind ``token`` if the session is live; one indexed read (nothing cached:
+        a revoked session stops working at once on every server), and a write at most every ten
+        minutes to keep "last seen" useful. Showing a code reads the session its own way and never
+        writes (:func:`healthcode.codes.live.live_code`)."""
+        if not token or len(token) > MAX_TOKEN_LENGTH:
             return None
         digest = token_hash(token)
         now = self.clock.now()
-        cached = _RESOLVED.get(digest)
-        if cached is not None and cached[0].kind == kind and now < cached[2] and now < cached[1]:
-            return cached[0]
         row = await self.db.scalar(select(AuthSession).where(AuthSession.token_hash == digest))
         if row is None or row.principal_kind != kind or row.revoked_at is not None or row.expires_at <= now:
             return None
         if now - row.last_seen_at > TOUCH_EVERY:
             await self.db.execute(update(AuthSession).where(AuthSession.id == row.id).values(last_seen_at=now))
             await self.db.commit()
-        principal = Principal(kind, row.principal_id, row.id)
-        if len(_RESOLVED) >= MAX_RESOLVED:
-            _RESOLVED.clear()
-        _RESOLVED[digest] = (principal, row.expires_at, now + RESOLVED_FOR)
-        return principal
+        return Principal(kind, row.principal_id, row.id)
 
     async def live(self, kind: PrincipalKind, principal_id: int) -> list[AuthSession]:
         """The principal's sessions that still work, newest first."""
@@ -127,4 +117,3 @@ class SessionStore:
             raise NotFound("session_not_found", N_("This login no longer exists."), field="session_id")
         row.revoked_at = self.clock.now()
         await self.db.commit()
-        _RESOLVED.pop(row.token_hash, None)

@@ -15,6 +15,7 @@ from sqlalchemy.pool import NullPool
 
 from healthcode.config import Settings
 from healthcode.db.engine import make_engine, make_sessionmaker
+from healthcode.db.lean import lean_reads
 from healthcode.domain.clock import Clock, SystemClock
 from healthcode.web import common
 from healthcode.web.assets import STATIC_DIR, hashed_asset
@@ -35,8 +36,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     features = discover(settings)
     probe_engine = make_engine(settings.database_url, poolclass=NullPool)
+    lean = lean_reads(settings.database_url)
     context = AppContext(
-        settings, clock or SystemClock(), engine, make_sessionmaker(engine), features.desks, probe_engine
+        settings, clock or SystemClock(), engine, make_sessionmaker(engine), features.desks, probe_engine, lean
     )
 
     jobs = JobRunner(context)
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         await jobs.stop()
         await engine.dispose()
         await probe_engine.dispose()
+        await lean.close()
 
     return Litestar(
         route_handlers=[

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from healthcode.config import Settings
+from healthcode.db.lean import LeanReads
 from healthcode.domain.clock import Clock
 from healthcode.web.features import Desk
 
 
 @dataclass
 class AppContext:
-    """Settings, the clock, the database engine and session factory, and the back-office desks
-    the features offer; shared by all requests."""
+    """Settings, the clock, the database engine and session factory, the lean read path, and the
+    back-office desks the features offer; shared by all requests."""
 
     settings: Settings
     clock: Clock
@@ -23,3 +24,5 @@ class AppContext:
     desks: list[Desk]
     probe_engine: AsyncEngine
     """One connection per readiness probe, outside the pool requests wait on."""
+    lean: LeanReads
+    """The hot endpoints' one read, on the driver itself (:mod:`healthcode.db.lean`)."""
