@@ -9,6 +9,9 @@ server measured in the same run (the ratio is the figure), driven the way traffi
 - wrk (Debian's ``wrk``) with ``--connections`` connections for ``--seconds`` each; every request
   is a random resident's session and card (the code endpoint, the code page), or a random one of
   as many live tokens (verification). Non-2xx answers are counted and printed.
+- Besides req/s and latency, the CPU time per request of the server's processes and, on
+  PostgreSQL, of the database's: wrk, server and database share this machine's cores, so the
+  CPU figures are what sizing another machine starts from.
 
 Only ever targets 127.0.0.1. Figures go into the issue notes; nothing here asserts a speed.
 """
@@ -27,10 +30,12 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+APP = "benchmarks.load_app:app"
 BIN = Path(sys.executable).parent
 LUA = """
 local items = {}
@@ -42,12 +47,14 @@ function init(args)
   math.randomseed(os.time() + seed % 1000003)
 end
 function request()
-  if mode == "bare" then return wrk.format("GET") end
   local item = items[math.random(#items)]
   if mode == "verify" then
     return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, '{"token":"' .. item .. '"}')
   end
   local token, card = item:match("^(%S+) (%S+)$")
+  if mode == "bare" then  -- the same request as the code endpoint's, to another path
+    return wrk.format("GET", nil, {Authorization = "Bearer " .. token})
+  end
   if mode == "page" then
     return wrk.format("GET", "/cards/" .. card .. "/code", {Cookie = "hc_session=" .. token})
   end
@@ -62,6 +69,24 @@ class Figures:
     p50_ms: float
     p99_ms: float
     failed: int
+    requests: int
+    app_cpu_us: float = 0.0
+    db_cpu_us: float = 0.0
+
+
+def cpu_seconds(marker: str) -> float:
+    """User and system CPU time of the processes whose command line contains ``marker``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if marker in command:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 def free_port() -> int:
@@ -88,6 +113,7 @@ def wrk(url: str, seconds: int, connections: int, script: Path, *script_args: st
         command += ["--", *script_args]
     out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    done = re.search(r"(\d+) requests in", out)
     failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return Figures(
@@ -95,7 +121,16 @@ def wrk(url: str, seconds: int, connections: int, script: Path, *script_args: st
         p50_ms=_ms(re.search(r"50%\s+([\d.]+)(us|ms|s)", out)),
         p99_ms=_ms(re.search(r"99%\s+([\d.]+)(us|ms|s)", out)),
         failed=(int(failed.group(1)) if failed else 0) + (sum(map(int, errors.groups())) if errors else 0),
+        requests=int(done.group(1)) if done else 0,
     )
+
+
+def measured(run: Callable[[], Figures]) -> Figures:
+    """``run``, with the CPU time the server and the database spent per request meanwhile."""
+    app, db = cpu_seconds(APP), cpu_seconds("postgres")
+    figures = run()
+    per = 1e6 / max(figures.requests, 1)
+    return replace(figures, app_cpu_us=(cpu_seconds(APP) - app) * per, db_cpu_us=(cpu_seconds("postgres") - db) * per)
 
 
 def fresh_postgres(url: str) -> str:
@@ -137,7 +172,7 @@ def main() -> None:
     people = asyncio.run(populate(Settings(), args.residents, sessions=True))
     serve = ["--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)]
     server = subprocess.Popen(
-        [str(BIN / "granian"), *serve, "benchmarks.load_app:app"],
+        [str(BIN / "granian"), *serve, APP],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -156,7 +191,9 @@ def main() -> None:
         script = root / "load.lua"
         script.write_text(LUA)
         people_file, tokens_file = str(root / "people.txt"), str(root / "tokens.txt")
-        drive = lambda path, *extra: wrk(f"{base}{path}", args.seconds, args.connections, script, *extra)  # noqa: E731
+        drive = lambda path, *extra: measured(  # noqa: E731
+            lambda: wrk(f"{base}{path}", args.seconds, args.connections, script, *extra)
+        )
         results = {
             "bare: sign one token": drive("/bench/sign", people_file, "bare"),
             "GET code (API)": drive("/", people_file, "api"),
@@ -178,7 +215,10 @@ def main() -> None:
         floor = floors.get(name)
         ratio = f"  {f.rps / results[floor].rps:>4.0%} of bare" if floor else ""
         failed = f"  {f.failed} FAILED" if f.failed else ""
-        print(f"  {name:<24} {f.rps:>8.0f} req/s  p50 {f.p50_ms:>6.2f} ms  p99 {f.p99_ms:>7.2f} ms{ratio}{failed}")
+        cpu = f"  CPU/request: app {f.app_cpu_us:>4.0f} us" + (
+            f", database {f.db_cpu_us:>3.0f} us" if args.postgres else ""
+        )
+        print(f"  {name:<24} {f.rps:>6.0f} req/s  p50 {f.p50_ms:>5.1f} ms  p99 {f.p99_ms:>5.1f} ms{ratio}{cpu}{failed}")
     if args.json:
         args.json.write_text(json.dumps({name: f.__dict__ for name, f in results.items()}, indent=2))
 

@@ -20,8 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.cards.service import CardView, make_card_service
+from healthcode.codes.keys import KeyService
+from healthcode.codes.live import code_for
 from healthcode.config import Settings
-from healthcode.db.models import Resident
+from healthcode.db.models import Card, Resident
 from healthcode.declarations.service import answers_from, make_declaration_service
 from healthcode.domain.clock import Clock
 from healthcode.sessions.service import Principal, PrincipalKind, SessionStore
@@ -162,3 +164,12 @@ async def card_application(
         )
         view = await service.get(resident_id, view.card.public_id)
     return view
+
+
+async def live_token(db: AsyncSession, settings: Settings, clock: Clock, public_id: str) -> str:
+    """A live token of a declared card, signed with the active key as the code endpoint signs it."""
+    card = await db.scalar(select(Card).where(Card.public_id == public_id))
+    assert card is not None
+    assert card.colour is not None
+    key = await KeyService(db, settings, clock).signing_key()
+    return code_for(settings, clock, key, card.id, card.colour, card.masked_name, card.masked_document).token

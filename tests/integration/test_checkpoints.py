@@ -16,7 +16,6 @@ from healthcode.checkpoints.service import (
     parse_temperature,
 )
 from healthcode.codes.keys import KeyService
-from healthcode.codes.live import live_code_of
 from healthcode.codes.verification import make_verifier
 from healthcode.config import Settings
 from healthcode.db.engine import make_sessionmaker
@@ -57,10 +56,9 @@ async def world(db: AsyncSession, settings: Settings, clock: FixedClock) -> Worl
 async def test_a_scanned_live_code_is_logged_with_site_staff_and_device(
     db: AsyncSession, engine: AsyncEngine, settings: Settings, clock: FixedClock, world: World
 ) -> None:
-    keys = KeyService(db, settings, clock)
-    await keys.generate("test")
-    _, code = await live_code_of(db, settings, clock, await keys.signing_key(), world.resident_id, world.public_id)
-    result = await make_verifier(make_sessionmaker(engine), settings, clock).verify(code.token)
+    await KeyService(db, settings, clock).generate("test")
+    token = await factories.live_token(db, settings, clock, world.public_id)
+    result = await make_verifier(make_sessionmaker(engine), settings, clock).verify(token)
     assert (result.valid, result.colour) == (True, "green")
     service = CheckpointService(db, settings, clock)
     scanned = Scanned(result.reason, result.colour, result.masked_name, result.masked_document, result.issuer, "live")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.checkpoints.service import SiteService
 from healthcode.codes.keys import KeyService
-from healthcode.codes.live import card_of_claims, live_code_of
+from healthcode.codes.live import card_of_claims
 from healthcode.config import Settings
 from healthcode.db.models import AuditRecord, Card, FeverRecord, Scan, StaffAccount
 from healthcode.domain.clock import FixedClock
@@ -33,10 +33,8 @@ async def token(db: AsyncSession, settings: Settings, clock: FixedClock) -> str:
     """A live token for an approved resident-ID card."""
     resident = await factories.resident(db, clock)
     view = await factories.card_application(db, settings, clock, resident.id, document_type="resident_id", number=ADULT)
-    keys = KeyService(db, settings, clock)
-    await keys.generate("test")
-    _, code = await live_code_of(db, settings, clock, await keys.signing_key(), resident.id, view.card.public_id)
-    return code.token
+    await KeyService(db, settings, clock).generate("test")
+    return await factories.live_token(db, settings, clock, view.card.public_id)
 
 
 @pytest.fixture

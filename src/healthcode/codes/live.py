@@ -7,21 +7,19 @@ evaluation and no QR drawing here: the browser draws the QR from the token.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 from healthcode.config import Settings
-from healthcode.db.lean import LeanReads
-from healthcode.db.models import Card, CardHolder
+from healthcode.db.lean import LeanReads, lean_datetime, lean_json
 from healthcode.domain.clock import Clock
 from healthcode.domain.errors import Conflict, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.tokens import CodeClaims, SigningKey, TokenKind, issue_token, new_token_id
 from healthcode.domain.tokens.reference import open_card_reference, seal_card_reference
-from healthcode.sessions.service import MAX_TOKEN_LENGTH, not_logged_in, token_hash
+from healthcode.sessions.service import MAX_TOKEN_LENGTH, TOUCH_EVERY, not_logged_in, token_hash
 
 
 @dataclass(frozen=True)
@@ -38,8 +36,7 @@ class LiveCode:
 # The session and the card in one statement, on the lean path (healthcode.db.lean): $1 the session
 # token's hash, $2 the card's public id, $3 now. A row means a live resident session; its card
 # columns are NULL unless the card is on that resident's phone (an active or pending link).
-_DISPLAY_READ = """
-SELECT s.principal_id, c.id, c.colour, c.masked_name, c.masked_document, c.status, h.status
+_SESSION_AND_CARD = """
 FROM auth_sessions AS s
 LEFT JOIN cards AS c ON c.public_id = $2
 LEFT JOIN card_holders AS h
@@ -47,6 +44,32 @@ LEFT JOIN card_holders AS h
 WHERE s.token_hash = $1 AND s.principal_kind = 'resident' AND s.revoked_at IS NULL AND s.expires_at > $3
 LIMIT 1
 """
+_CARD_COLUMNS = "c.id, c.colour, c.masked_name, c.masked_document, c.status, h.status"
+_DISPLAY_READ = f"SELECT {_CARD_COLUMNS} {_SESSION_AND_CARD}"
+# The code page's read adds what the page shows besides the code, and whether the session's
+# "last seen" is older than $4 (so the page may record it: an app's refreshes never write).
+_PAGE_COLUMNS = "c.colour_reasons, (SELECT max(d.declared_at) FROM declarations AS d WHERE d.card_id = c.id)"
+_PAGE_READ = f"SELECT {_CARD_COLUMNS}, {_PAGE_COLUMNS}, s.id, s.last_seen_at < $4 {_SESSION_AND_CARD}"
+
+
+@dataclass(frozen=True)
+class ShownCard:
+    """What the code page shows of a card besides its code."""
+
+    public_id: str
+    masked_name: str
+    masked_document: str
+    colour_reasons: list[dict[str, Any]]
+    declared_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CodePage:
+    """The code page's card, its live code, and the viewer's session if its "last seen" is due."""
+
+    card: ShownCard
+    code: LiveCode
+    session_to_touch: int | None
 
 
 async def live_code(
@@ -55,39 +78,37 @@ async def live_code(
     """A fresh live token for one of the resident's cards (own or family), for the holder of
     ``session_token``: one read of the session and the card as they are now (nothing cached, never
     a write), one signature. 401 without a live session, 404 for a card not on this phone."""
+    row = await _read(reads, _DISPLAY_READ, clock, session_token, public_id)
+    return _code_of(settings, clock, key, row)
+
+
+async def code_page(
+    reads: LeanReads, settings: Settings, clock: Clock, key: SigningKey, session_token: str, public_id: str
+) -> CodePage:
+    """The code page's content, in one read as :func:`live_code`'s (with the card's reasons and
+    its latest declaration), and one signature."""
+    row = await _read(reads, _PAGE_READ, clock, session_token, public_id, clock.now() - TOUCH_EVERY)
+    code = _code_of(settings, clock, key, row)
+    reasons, declared_at, session_id, touch = row[6:]
+    card = ShownCard(public_id, row[2], row[3], lean_json(reasons), lean_datetime(declared_at))
+    return CodePage(card, code, session_id if touch else None)
+
+
+async def _read(reads: LeanReads, sql: str, clock: Clock, session_token: str, *args: Any) -> Sequence[Any]:
     if not session_token or len(session_token) > MAX_TOKEN_LENGTH:
         raise not_logged_in()
-    row = await reads.fetchrow(_DISPLAY_READ, token_hash(session_token), public_id, clock.now())
+    row = await reads.fetchrow(sql, token_hash(session_token), args[0], clock.now(), *args[1:])
     if row is None:
         raise not_logged_in()
-    _resident, card_row_id, colour, masked_name, masked_document, status, link = row
+    return row
+
+
+def _code_of(settings: Settings, clock: Clock, key: SigningKey, row: Sequence[Any]) -> LiveCode:
+    card_row_id, colour, masked_name, masked_document, status, link = row[:6]
     if link is None:
         raise NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
     shown = check_showable(status, link, colour)
     return code_for(settings, clock, key, card_row_id, shown, masked_name, masked_document)
-
-
-async def live_code_of(
-    db: AsyncSession, settings: Settings, clock: Clock, key: SigningKey, resident_id: int, public_id: str
-) -> tuple[Card, LiveCode]:
-    """The card row and a fresh live token, for the code page (which shows more of the card)."""
-    found = (
-        await db.execute(
-            select(Card, CardHolder.status)
-            .join(CardHolder, CardHolder.card_id == Card.id)
-            .where(
-                Card.public_id == public_id,
-                CardHolder.resident_id == resident_id,
-                CardHolder.status.in_(("active", "pending")),
-            )
-            .limit(1)
-        )
-    ).first()
-    if found is None:
-        raise NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
-    card, link = found
-    colour = check_showable(card.status, link, card.colour)
-    return card, code_for(settings, clock, key, card.id, colour, card.masked_name, card.masked_document)
 
 
 def check_showable(status: str, link: str, colour: str | None) -> str:

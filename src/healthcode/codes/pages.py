@@ -2,38 +2,45 @@
 
 from __future__ import annotations
 
-from litestar import Router, get
+from typing import Any
+
+from litestar import Request, Router, get
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy import func, select
 
 from healthcode.cards.service import make_card_service
-from healthcode.codes.keys import KeyService
-from healthcode.codes.live import code_for, live_code_of
-from healthcode.db.models import Declaration
+from healthcode.codes.keys import KeyService, active_signing_key
+from healthcode.codes.live import code_for
+from healthcode.codes.live import code_page as code_page_of
 from healthcode.domain.cards import LinkStatus, Relationship
 from healthcode.domain.errors import Conflict
-from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
+from healthcode.sessions.service import SessionStore
+from healthcode.web.deps import RESIDENT_COOKIE, ClockDep, CurrentResident, DbSession, SettingsDep, app_context
 from healthcode.web.requests import NO_STORE
 
 
 @get("/cards/{card_id:str}/code", name="code")
-async def code_page(
-    card_id: FromPath[str], resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
-) -> Template | Redirect:
+async def code_page(request: Request[Any, Any, Any], card_id: FromPath[str]) -> Template | Redirect:
     """The first token is in the page itself, so the QR shows without another request. A card not
-    declared yet has no code: the page leads to the declaration, which says why."""
-    key = await KeyService(db, settings, clock).signing_key()
+    declared yet has no code: the page leads to the declaration, which says why. Read like the code
+    endpoint (one statement on the lean path, no dependencies); it records "last seen" at most
+    every ten minutes, as every page does."""
+    context = app_context(request)
+    settings, clock = context.settings, context.clock
+    key = await active_signing_key(context.sessionmaker, settings, clock)
+    session = request.cookies.get(RESIDENT_COOKIE, "")
     try:
-        card, code = await live_code_of(db, settings, clock, key, resident.id, card_id)
+        page = await code_page_of(context.lean, settings, clock, key, session, card_id)
     except Conflict as exc:
         if exc.code != "declaration_required":
             raise
         return Redirect(f"/cards/{card_id}/declare", status_code=303)
-    declared_at = await db.scalar(select(func.max(Declaration.declared_at)).where(Declaration.card_id == card.id))
+    if page.session_to_touch is not None:
+        async with context.sessionmaker() as db:
+            await SessionStore(db, clock).touch(page.session_to_touch)
     return Template(
         template_name="codes/code.html",
-        context={"card": card, "code": code, "declared_at": declared_at},
+        context={"card": page.card, "code": page.code, "declared_at": page.card.declared_at},
         headers=NO_STORE,
     )
 

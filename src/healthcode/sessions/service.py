@@ -87,9 +87,15 @@ class SessionStore:
         if row is None or row.principal_kind != kind or row.revoked_at is not None or row.expires_at <= now:
             return None
         if now - row.last_seen_at > TOUCH_EVERY:
-            await self.db.execute(update(AuthSession).where(AuthSession.id == row.id).values(last_seen_at=now))
-            await self.db.commit()
+            await self.touch(row.id)
         return Principal(kind, row.principal_id, row.id)
+
+    async def touch(self, session_id: int) -> None:
+        """Record that the session was used now ("last seen"), and commit."""
+        await self.db.execute(
+            update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=self.clock.now())
+        )
+        await self.db.commit()
 
     async def live(self, kind: PrincipalKind, principal_id: int) -> list[AuthSession]:
         """The principal's sessions that still work, newest first."""

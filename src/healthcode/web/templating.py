@@ -33,6 +33,7 @@ def make_environment(settings: Settings) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=settings.env == "dev",  # elsewhere no stat() of every template on every page
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda message: translate(message), ngettext=ngettext, newstyle=False

@@ -1,0 +1,75 @@
+"""The code page (SPEC §7), read like the code endpoint: one statement for the session, the card,
+its reasons and its latest declaration."""
+
+import re
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from healthcode.codes.keys import KeyService
+from healthcode.config import Settings
+from healthcode.db.models import AuthSession
+from healthcode.domain.clock import FixedClock
+from tests.factories import card_application, logged_in_resident
+from tests.integration.test_cards import ADULT
+
+Client = AsyncTestClient[Litestar]
+pytestmark = pytest.mark.settings(realname_delay_s=0)
+
+
+async def code_page(client: Client, db: AsyncSession, settings: Settings, clock: FixedClock) -> tuple[str, str]:
+    """A logged-in resident (cookie set) with a declared card; its code page and session token."""
+    await KeyService(db, settings, clock).generate("test")
+    resident = await logged_in_resident(db, settings, clock)
+    client.cookies.set("hc_session", resident.token)
+    view = await card_application(
+        db, settings, clock, resident.resident.id, name="张三丰", document_type="resident_id", number=ADULT
+    )
+    return f"/cards/{view.card.public_id}/code", resident.token
+
+
+async def test_the_page_carries_its_first_code_and_what_the_card_says(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    page, _ = await code_page(client, db, settings, clock)
+    response = await client.get(page)
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    html = response.text
+    assert re.search(r'data-token="HC1:[^"]+"', html), "the QR shows without another request"
+    assert 'data-colour="green"' in html
+    assert "张*丰" in html
+    assert ADULT[-4:] in html
+    assert ADULT not in html
+    assert "最近申报：" in html
+
+
+async def test_the_page_needs_a_login_and_the_card_on_this_phone(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    page, _ = await code_page(client, db, settings, clock)
+    client.cookies.delete("hc_session")
+    away = await client.get(page, follow_redirects=False)
+    assert away.status_code in (302, 303)
+    assert away.headers["location"].startswith("/login")
+    stranger = await logged_in_resident(db, settings, clock, phone="13900139000")
+    client.cookies.set("hc_session", stranger.token)
+    assert (await client.get(page)).status_code == 404
+
+
+async def test_the_page_records_last_seen_and_a_code_refresh_does_not(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    page, token = await code_page(client, db, settings, clock)
+    opened = await db.scalar(select(AuthSession.last_seen_at))
+    clock.advance(minutes=11)
+    refresh = await client.get(f"/api/v1{page}", headers={"Authorization": f"Bearer {token}"})
+    assert refresh.status_code == 200
+    db.expire_all()
+    assert await db.scalar(select(AuthSession.last_seen_at)) == opened, "the app's refreshes never write"
+    assert (await client.get(page)).status_code == 200
+    db.expire_all()
+    assert await db.scalar(select(AuthSession.last_seen_at)) == clock.now()
