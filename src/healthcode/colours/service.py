@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -20,12 +22,15 @@ from healthcode.i18n import in_language, translate
 from healthcode.sms.provider import SmsProvider, make_provider
 
 CHUNK = 1000
+ATTEMPTS = 5
+"""How often a recompute tries again for cards other writers kept changing under it."""
 _cards = table_of(Card)
 # One prepared statement, executed many times: much cheaper than the ORM's bulk update per row.
 STORE_COLOUR = (
     update(_cards)
-    .where(_cards.c.id == bindparam("card"))
+    .where(_cards.c.id == bindparam("card"), _cards.c.colour_stamp == bindparam("seen"))
     .values(
+        colour_stamp=bindparam("stamp"),
         colour=bindparam("colour"),
         colour_reasons=bindparam("colour_reasons"),
         green_on=bindparam("green_on"),
@@ -63,6 +68,11 @@ def stored_reasons(decision: Decision) -> list[dict[str, Any]]:
     return [reason_json(reason) for reason in decision.reasons]
 
 
+class StaleColour(Exception):
+    """Cards changed under every attempt to recolour them; the caller's transaction should be
+    tried again later (a job does so at its next pass)."""
+
+
 @dataclass(frozen=True)
 class Change:
     card: Card
@@ -86,58 +96,73 @@ class ColourService:
         return load_ruleset(source) if source else default_ruleset()
 
     async def recompute(self, card_ids: Iterable[int], *, notify: bool = True) -> int:
-        """Recompute the given cards (in chunks); returns how many changed colour. The caller
-        commits."""
-        ids = sorted(set(card_ids))
-        if not ids:
+        """Recompute the given cards (in chunks) and store what changed; returns how many changed
+        colour (each texted once, if ``notify``). The caller commits.
+
+        Every card recomputed gets a new colour stamp, written only where the card still has the
+        stamp read with it: a pass that read a card before another writer changed it stores
+        nothing for that card and computes it again from what is there now (at most
+        :data:`ATTEMPTS` times). So a slow pass never overwrites a newer colour, and of several
+        passes that see the same change, one stores it and texts it; the others find it done."""
+        pending = sorted(set(card_ids))
+        if not pending:
             return 0
         now = self.clock.now()
         rules = await self.ruleset()
         areas = await risk_areas(self.db, now.astimezone(self.settings.zone).date())
         changed = 0
-        for start in range(0, len(ids), CHUNK):
-            cards = list(await self.db.scalars(select(Card).where(Card.id.in_(ids[start : start + CHUNK]))))
-            facts = await facts_for(self.db, cards, areas)
-            updates: list[dict[str, Any]] = []
-            changes: list[Change] = []
-            for card in cards:
-                if facts[card.id].declaration is None:  # no colour before the first declaration
-                    if card.colour is not None:
-                        updates.append(NO_COLOUR | {"card": card.id})
-                    continue
-                decision = evaluate(rules, facts[card.id], now, self.settings.zone)
-                reasons = stored_reasons(decision)
-                values = {
-                    "card": card.id,
-                    "colour": decision.colour.value,
-                    "colour_reasons": reasons,
-                    "green_on": decision.green_on,
-                    "recheck_at": decision.next_change_at,
-                    "colour_changed_at": card.colour_changed_at,
-                }
-                if card.colour is None:  # the first declaration: its page shows the colour
-                    values["colour_changed_at"] = now
-                elif decision.colour.value != card.colour:
-                    values["colour_changed_at"] = now
-                    first = (
-                        in_language(decision.reasons[0].text, self.settings.default_language)
-                        if decision.reasons
-                        else ""
-                    )
-                    changes.append(Change(card, decision.colour, first))
-                if (card.colour, card.colour_reasons, card.green_on, card.recheck_at) != (
-                    values["colour"],
-                    reasons,
-                    decision.green_on,
-                    decision.next_change_at,
-                ):
-                    updates.append(values)
-            if updates:
-                await self.db.execute(STORE_COLOUR, updates)
-            if notify and changes:
-                await self._tell(changes)
-            changed += len(changes)
-        return changed
+        for _attempt in range(ATTEMPTS):
+            lost: list[int] = []
+            for start in range(0, len(pending), CHUNK):
+                chunk = pending[start : start + CHUNK]
+                stored, missed = await self._store_chunk(chunk, rules, areas, now, notify=notify)
+                changed += stored
+                lost += missed
+            if not lost:
+                return changed
+            pending = lost
+        raise StaleColour(f"{len(pending)} cards kept changing while being recoloured; try again")
+
+    async def _store_chunk(
+        self, ids: Sequence[int], rules: RuleSet, areas: Any, now: datetime, *, notify: bool
+    ) -> tuple[int, list[int]]:
+        """One chunk: how many changed colour, and the cards another writer changed meanwhile."""
+        query = select(Card).where(Card.id.in_(ids)).execution_options(populate_existing=True)
+        cards = list(await self.db.scalars(query))
+        facts = await facts_for(self.db, cards, areas)
+        stamp = secrets.randbits(62)
+        updates: list[dict[str, Any]] = []
+        changes: dict[int, Change] = {}
+        for card in cards:
+            if facts[card.id].declaration is None:  # no colour before the first declaration
+                updates.append(NO_COLOUR | {"card": card.id, "seen": card.colour_stamp, "stamp": stamp})
+                continue
+            decision = evaluate(rules, facts[card.id], now, self.settings.zone)
+            values = {
+                "card": card.id,
+                "seen": card.colour_stamp,
+                "stamp": stamp,
+                "colour": decision.colour.value,
+                "colour_reasons": stored_reasons(decision),
+                "green_on": decision.green_on,
+                "recheck_at": decision.next_change_at,
+                "colour_changed_at": card.colour_changed_at,
+            }
+            if card.colour is None:  # the first declaration: its page shows the colour
+                values["colour_changed_at"] = now
+            elif decision.colour.value != card.colour:
+                values["colour_changed_at"] = now
+                first = (
+                    in_language(decision.reasons[0].text, self.settings.default_language) if decision.reasons else ""
+                )
+                changes[card.id] = Change(card, decision.colour, first)
+            updates.append(values)
+        await self.db.execute(STORE_COLOUR, updates)
+        written = set(await self.db.scalars(select(Card.id).where(Card.id.in_(ids), Card.colour_stamp == stamp)))
+        landed = [change for card_id, change in changes.items() if card_id in written]
+        if notify and landed:
+            await self._tell(landed)
+        return len(landed), [card.id for card in cards if card.id not in written]
 
     async def recheck_due(self, limit: int = 10_000) -> int:
         """Cards whose colour may have changed with time alone (quarantine over, area lifted)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from healthcode.db.base import Base
@@ -22,6 +22,8 @@ class Card(Base):
     The colour and its reasons are stored here when their inputs change (never computed on
     read: showing a code is the hot path); ``recheck_at`` is when time alone may change them.
     ``colour`` is None until the card's first health declaration: the code is made from one.
+    ``colour_stamp`` is an opaque number every colour write replaces; a write lands only on the
+    stamp it read (:class:`healthcode.colours.service.ColourService`).
     """
 
     __tablename__ = "cards"
@@ -44,6 +46,7 @@ class Card(Base):
     colour_changed_at: Mapped[datetime | None]
     green_on: Mapped[date | None] = mapped_column(Date)
     recheck_at: Mapped[datetime | None] = mapped_column(index=True)
+    colour_stamp: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class CardHolder(Base):
