@@ -24,7 +24,7 @@ def main(language: str, source: str) -> None:
         if message.id and not message.string and message.id in table:
             message.string = table[message.id]
     with path.open("wb") as f:
-        write_po(f, catalog, sort_output=True, no_location=True, width=120)
+        write_po(f, catalog, sort_output=True, no_location=True, width=76)  # as `make messages` writes it
     left = [m.id for m in catalog if m.id and not m.string]
     print(f"{len(left)} untranslated", *left, sep="\n")
 

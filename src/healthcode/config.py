@@ -103,7 +103,22 @@ class Settings(BaseSettings):
     )
     family_max_dependants: int = Field(8, ge=1, description="Family members one resident may add")
     family_max_guardians: int = Field(3, ge=1, description="Family phones that may show one person's card")
-    jobs_interval_s: int = Field(5, ge=1, description="Seconds between runs of the in-process background jobs")
+    jobs_interval_s: int = Field(
+        5,
+        ge=1,
+        description="Seconds between passes of the background jobs (each periodic job fires once a pass in a cluster)",
+    )
+    jobs_in_server: bool = Field(
+        True,
+        description="Run the background jobs inside `healthcode serve` (the embedded default); false when "
+        "`healthcode worker` processes run them",
+    )
+    job_lease_s: int = Field(
+        300,
+        ge=10,
+        description="Seconds a worker's hold on a list import lasts unrenewed: after a crash another worker "
+        "takes the import over once it passes",
+    )
 
     session_ttl_days: int = Field(30, ge=1, description="Days a resident's device login lasts")
     staff_session_ttl_hours: int = Field(8, ge=1, description="Hours a staff sign-in lasts")

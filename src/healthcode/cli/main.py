@@ -1,14 +1,19 @@
-"""``healthcode``: serve, db, demo, sms, staff, audit (API.md "Running it")."""
+"""``healthcode``: serve, worker, db, demo, sms, staff, audit (API.md "Running it")."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import signal
 
 import typer
 
 from healthcode.cli import audit, data, demo, keys, lists, rules, sites, sms, staff, verify
 from healthcode.cli.runtime import console, settings
+from healthcode.db.engine import make_engine, make_sessionmaker
 from healthcode.db.migrate import upgrade
+from healthcode.domain.clock import SystemClock
 
 app = typer.Typer(help="City health-code platform.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -30,6 +35,33 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision")) -
     """Create or upgrade the schema of HEALTHCODE_DATABASE_URL."""
     upgrade(settings().database_url, revision)
     console.print(f"database at revision {revision}")
+
+
+@app.command()
+def worker() -> None:
+    """Run the background jobs (real-name checks, recolouring, list imports) until stopped.
+
+    Several may run at once, on one machine or many: each job runs once. Servers then run with
+    HEALTHCODE_JOBS_IN_SERVER=false. SIGTERM or Ctrl-C stops it; work in progress is rolled back
+    and taken up again by another worker (a list import once its lease expires).
+    """
+    from healthcode.web.jobs import Jobs
+
+    config = settings()
+
+    async def main() -> None:
+        engine = make_engine(config.database_url)
+        running = asyncio.current_task()
+        if running is not None:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, running.cancel)
+        console.print(f"worker running the background jobs every {config.jobs_interval_s} s")
+        try:
+            await Jobs(engine, make_sessionmaker(engine), config, SystemClock()).run_forever()
+        finally:
+            await engine.dispose()
+
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(main())
 
 
 @app.command()

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from healthcode.audit.service import AuditedService
 from healthcode.cards.service import document_index
@@ -18,6 +19,7 @@ from healthcode.colours.facts import latest_declarations
 from healthcode.colours.service import ColourService, make_colour_service
 from healthcode.config import Settings
 from healthcode.db.base import table_of
+from healthcode.db.leases import LeaseLost, Leases, process_holder
 from healthcode.db.models import Card, Declaration, ListEntry, ListImport, RiskAreaRecord
 from healthcode.domain.clock import Clock
 from healthcode.domain.colours import RiskArea
@@ -33,9 +35,17 @@ from healthcode.privacy.sealed import Sealer
 from healthcode.sessions.service import Principal
 from healthcode.staff.service import StaffService
 
+log = logging.getLogger("healthcode.lists")
 MAX_FILE_BYTES = 50_000_000  # a million rows of CSV is about 50 MB
 PROGRESS_EVERY_S = 1.0
 INTERNAL_ERROR = N_("Something went wrong on our side. Please try again later.")
+INTERRUPTED = N_(
+    "This import stopped before finishing several times (a server restarted or ran out of memory): "
+    "split the file and upload the parts."
+)
+MAX_ATTEMPTS = 3
+"""Runs of one upload, counting those a stopped worker left unfinished, before it is failed."""
+CLAIM_CANDIDATES = 20
 BATCH = 5_000
 TRAVEL_WINDOW = timedelta(days=TRAVEL_WINDOW_DAYS)
 _areas = table_of(RiskAreaRecord)
@@ -47,12 +57,18 @@ LIFT_AREA = (
 )
 
 
+def lease_name(import_id: int) -> str:
+    """The lease a worker holds while it runs an upload (:mod:`healthcode.db.leases`)."""
+    return f"list_import:{import_id}"
+
+
 class ListImportService(AuditedService):
     """Uploads are queued (``start``) and worked by the background job or the CLI (``run``)."""
 
-    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock, colours: ColourService):
+    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock, colours: ColourService, leases: Leases):
         super().__init__(db, settings, clock)
         self.colours = colours
+        self.leases = leases
         self.sealer = Sealer(settings.keyring)
 
     async def start(self, principal: Principal | None, kind: str, filename: str, data: bytes) -> ListImport:
@@ -84,28 +100,61 @@ class ListImportService(AuditedService):
         return upload
 
     async def claim_next(self) -> int | None:
-        """Take the oldest queued upload (one worker wins it)."""
-        next_id = await self.db.scalar(
-            select(ListImport.id).where(ListImport.status == "queued").order_by(ListImport.id).limit(1)
+        """Take the oldest upload waiting to run: queued, or left running by a worker that stopped
+        (its lease expired). One worker wins each; None when there is nothing to take."""
+        candidates = await self.db.scalars(
+            select(ListImport.id)
+            .where(ListImport.status.in_(("queued", "running")))
+            .order_by(ListImport.id)
+            .limit(CLAIM_CANDIDATES)
         )
-        if next_id is None or not await self.claim(next_id):
-            return None
-        return next_id
+        for import_id in list(candidates):
+            if await self.claim(import_id):
+                return import_id
+        return None
 
     async def claim(self, import_id: int) -> bool:
-        """Mark a queued upload running; False when another worker (or the CLI) took it first. Commits."""
+        """Take an upload's lease and mark it running; False when another worker (or the CLI)
+        holds it, or it has finished. Commits."""
+        lease = lease_name(import_id)
+        if not await self.leases.take(lease, self.settings.job_lease_s):
+            return False
         claimed = await self.db.execute(
-            update(ListImport).where(ListImport.id == import_id, ListImport.status == "queued").values(status="running")
+            update(ListImport)
+            .where(ListImport.id == import_id, ListImport.status.in_(("queued", "running")))
+            .values(status="running", attempts=ListImport.attempts + 1)
         )
         await self.db.commit()
-        return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            await self.leases.release(lease)
+            return False
+        return True
 
     async def run(self, import_id: int, progress: Callable[[ListImport], None] | None = None) -> ListImport:
         """Parse, check, then add and recolour in one transaction; on any failure nothing is kept
-        but the import's status and error."""
+        but the import's status and error. The worker holds the upload's lease throughout
+        (renewed while it runs); if it stops, another takes the upload over once the lease expires
+        and runs it again from the start, at most :data:`MAX_ATTEMPTS` times in all."""
+        lease = lease_name(import_id)
         upload = await self._get(import_id)
         if upload.status not in ("queued", "running"):
             raise Conflict("import_finished", N_("This import has already run."))
+        if not await self.leases.take(lease, self.settings.job_lease_s):
+            raise Conflict("import_running", N_("This import is being run elsewhere; follow it on the import page."))
+        try:
+            if upload.attempts > MAX_ATTEMPTS:
+                return await self._fail(import_id, ListFileError("import_interrupted", INTERRUPTED))
+            async with self.leases.kept(lease, self.settings.job_lease_s):
+                return await self._run(upload, progress)
+        except LeaseLost:
+            await self.db.rollback()
+            log.warning("import %s was taken over by another worker; its result is theirs", import_id)
+            return await self._get(import_id)
+        finally:
+            await self.leases.release(lease)
+
+    async def _run(self, upload: ListImport, progress: Callable[[ListImport], None] | None) -> ListImport:
+        import_id = upload.id  # a rollback expires the row
         upload.status = "running"
         try:
             parsed = await self._parse(upload, progress)
@@ -124,21 +173,30 @@ class ListImportService(AuditedService):
                 rejected=upload.rejected_rows,
                 recoloured=upload.recoloured_cards,
             )
+            await self.leases.still_held(self.db, lease_name(import_id))
             await self.db.commit()
+        except LeaseLost:
+            raise
         except Exception as exc:
             await self.db.rollback()
-            upload = await self._get(import_id)
-            upload.status, upload.finished_at = "failed", self.clock.now()
-            upload.error = json.dumps(
-                {"msgid": exc.msgid, "params": exc.params}
-                if isinstance(exc, ListFileError)
-                else {"msgid": INTERNAL_ERROR, "params": {}},
-                ensure_ascii=False,
-                default=str,
-            )
-            await self.db.commit()
+            failed = await self._fail(import_id, exc)
             if not isinstance(exc, ListFileError):
                 raise
+            return failed
+        return upload
+
+    async def _fail(self, import_id: int, exc: Exception) -> ListImport:
+        """Mark the import failed with why (a file's problem, or an internal error), and commit."""
+        upload = await self._get(import_id)
+        upload.status, upload.finished_at = "failed", self.clock.now()
+        upload.error = json.dumps(
+            {"msgid": exc.msgid, "params": exc.params}
+            if isinstance(exc, ListFileError)
+            else {"msgid": INTERNAL_ERROR, "params": {}},
+            ensure_ascii=False,
+            default=str,
+        )
+        await self.db.commit()
         return upload
 
     async def _parse(self, upload: ListImport, progress: Callable[[ListImport], None] | None) -> ParsedFile:
@@ -254,5 +312,13 @@ class ListImportService(AuditedService):
         return upload
 
 
-def make_list_import_service(db: AsyncSession, settings: Settings, clock: Clock) -> ListImportService:
-    return ListImportService(db, settings, clock, make_colour_service(db, settings, clock))
+def make_list_import_service(
+    db: AsyncSession, settings: Settings, clock: Clock, leases: Leases | None = None
+) -> ListImportService:
+    """The service; its leases are held in the name of this process unless ``leases`` says whose."""
+    engine = db.bind
+    if not isinstance(engine, AsyncEngine):
+        raise TypeError("the list import service needs a session bound to an engine")
+    return ListImportService(
+        db, settings, clock, make_colour_service(db, settings, clock), leases or Leases(engine, clock, process_holder())
+    )

@@ -23,7 +23,7 @@ from healthcode.web.deps import DEPENDENCIES
 from healthcode.web.errors import EXCEPTION_HANDLERS
 from healthcode.web.features import discover
 from healthcode.web.headers import security_headers
-from healthcode.web.jobs import JobRunner
+from healthcode.web.jobs import JobRunner, Jobs
 from healthcode.web.requests import API_PREFIX, PlatformRequest, language_middleware
 from healthcode.web.state import AppContext
 from healthcode.web.templating import make_environment
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         settings, clock or SystemClock(), engine, make_sessionmaker(engine), features.desks, probe_engine, lean
     )
 
-    jobs = JobRunner(context)
+    jobs = JobRunner(Jobs(engine, context.sessionmaker, settings, context.clock))
 
     async def dispose() -> None:
         await jobs.stop()
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         openapi_config=OpenAPIConfig(title="Health Code Platform", version="1.0.0", path="/schema"),
         state=State({"hc": context}),
-        on_startup=[jobs.start],
+        on_startup=[jobs.start] if settings.jobs_in_server else [],
         on_shutdown=[dispose],
         logging_config=LoggingConfig(log_exceptions="never"),
         debug=False,

@@ -1,7 +1,10 @@
-"""In-process background jobs: each worker runs them every ``HEALTHCODE_JOBS_INTERVAL_S``.
+"""The background jobs and the loop that runs them: in each `healthcode serve` worker (the
+embedded default, ``HEALTHCODE_JOBS_IN_SERVER``) or in `healthcode worker` processes.
 
-No extra service is needed (the embedded default runs them too); every job is written so that
-several workers running it at once do each piece of work once.
+However many processes run the loop, each periodic job fires once a pass in the whole cluster
+(a lease per job, :mod:`healthcode.db.leases`), and each piece of work is done once: a real-name
+application is claimed by one conditional update, a card's colour is written only over the stamp
+it was read with, a list import is held by one worker's lease and taken over after a crash.
 """
 
 from __future__ import annotations
@@ -10,47 +13,66 @@ import asyncio
 import contextlib
 import logging
 
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
 from healthcode.cards.verification import make_verifier
 from healthcode.colours.service import make_colour_service
+from healthcode.config import Settings
+from healthcode.db.leases import Leases, process_holder
+from healthcode.domain.clock import Clock
 from healthcode.lists.service import make_list_import_service
-from healthcode.web.state import AppContext
 
 log = logging.getLogger("healthcode.jobs")
 
 
-async def run_jobs_once(context: AppContext) -> int:
-    """One pass of every job; returns how many pieces of work were done: decide due real-name
-    checks, recolour cards whose time has come, run one queued list import."""
-    settings, clock = context.settings, context.clock
-    async with context.sessionmaker() as db:
-        done = await make_verifier(db, settings, clock).run_due()
-        done += await make_colour_service(db, settings, clock).recheck_due()
-        imports = make_list_import_service(db, settings, clock)
-        import_id = await imports.claim_next()
-        if import_id is not None:
-            await imports.run(import_id)
-            done += 1
+class Jobs:
+    """One process's share of the background work."""
+
+    def __init__(
+        self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+    ):
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.clock = clock
+        self.leases = Leases(engine, clock, process_holder())
+
+    async def run_once(self) -> int:
+        """One pass: decide due real-name checks and recolour cards whose time has come (each
+        if no other process did this pass), then run one waiting list import. Returns how many
+        pieces of work were done."""
+        settings, clock, interval = self.settings, self.clock, self.settings.jobs_interval_s
+        done = 0
+        async with self.sessionmaker() as db:
+            if await self.leases.take("realname.run_due", interval):
+                done += await make_verifier(db, settings, clock).run_due()
+            if await self.leases.take("colours.recheck_due", interval):
+                done += await make_colour_service(db, settings, clock).recheck_due()
+            imports = make_list_import_service(db, settings, clock, self.leases)
+            import_id = await imports.claim_next()
+            if import_id is not None:
+                await imports.run(import_id)
+                done += 1
         return done
 
-
-async def _loop(context: AppContext) -> None:
-    while True:
-        await asyncio.sleep(context.settings.jobs_interval_s)
-        try:
-            await run_jobs_once(context)
-        except Exception:  # a failing pass must not stop the next one
-            log.exception("background job pass failed")
+    async def run_forever(self) -> None:
+        """A pass every ``HEALTHCODE_JOBS_INTERVAL_S``; a failing pass is logged and the next runs."""
+        while True:
+            await asyncio.sleep(self.settings.jobs_interval_s)
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("background job pass failed")
 
 
 class JobRunner:
-    """Starts the loop with the app and stops it on shutdown."""
+    """Runs :meth:`Jobs.run_forever` beside a server, from its start-up to its shutdown."""
 
-    def __init__(self, context: AppContext):
-        self.context = context
+    def __init__(self, jobs: Jobs):
+        self.jobs = jobs
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self.task = asyncio.create_task(_loop(self.context))
+        self.task = asyncio.create_task(self.jobs.run_forever())
 
     async def stop(self) -> None:
         if self.task is not None:

@@ -14,6 +14,7 @@ from healthcode.db.models.colours import (
     RiskAreaRecord,
     RuleSetRecord,
 )
+from healthcode.db.models.jobs import JobLease
 from healthcode.db.models.sessions import AuthSession
 from healthcode.db.models.sms import SmsOutboxMessage
 from healthcode.db.models.staff import StaffAccount
@@ -29,6 +30,7 @@ __all__ = [
     "CardHolder",
     "Declaration",
     "FeverRecord",
+    "JobLease",
     "ListEntry",
     "ListImport",
     "PaperCertificate",

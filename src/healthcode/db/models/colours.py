@@ -54,6 +54,7 @@ class ListImport(Base):
     accepted_rows: Mapped[int] = mapped_column(default=0)
     rejected_rows: Mapped[int] = mapped_column(default=0)
     recoloured_cards: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
     file_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     report_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
