@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     )
     family_max_dependants: int = Field(8, ge=1, description="Family members one resident may add")
     family_max_guardians: int = Field(3, ge=1, description="Family phones that may show one person's card")
+    redis_url: str = Field(
+        "",
+        description="Redis shared by every server (redis://host:6379/0): rate limits per client; empty keeps "
+        "them in each process",
+    )
     jobs_interval_s: int = Field(
         5,
         ge=1,

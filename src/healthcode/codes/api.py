@@ -1,7 +1,8 @@
 """The verification API and the trust list (API.md "Verification API", SPEC §8, §11).
 
 ``POST /api/v1/verifications`` needs no login and is rate-limited per client address
-(``HEALTHCODE_VERIFY_RATE_PER_MINUTE``, 429 with ``Retry-After``); it answers from the keys and
+(``HEALTHCODE_VERIFY_RATE_PER_MINUTE``, 429 with ``Retry-After``; shared by every server through
+``HEALTHCODE_REDIS_URL`` when it is set); it answers from the keys and
 revocations the app's :class:`~healthcode.codes.verification.Verifier` holds in memory and does
 no database work per request. ``GET /.well-known/healthcode/trust-list.json`` publishes the signed
 trust list and ``GET /.well-known/healthcode/revocations.json`` the signed revocation list, each with
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.codes.keys import KeyService, active_signing_key, key_changes
 from healthcode.codes.live import live_code
-from healthcode.codes.ratelimit import RateLimiter
+from healthcode.codes.ratelimit import Limiter, RateLimiter, SharedRateLimiter
 from healthcode.codes.revocations import REVOCATION_LIST_PATH, RevocationService
 from healthcode.codes.schemas import VerificationOut, VerificationRequest, verification_out
 from healthcode.codes.trust import TRUST_LIST_PATH, trusted_lists
@@ -64,7 +65,7 @@ class CodesRuntime:
     signed documents last built, by path."""
 
     verifier: Verifier
-    limiter: RateLimiter
+    limiter: Limiter
     published: dict[str, Published] = field(default_factory=dict)
 
 
@@ -74,9 +75,11 @@ def runtime(request: Request[Any, Any, Any]) -> CodesRuntime:
     if found is None:
         context = app_context(request)
         settings = context.settings
-        found = CodesRuntime(
-            make_verifier(context.sessionmaker, settings, context.clock), RateLimiter(settings.verify_rate_per_minute)
+        rate = settings.verify_rate_per_minute
+        limiter: Limiter = (
+            RateLimiter(rate) if context.redis is None else SharedRateLimiter(context.redis, "hc:verify:", rate)
         )
+        found = CodesRuntime(make_verifier(context.sessionmaker, settings, context.clock), limiter)
         request.app.state[STATE_KEY] = found
     return found
 
@@ -94,7 +97,7 @@ async def verify(request: Request[Any, Any, Any], data: JSONBody[VerificationReq
     was revoked). 429 ``verify_rate_limited`` with ``Retry-After`` beyond the per-client limit."""
     context = app_context(request)
     codes = runtime(request)
-    wait = codes.limiter.hit(client_ip(request, context.settings.proxy_networks), context.clock.now().timestamp())
+    wait = await codes.limiter.hit(client_ip(request, context.settings.proxy_networks), context.clock.now().timestamp())
     if wait:
         raise RateLimited(
             "verify_rate_limited", N_("Too many requests. Wait a moment and try again."), retry_after=wait

@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from redis.asyncio import Redis
 from sqlalchemy.pool import NullPool
 
 from healthcode.config import Settings
@@ -37,8 +38,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     features = discover(settings)
     probe_engine = make_engine(settings.database_url, poolclass=NullPool)
     lean = lean_reads(settings.database_url)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     context = AppContext(
-        settings, clock or SystemClock(), engine, make_sessionmaker(engine), features.desks, probe_engine, lean
+        settings, clock or SystemClock(), engine, make_sessionmaker(engine), features.desks, probe_engine, lean, redis
     )
 
     jobs = JobRunner(Jobs(engine, context.sessionmaker, settings, context.clock))
@@ -48,6 +50,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         await engine.dispose()
         await probe_engine.dispose()
         await lean.close()
+        if redis is not None:
+            await redis.aclose()
 
     return Litestar(
         route_handlers=[

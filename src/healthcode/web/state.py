@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from healthcode.config import Settings
@@ -14,8 +15,8 @@ from healthcode.web.features import Desk
 
 @dataclass
 class AppContext:
-    """Settings, the clock, the database engine and session factory, the lean read path, and the
-    back-office desks the features offer; shared by all requests."""
+    """Settings, the clock, the database engine and session factory, the lean read path, Redis if
+    configured, and the back-office desks the features offer; shared by all requests."""
 
     settings: Settings
     clock: Clock
@@ -26,3 +27,5 @@ class AppContext:
     """One connection per readiness probe, outside the pool requests wait on."""
     lean: LeanReads
     """The hot endpoints' one read, on the driver itself (:mod:`healthcode.db.lean`)."""
+    redis: Redis | None
+    """What every server shares (``HEALTHCODE_REDIS_URL``), or None: each process keeps its own."""
