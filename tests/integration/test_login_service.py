@@ -1,13 +1,15 @@
 """Resident login through the service, on a real database (SPEC §2)."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from healthcode.accounts.service import LoginService
 from healthcode.config import Settings
+from healthcode.db.engine import make_sessionmaker
 from healthcode.db.models import AuthSession, Resident, SmsChallenge, SmsOutboxMessage
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.errors import DomainError, InvalidInput, RateLimited, Unauthenticated
@@ -158,3 +160,26 @@ async def test_refused_send_changes_nothing(service: LoginService, db: AsyncSess
         await service.send_code("999", "10.0.0.1", "en")
     assert await count(db, SmsChallenge) == 1
     assert await count(db, SmsOutboxMessage) == 1
+
+
+@pytest.mark.settings(sms_ip_hourly_limit=3)
+async def test_an_address_budget_holds_when_servers_send_at_once(
+    engine: AsyncEngine, settings: Settings, clock: FixedClock
+) -> None:
+    """Six sends for one address to six numbers, at once on six sessions (as six servers would):
+    three pass. PostgreSQL only: there the sessions run in parallel (SQLite has one writer)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the parallel case is PostgreSQL's")
+    sessions = make_sessionmaker(engine)
+
+    async def send(n: int) -> bool:
+        async with sessions() as db:
+            try:
+                await LoginService(db, settings, clock, OutboxProvider(db, clock)).send_code(
+                    f"1390013900{n}", "10.0.0.7", "en"
+                )
+            except RateLimited:
+                return False
+            return True
+
+    assert sorted(await asyncio.gather(*(send(n) for n in range(6)))) == [False] * 3 + [True] * 3

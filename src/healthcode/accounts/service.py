@@ -88,6 +88,9 @@ class LoginService:
     async def send_code(self, phone_raw: str, client_ip: str, language: str) -> CodeSent:
         """Send a fresh code if the limits allow; raise a typed error that says when otherwise."""
         phone = normalize_mobile(phone_raw)
+        # The address's budget first, then the number's (every sender locks in this order): two
+        # servers sending to different numbers for one address count each other's sends.
+        await lock_key(self.db, f"sms-ip:{client_ip}")
         await lock_key(self.db, f"sms:{phone}")
         now = self.clock.now()
         history = await self._history(phone, client_ip, now)
