@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     )
     family_max_dependants: int = Field(8, ge=1, description="Family members one resident may add")
     family_max_guardians: int = Field(3, ge=1, description="Family phones that may show one person's card")
+    max_in_flight: int = Field(
+        200,
+        ge=10,
+        description="Requests one server worker works on at once; past 60 % of it pages are refused (503), "
+        "past 85 % verification, at 100 % code display",
+    )
     redis_url: str = Field(
         "",
         description="Redis shared by every server (redis://host:6379/0): rate limits per client; empty keeps "

@@ -17,6 +17,10 @@ def _private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
+POOL_WAIT_S = 5
+"""Longest a request waits for a pooled connection before it is answered 503 (not 30 s and a 500)."""
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout so several
     workers can share one file."""
@@ -29,6 +33,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             # keep opening and closing overflow connections (a thread and three PRAGMAs each).
             kwargs.setdefault("pool_size", 16)
             kwargs.setdefault("max_overflow", 8)
+            kwargs.setdefault("pool_timeout", POOL_WAIT_S)
         engine = create_async_engine(url, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -44,6 +49,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
         kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_timeout", POOL_WAIT_S)
     return create_async_engine(url, **kwargs)
 
 

@@ -29,6 +29,8 @@ from typing import Any, Protocol
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from healthcode.db.engine import POOL_WAIT_S
+
 POOL_SIZE = 8
 """asyncpg connections per process for lean reads: a read holds one for a round trip only."""
 CONNECT_TIMEOUT_S = 5.0
@@ -103,7 +105,7 @@ class AsyncpgLeanReads:
             self._slots.put_nowait(None)
 
     async def fetchrow(self, sql: str, *args: Any) -> Sequence[Any] | None:
-        connection = await self._slots.get()
+        connection = await asyncio.wait_for(self._slots.get(), POOL_WAIT_S)
         try:
             if connection is None or connection.is_closed():
                 connection = None

@@ -25,6 +25,7 @@ from healthcode.web.errors import EXCEPTION_HANDLERS
 from healthcode.web.features import discover
 from healthcode.web.headers import security_headers
 from healthcode.web.jobs import JobRunner, Jobs
+from healthcode.web.overload import Load, overload_middleware
 from healthcode.web.requests import API_PREFIX, PlatformRequest, language_middleware
 from healthcode.web.state import AppContext
 from healthcode.web.templating import make_environment
@@ -39,8 +40,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     probe_engine = make_engine(settings.database_url, poolclass=NullPool)
     lean = lean_reads(settings.database_url)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    load = Load(settings.max_in_flight)
     context = AppContext(
-        settings, clock or SystemClock(), engine, make_sessionmaker(engine), features.desks, probe_engine, lean, redis
+        settings,
+        clock or SystemClock(),
+        engine,
+        make_sessionmaker(engine),
+        features.desks,
+        probe_engine,
+        lean,
+        load,
+        redis,
     )
 
     jobs = JobRunner(Jobs(engine, context.sessionmaker, settings, context.clock))
@@ -66,7 +76,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=PlatformRequest,
-        middleware=[language_middleware(settings.default_language)],
+        middleware=[language_middleware(settings.default_language), overload_middleware(load)],
         before_send=[security_headers(hsts=settings.env == "prod")],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(make_environment(settings))),
         csrf_config=CSRFConfig(

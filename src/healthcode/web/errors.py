@@ -1,7 +1,7 @@
 """Every error leaves through here: one JSON shape for the API, a page for browsers.
 
 ``{"error": {"code", "message", "field", ...params}}`` with a fitting status, ``Retry-After`` on
-429, messages in the request's language, and never a stack trace.
+429 and 503, messages in the request's language, and never a stack trace.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from healthcode.domain.errors import DomainError, ErrorKind
 from healthcode.domain.i18n import N_
@@ -80,7 +81,7 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
             target += "?next=" + quote(here, safe="/")
         return Redirect(target, status_code=303)
     status = STATUS[exc.kind]
-    headers = {"Retry-After": str(exc.params["retry_after"])} if exc.kind is ErrorKind.RATE_LIMITED else {}
+    headers = {"Retry-After": str(exc.params["retry_after"])} if "retry_after" in exc.params else {}
     return _respond(request, status, error_payload(exc.code, translated(exc), exc.field, **exc.params), headers)
 
 
@@ -166,8 +167,22 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return _respond(request, 500, error_payload(code, translate(message)), {})
 
 
+BUSY_RETRY_AFTER_S = 5
+
+
+def busy_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database kept the request waiting past its bound (every pooled connection busy, a
+    read that did not answer): a 503 the client may retry, not a traceback."""
+    request.logger.warning("busy: %s %s waited too long (%r)", request.method, request.url.path, exc)
+    code, message = HTTP_MESSAGES[503]
+    body = error_payload(code, translate(message), retry_after=BUSY_RETRY_AFTER_S)
+    return _respond(request, 503, body, {"Retry-After": str(BUSY_RETRY_AFTER_S)})
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error_handler,
+    TimeoutError: busy_handler,
+    SQLAlchemyTimeout: busy_handler,
     ValidationException: validation_handler,
     HTTPException: http_error_handler,
     Exception: internal_error_handler,

@@ -11,6 +11,7 @@ from healthcode.config import Settings
 from healthcode.db.lean import LeanReads
 from healthcode.domain.clock import Clock
 from healthcode.web.features import Desk
+from healthcode.web.overload import Load
 
 
 @dataclass
@@ -27,5 +28,7 @@ class AppContext:
     """One connection per readiness probe, outside the pool requests wait on."""
     lean: LeanReads
     """The hot endpoints' one read, on the driver itself (:mod:`healthcode.db.lean`)."""
+    load: Load
+    """This worker's requests in flight and its bound (:mod:`healthcode.web.overload`)."""
     redis: Redis | None
     """What every server shares (``HEALTHCODE_REDIS_URL``), or None: each process keeps its own."""
