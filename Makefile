@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-pg lint format bench bench-network load messages clean
+.PHONY: install run test test-sqlite test-pg lint format bench bench-network load surge messages clean
 
 $(STAMP): pyproject.toml
 	@echo "Installing the platform and its Python packages into $(VENV) (about two minutes the first time)..."
@@ -60,3 +60,7 @@ bench-network: $(STAMP)
 ## Requests/s and p99 of the code endpoint and verification next to a bare endpoint (needs wrk)
 load: $(STAMP)
 	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)
+
+## Code display through a surge of twice its connections plus as many loading pages, and after (needs wrk)
+surge: $(STAMP)
+	$(BIN)/python -m benchmarks.surge $(LOAD_ARGS)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -30,7 +31,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -107,11 +108,17 @@ def _ms(match: re.Match[str] | None) -> float:
     return float(match.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
 
 
-def wrk(url: str, seconds: int, connections: int, script: Path, *script_args: str) -> Figures:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
-    if script_args:
-        command += ["--", *script_args]
-    out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+def wrk_command(
+    url: str, seconds: int, connections: int, script: Path, *script_args: str, timeout_s: int = 2
+) -> list[str]:
+    """wrk driving ``url`` with the harness's script; requests slower than ``timeout_s`` count as failed."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout_s}s", "--latency"]
+    command += ["-s", str(script), url]
+    return [*command, "--", *script_args] if script_args else command
+
+
+def figures_of(out: str) -> Figures:
+    """What wrk printed, as figures (non-2xx answers, timeouts and socket errors count as failed)."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     done = re.search(r"(\d+) requests in", out)
     failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -123,6 +130,11 @@ def wrk(url: str, seconds: int, connections: int, script: Path, *script_args: st
         failed=(int(failed.group(1)) if failed else 0) + (sum(map(int, errors.groups())) if errors else 0),
         requests=int(done.group(1)) if done else 0,
     )
+
+
+def wrk(url: str, seconds: int, connections: int, script: Path, *script_args: str) -> Figures:
+    command = wrk_command(url, seconds, connections, script, *script_args)
+    return figures_of(subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout)
 
 
 def measured(run: Callable[[], Figures]) -> Figures:
@@ -143,15 +155,20 @@ def fresh_postgres(url: str) -> str:
     return url.rsplit("/", 1)[0] + "/hc_load"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=int, default=10, help="how long each endpoint is driven")
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--residents", type=int, default=5000)
-    parser.add_argument("--postgres", default="", help="an asyncpg URL of a PostgreSQL server to use instead of SQLite")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args()
+@dataclass(frozen=True)
+class Rig:
+    """A running server on a populated database, and the files the wrk script reads."""
+
+    base: str
+    script: Path
+    people: str
+    tokens: str
+
+
+@contextlib.contextmanager
+def rig(residents: int, workers: int, postgres: str = "", **settings: str) -> Iterator[Rig]:
+    """A fresh database with ``residents`` logged-in residents, the server (``workers``
+    processes, ``settings`` as HEALTHCODE_* variables) on a free port of 127.0.0.1, stopped after."""
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     root = Path(tempfile.mkdtemp(prefix="hc-load-"))
@@ -159,23 +176,21 @@ def main() -> None:
     os.environ.update(
         HEALTHCODE_ENV="test",
         HEALTHCODE_VAR_DIR=str(root),
-        HEALTHCODE_DATABASE_URL=fresh_postgres(args.postgres) if args.postgres else "",
+        HEALTHCODE_DATABASE_URL=fresh_postgres(postgres) if postgres else "",
         HEALTHCODE_VERIFY_RATE_PER_MINUTE="100000000",
         HEALTHCODE_CODE_TTL_S="3600",  # the verification pool's tokens outlive the run
         PYTHONPATH=str(ROOT),
+        **{f"HEALTHCODE_{name.upper()}": value for name, value in settings.items()},
     )
     from benchmarks.population import populate
     from healthcode.config import Settings
 
     subprocess.run([str(BIN / "healthcode"), "db", "upgrade"], check=True, capture_output=True)
     subprocess.run([str(BIN / "healthcode"), "keys", "generate", "--actor", "load"], check=True, capture_output=True)
-    people = asyncio.run(populate(Settings(), args.residents, sessions=True))
-    serve = ["--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)]
+    people = asyncio.run(populate(Settings(), residents, sessions=True))
+    serve = ["--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     server = subprocess.Popen(
-        [str(BIN / "granian"), *serve, APP],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [str(BIN / "granian"), *serve, APP], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -188,22 +203,33 @@ def main() -> None:
         (root / "people.txt").write_text("".join(f"{p.token} {p.card}\n" for p in people))
         tokens = [str(get(f"{base}/api/v1/cards/{p.card}/code", p.token)["token"]) for p in people[:2000]]
         (root / "tokens.txt").write_text("".join(f"{token}\n" for token in tokens))
-        script = root / "load.lua"
-        script.write_text(LUA)
-        people_file, tokens_file = str(root / "people.txt"), str(root / "tokens.txt")
-        drive = lambda path, *extra: measured(  # noqa: E731
-            lambda: wrk(f"{base}{path}", args.seconds, args.connections, script, *extra)
-        )
-        results = {
-            "bare: sign one token": drive("/bench/sign", people_file, "bare"),
-            "GET code (API)": drive("/", people_file, "api"),
-            "GET code page (HTML)": drive("/", people_file, "page"),
-            "bare: verify one token": drive("/bench/verify", tokens_file, "verify"),
-            "POST verification": drive("/api/v1/verifications", tokens_file, "verify"),
-        }
+        (root / "load.lua").write_text(LUA)
+        yield Rig(base, root / "load.lua", str(root / "people.txt"), str(root / "tokens.txt"))
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10, help="how long each endpoint is driven")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--residents", type=int, default=5000)
+    parser.add_argument("--postgres", default="", help="an asyncpg URL of a PostgreSQL server to use instead of SQLite")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    with rig(args.residents, args.workers, args.postgres) as r:
+        drive = lambda path, *extra: measured(  # noqa: E731
+            lambda: wrk(f"{r.base}{path}", args.seconds, args.connections, r.script, *extra)
+        )
+        results = {
+            "bare: sign one token": drive("/bench/sign", r.people, "bare"),
+            "GET code (API)": drive("/", r.people, "api"),
+            "GET code page (HTML)": drive("/", r.people, "page"),
+            "bare: verify one token": drive("/bench/verify", r.tokens, "verify"),
+            "POST verification": drive("/api/v1/verifications", r.tokens, "verify"),
+        }
     floors = {"GET code (API)": "bare: sign one token", "GET code page (HTML)": "bare: sign one token"}
     floors["POST verification"] = "bare: verify one token"
     database = "PostgreSQL" if args.postgres else "SQLite"
@@ -215,9 +241,8 @@ def main() -> None:
         floor = floors.get(name)
         ratio = f"  {f.rps / results[floor].rps:>4.0%} of bare" if floor else ""
         failed = f"  {f.failed} FAILED" if f.failed else ""
-        cpu = f"  CPU/request: app {f.app_cpu_us:>4.0f} us" + (
-            f", database {f.db_cpu_us:>3.0f} us" if args.postgres else ""
-        )
+        db = f", database {f.db_cpu_us:>3.0f} us" if args.postgres else ""
+        cpu = f"  CPU/request: app {f.app_cpu_us:>4.0f} us{db}"
         print(f"  {name:<24} {f.rps:>6.0f} req/s  p50 {f.p50_ms:>5.1f} ms  p99 {f.p99_ms:>5.1f} ms{ratio}{cpu}{failed}")
     if args.json:
         args.json.write_text(json.dumps({name: f.__dict__ for name, f in results.items()}, indent=2))
