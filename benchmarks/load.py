@@ -56,6 +56,9 @@ function request()
   if mode == "bare" then  -- the same request as the code endpoint's, to another path
     return wrk.format("GET", nil, {Authorization = "Bearer " .. token})
   end
+  if mode == "card" then  -- the card's page: one of the other pages people load
+    return wrk.format("GET", "/cards/" .. card, {Cookie = "hc_session=" .. token})
+  end
   if mode == "page" then
     return wrk.format("GET", "/cards/" .. card .. "/code", {Cookie = "hc_session=" .. token})
   end

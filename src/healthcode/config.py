@@ -109,6 +109,12 @@ class Settings(BaseSettings):
         description="Requests one server worker works on at once; past 60 % of it pages are refused (503), "
         "past 85 % verification, at 100 % code display",
     )
+    max_delay_ms: int = Field(
+        1000,
+        ge=50,
+        description="How far behind a server worker may run; pages are refused (503) from 10 % of it, "
+        "verification from 30 %, code display at 100 %",
+    )
     redis_url: str = Field(
         "",
         description="Redis shared by every server (redis://host:6379/0): rate limits per client; empty keeps "

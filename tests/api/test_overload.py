@@ -11,18 +11,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.config import Settings
 from healthcode.domain.clock import FixedClock
+from healthcode.web.overload import Load
 from tests.api.test_code_api import issued
 from tests.api.test_verifications import URL, signing_key
 from tests.integration.test_keys import token_for
 
 Client = AsyncTestClient[Litestar]
 BOUND = 20
-pytestmark = pytest.mark.settings(max_in_flight=BOUND, realname_delay_s=0)
+DELAY_MS = 1000
+pytestmark = pytest.mark.settings(max_in_flight=BOUND, max_delay_ms=DELAY_MS, realname_delay_s=0)
 
 
-def busy(app: Litestar, in_flight: int) -> None:
-    """As if ``in_flight`` other requests were being worked on in this worker."""
-    app.state["hc"].load.in_flight = in_flight
+@pytest.fixture(autouse=True)
+def delay_set_by_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loop's delay is what each test says (the probe is tested on its own below)."""
+
+    async def idle(self: Load) -> None:
+        return None
+
+    monkeypatch.setattr(Load, "watch", idle)
+
+
+def busy(app: Litestar, in_flight: int = 0, delay_ms: float = 0) -> None:
+    """As if ``in_flight`` other requests were being worked on in this worker, and its loop ran
+    ``delay_ms`` behind."""
+    load = app.state["hc"].load
+    load.in_flight, load.delay_s = in_flight, delay_ms / 1000
 
 
 async def statuses(client: Client, headers: dict[str, str], card: str, token: str) -> dict[str, int]:
@@ -58,6 +72,22 @@ async def test_refusals_reach_pages_first_and_code_display_last(
     assert (await statuses(client, headers, card, token))["health"] == 200
     busy(app, 0)
     assert set((await statuses(client, headers, card, token)).values()) == {200}, "back at once"
+
+
+async def test_a_worker_running_behind_refuses_in_the_same_order(
+    app: Litestar, client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    headers, card = await issued(client, db, settings, clock)
+    token = token_for(await signing_key(db, settings, clock), clock)
+    expected = {
+        150: {"page": 503, "api": 503, "verify": 200, "code": 200, "health": 200},
+        400: {"page": 503, "api": 503, "verify": 503, "code": 200, "health": 200},
+        DELAY_MS: {"page": 503, "api": 503, "verify": 503, "code": 503, "health": 200},
+        50: {"page": 200, "api": 200, "verify": 200, "code": 200, "health": 200},
+    }
+    for delay, answers in expected.items():
+        busy(app, delay_ms=delay)
+        assert await statuses(client, headers, card, token) == answers, f"{delay} ms behind"
 
 
 async def test_a_refusal_says_when_to_come_back_in_the_readers_language(

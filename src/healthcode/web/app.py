@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
@@ -40,7 +43,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     probe_engine = make_engine(settings.database_url, poolclass=NullPool)
     lean = lean_reads(settings.database_url)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    load = Load(settings.max_in_flight)
+    load = Load(settings.max_in_flight, settings.max_delay_ms / 1000)
     context = AppContext(
         settings,
         clock or SystemClock(),
@@ -54,8 +57,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
 
     jobs = JobRunner(Jobs(engine, context.sessionmaker, settings, context.clock))
+    watching: list[asyncio.Task[None]] = []
+
+    async def start() -> None:
+        watching.append(asyncio.create_task(load.watch()))
+        if settings.jobs_in_server:
+            await jobs.start()
 
     async def dispose() -> None:
+        for task in watching:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await jobs.stop()
         await engine.dispose()
         await probe_engine.dispose()
@@ -88,7 +101,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         openapi_config=OpenAPIConfig(title="Health Code Platform", version="1.0.0", path="/schema"),
         state=State({"hc": context}),
-        on_startup=[jobs.start] if settings.jobs_in_server else [],
+        on_startup=[start],
         on_shutdown=[dispose],
         logging_config=LoggingConfig(log_exceptions="never"),
         debug=False,
