@@ -108,6 +108,10 @@ async def test_a_refusal_says_when_to_come_back_in_the_readers_language(
     assert page.headers["content-type"].startswith("text/html")
     assert "使用的人较多" in page.text
     assert settings.hotlines[0] in page.text, "the page gives the hotline"
+    seconds = page.headers["retry-after"]
+    assert f'<meta http-equiv="refresh" content="{seconds}">' in page.text, "a refused page tries again by itself"
+    assert f"本页将在 {seconds} 秒后自动重试" in page.text
+    assert 'href="/">立即重试' in page.text
     assert app.state["hc"].load.in_flight == BOUND, "refused requests are not counted"
 
 
