@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -167,3 +168,35 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def replica_url() -> Iterator[str]:
+    """A streaming replica of the test PostgreSQL server (``pg_basebackup -R``, started as the
+    ``postgres`` user when run as root), for the tests of reads from replicas. Its URL names the
+    ``postgres`` database: a test sets its own (the replica follows every database). PostgreSQL
+    leg only."""
+    if BACKEND != "postgresql":
+        pytest.skip("replicas are PostgreSQL's")
+    binaries = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    primary = make_url(PG_URL)
+    folder = Path(tempfile.mkdtemp(prefix="hc-replica."))
+    folder.chmod(0o755)
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    if as_postgres:
+        shutil.chown(folder, "postgres")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pgbin, data = binaries[-1], folder / "data"
+    source = ["-h", str(primary.host), "-p", str(primary.port), "-U", str(primary.username)]
+    copy = ["-D", str(data), "-R", "-X", "stream", "--checkpoint=fast"]
+    subprocess.run([*as_postgres, str(pgbin / "pg_basebackup"), *source, *copy], check=True, capture_output=True)
+    start = ["-D", str(data), "-l", str(folder / "log"), "-w", "-o", f"-h 127.0.0.1 -p {port} -k {folder}"]
+    subprocess.run([*as_postgres, str(pgbin / "pg_ctl"), *start, "start"], check=True, capture_output=True)
+    try:
+        yield primary.set(port=port).render_as_string(hide_password=False)
+    finally:
+        stop = [*as_postgres, str(pgbin / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]
+        subprocess.run(stop, check=False, capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -103,6 +103,16 @@ class Settings(BaseSettings):
     )
     family_max_dependants: int = Field(8, ge=1, description="Family members one resident may add")
     family_max_guardians: int = Field(3, ge=1, description="Family phones that may show one person's card")
+    database_replica_urls: list[str] = Field(
+        default_factory=list,
+        description="PostgreSQL streaming replicas (asyncpg URLs) for the code display's reads, JSON list; "
+        "needs HEALTHCODE_REDIS_URL, through which a resident's own changes are read from the primary",
+    )
+    replica_max_lag_s: float = Field(
+        2.0,
+        gt=0,
+        description="A replica further behind the primary than this many seconds serves no reads until it catches up",
+    )
     max_in_flight: int = Field(
         200,
         ge=10,
@@ -178,6 +188,24 @@ class Settings(BaseSettings):
                 ip_network(entry, strict=False)
             except ValueError:
                 raise ValueError(f"HEALTHCODE_TRUSTED_PROXIES: {entry!r} is not an address or a network") from None
+        return self
+
+    @model_validator(mode="after")
+    def _replicas(self) -> Settings:
+        if not self.database_replica_urls:
+            return self
+        if not self.database_url.startswith("postgresql+asyncpg://"):
+            raise ValueError(
+                "HEALTHCODE_DATABASE_REPLICA_URLS: replicas need a PostgreSQL primary (postgresql+asyncpg)"
+            )
+        for url in self.database_replica_urls:
+            if not url.startswith("postgresql+asyncpg://"):
+                raise ValueError(f"HEALTHCODE_DATABASE_REPLICA_URLS: {url!r} is not a postgresql+asyncpg URL")
+        if not self.redis_url:
+            raise ValueError(
+                "HEALTHCODE_DATABASE_REPLICA_URLS needs HEALTHCODE_REDIS_URL: it tells every server whose changes "
+                "must be read from the primary"
+            )
         return self
 
     @model_validator(mode="after")

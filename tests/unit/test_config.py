@@ -84,3 +84,25 @@ def test_readme_documents_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [name for name in Settings.model_fields if f"HEALTHCODE_{name.upper()}" not in readme]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("database_url", "replicas", "redis_url", "problem"),
+    [
+        ("", ["postgresql+asyncpg://r/db"], "redis://r", "need a PostgreSQL primary"),
+        ("postgresql+asyncpg://p/db", ["postgresql://r/db"], "redis://r", "is not a postgresql\\+asyncpg URL"),
+        ("postgresql+asyncpg://p/db", ["postgresql+asyncpg://r/db"], "", "needs HEALTHCODE_REDIS_URL"),
+    ],
+)
+def test_replicas_need_postgresql_and_redis(
+    tmp_path: Path, database_url: str, replicas: list[str], redis_url: str, problem: str
+) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        Settings(var_dir=tmp_path, database_url=database_url, database_replica_urls=replicas, redis_url=redis_url)
+    ok = Settings(
+        var_dir=tmp_path,
+        database_url="postgresql+asyncpg://p/db",
+        database_replica_urls=["postgresql+asyncpg://r/db"],
+        redis_url="redis://r",
+    )
+    assert ok.database_replica_urls == ["postgresql+asyncpg://r/db"]

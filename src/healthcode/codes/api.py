@@ -34,6 +34,7 @@ from healthcode.domain.clock import Clock
 from healthcode.domain.errors import RateLimited
 from healthcode.domain.i18n import N_
 from healthcode.web.deps import RESIDENT_COOKIE, app_context, bearer_or_cookie
+from healthcode.web.own_changes import reads_primary
 from healthcode.web.requests import NO_STORE, client_ip
 
 STATE_KEY = "codes"
@@ -183,7 +184,8 @@ async def card_code(request: Request[Any, Any, Any], card_id: FromPath[str]) -> 
     settings, clock = context.settings, context.clock
     key = await active_signing_key(context.sessionmaker, settings, clock)
     session = bearer_or_cookie(request, RESIDENT_COOKIE)
-    code = await live_code(context.lean, settings, clock, key, session, card_id)
+    primary = await reads_primary(context, session)
+    code = await live_code(context.lean, settings, clock, key, session, card_id, from_primary=primary)
     return Response(CodeOut(code.token, code.colour, code.expires_at, code.refresh_after), headers=NO_STORE)
 
 

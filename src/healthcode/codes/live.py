@@ -45,6 +45,8 @@ WHERE s.token_hash = $1 AND s.principal_kind = 'resident' AND s.revoked_at IS NU
 LIMIT 1
 """
 _CARD_COLUMNS = "c.id, c.colour, c.masked_name, c.masked_document, c.status, h.status"
+_LINK = 5
+"""The link's column: NULL when the card is not on the reader's phone."""
 _DISPLAY_READ = f"SELECT {_CARD_COLUMNS} {_SESSION_AND_CARD}"
 # The code page's read adds what the page shows besides the code, and whether the session's
 # "last seen" is older than $4 (so the page may record it: an app's refreshes never write).
@@ -73,31 +75,53 @@ class CodePage:
 
 
 async def live_code(
-    reads: LeanReads, settings: Settings, clock: Clock, key: SigningKey, session_token: str, public_id: str
+    reads: LeanReads,
+    settings: Settings,
+    clock: Clock,
+    key: SigningKey,
+    session_token: str,
+    public_id: str,
+    *,
+    from_primary: bool = True,
 ) -> LiveCode:
     """A fresh live token for one of the resident's cards (own or family), for the holder of
     ``session_token``: one read of the session and the card as they are now (nothing cached, never
-    a write), one signature. 401 without a live session, 404 for a card not on this phone."""
-    row = await _read(reads, _DISPLAY_READ, clock, session_token, public_id)
+    a write), one signature. 401 without a live session, 404 for a card not on this phone. Unless
+    ``from_primary``, the read may go to a replica (docs/adr/0015)."""
+    row = await _read(reads, _DISPLAY_READ, clock, session_token, from_primary, public_id)
     return _code_of(settings, clock, key, row)
 
 
 async def code_page(
-    reads: LeanReads, settings: Settings, clock: Clock, key: SigningKey, session_token: str, public_id: str
+    reads: LeanReads,
+    settings: Settings,
+    clock: Clock,
+    key: SigningKey,
+    session_token: str,
+    public_id: str,
+    *,
+    from_primary: bool = True,
 ) -> CodePage:
     """The code page's content, in one read as :func:`live_code`'s (with the card's reasons and
     its latest declaration), and one signature."""
-    row = await _read(reads, _PAGE_READ, clock, session_token, public_id, clock.now() - TOUCH_EVERY)
+    row = await _read(reads, _PAGE_READ, clock, session_token, from_primary, public_id, clock.now() - TOUCH_EVERY)
     code = _code_of(settings, clock, key, row)
     reasons, declared_at, session_id, touch = row[6:]
     card = ShownCard(public_id, row[2], row[3], lean_json(reasons), lean_datetime(declared_at))
     return CodePage(card, code, session_id if touch else None)
 
 
-async def _read(reads: LeanReads, sql: str, clock: Clock, session_token: str, *args: Any) -> Sequence[Any]:
+async def _read(
+    reads: LeanReads, sql: str, clock: Clock, session_token: str, from_primary: bool, *args: Any
+) -> Sequence[Any]:
+    """The display's one read. From a replica, what it does not know yet (a session just opened,
+    a link just made) is asked of the primary before it is refused."""
     if not session_token or len(session_token) > MAX_TOKEN_LENGTH:
         raise not_logged_in()
-    row = await reads.fetchrow(sql, token_hash(session_token), args[0], clock.now(), *args[1:])
+    params = (token_hash(session_token), args[0], clock.now(), *args[1:])
+    row = None if from_primary else await reads.fetchrow_from_replica(sql, *params)
+    if row is None or row[_LINK] is None:
+        row = await reads.fetchrow(sql, *params)
     if row is None:
         raise not_logged_in()
     return row

@@ -16,6 +16,7 @@ from healthcode.domain.cards import LinkStatus, Relationship
 from healthcode.domain.errors import Conflict
 from healthcode.sessions.service import SessionStore
 from healthcode.web.deps import RESIDENT_COOKIE, ClockDep, CurrentResident, DbSession, SettingsDep, app_context
+from healthcode.web.own_changes import reads_primary
 from healthcode.web.requests import NO_STORE
 
 
@@ -30,7 +31,8 @@ async def code_page(request: Request[Any, Any, Any], card_id: FromPath[str]) -> 
     key = await active_signing_key(context.sessionmaker, settings, clock)
     session = request.cookies.get(RESIDENT_COOKIE, "")
     try:
-        page = await code_page_of(context.lean, settings, clock, key, session, card_id)
+        primary = await reads_primary(context, session)
+        page = await code_page_of(context.lean, settings, clock, key, session, card_id, from_primary=primary)
     except Conflict as exc:
         if exc.code != "declaration_required":
             raise

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import sqlite3
+from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -31,6 +33,7 @@ from sqlalchemy.engine import make_url
 
 from healthcode.db.engine import POOL_WAIT_S
 
+log = logging.getLogger("healthcode.db")
 POOL_SIZE = 8
 """asyncpg connections per process for lean reads: a read holds one for a round trip only."""
 CONNECT_TIMEOUT_S = 5.0
@@ -45,12 +48,35 @@ _DOLLAR = re.compile(r"\$(\d+)")
 class LeanReads(Protocol):
     """Runs one statement and returns its first row (a tuple-like record), or None."""
 
-    async def fetchrow(self, sql: str, *args: Any) -> Sequence[Any] | None: ...
+    async def fetchrow(self, sql: str, *args: Any) -> Sequence[Any] | None:
+        """From the primary: what was last committed."""
+        ...
+
+    async def fetchrow_from_replica(self, sql: str, *args: Any) -> Sequence[Any] | None:
+        """From a replica no further behind than its bound, or the primary when there is none."""
+        ...
+
+    async def watch(self) -> None:
+        """Keep track of the replicas for as long as the process runs (a task of its start-up)."""
+        ...
 
     async def close(self) -> None: ...
 
 
-class SqliteLeanReads:
+class _Primary:
+    """What a lean read path without replicas does for the replicas' calls."""
+
+    async def fetchrow(self, sql: str, *args: Any) -> Sequence[Any] | None:
+        raise NotImplementedError
+
+    async def fetchrow_from_replica(self, sql: str, *args: Any) -> Sequence[Any] | None:
+        return await self.fetchrow(sql, *args)
+
+    async def watch(self) -> None:
+        return None
+
+
+class SqliteLeanReads(_Primary):
     """Lean reads of a SQLite file through a read-only ``sqlite3`` connection of this process."""
 
     def __init__(self, path: str):
@@ -87,7 +113,7 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
-class AsyncpgLeanReads:
+class AsyncpgLeanReads(_Primary):
     """Lean reads of PostgreSQL through :data:`POOL_SIZE` asyncpg connections of this process,
     each opened on first need and kept.
 
@@ -122,6 +148,80 @@ class AsyncpgLeanReads:
                 await connection.close()
 
 
+PRIMARY_LSN = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"
+REPLAYED_LSN = "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint"
+REPLICA_PROBE_S = 0.5
+"""How often each process compares its replicas' replay with the primary's WAL."""
+
+
+class ReplicatedLeanReads(AsyncpgLeanReads):
+    """The primary's lean reads, and streaming replicas for :meth:`fetchrow_from_replica`.
+
+    Every :data:`REPLICA_PROBE_S` the process notes the primary's WAL position and asks each
+    replica how far it has replayed. A replica is used while it has replayed everything the
+    primary had written ``max_lag_s`` ago: what it answers is at most ``max_lag_s`` plus one probe
+    old. Until the process has watched that long, only a replica that has replayed everything
+    qualifies. A replica that fails a read is left out until the next probe finds it well, and the
+    read goes to the primary.
+    """
+
+    def __init__(self, dsn: str, replica_dsns: Sequence[str], max_lag_s: float):
+        super().__init__(dsn)
+        self.replicas = [AsyncpgLeanReads(replica) for replica in replica_dsns]
+        self.max_lag_s = max_lag_s
+        self.fresh: list[AsyncpgLeanReads] = []
+        self._turn = 0
+        self._written: deque[tuple[float, int]] = deque()
+
+    async def fetchrow_from_replica(self, sql: str, *args: Any) -> Sequence[Any] | None:
+        if not self.fresh:
+            return await self.fetchrow(sql, *args)
+        self._turn += 1
+        replica = self.fresh[self._turn % len(self.fresh)]
+        try:
+            return await replica.fetchrow(sql, *args)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            log.warning("replica read failed, reading the primary: %s", error)
+            if replica in self.fresh:
+                self.fresh.remove(replica)
+            return await self.fetchrow(sql, *args)
+
+    async def watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await self.probe(loop.time())
+            except Exception as error:  # the primary is down: no replica can be judged fresh
+                self.fresh = []
+                log.warning("replica probe failed: %s", error)
+            await asyncio.sleep(REPLICA_PROBE_S)
+
+    async def probe(self, now: float) -> None:
+        """Note the primary's position and keep the replicas that have replayed far enough."""
+        row = await self.fetchrow(PRIMARY_LSN)
+        if row is None:  # pragma: no cover - the query always answers a row
+            return
+        self._written.append((now, int(row[0])))
+        while len(self._written) > 1 and self._written[1][0] <= now - self.max_lag_s:
+            self._written.popleft()
+        oldest_time, oldest = self._written[0]
+        needed = oldest if oldest_time <= now - self.max_lag_s else self._written[-1][1]
+        fresh = []
+        for replica in self.replicas:
+            try:
+                replayed = await replica.fetchrow(REPLAYED_LSN)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                continue
+            if replayed is not None and replayed[0] is not None and int(replayed[0]) >= needed:
+                fresh.append(replica)
+        self.fresh = fresh
+
+    async def close(self) -> None:
+        await super().close()
+        for replica in self.replicas:
+            await replica.close()
+
+
 def lean_datetime(value: datetime | str | None) -> datetime | None:
     """A timestamp column as read: asyncpg gives an aware datetime, SQLite the ORM's naive UTC text."""
     if isinstance(value, str):
@@ -134,14 +234,22 @@ def lean_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def lean_reads(database_url: str) -> LeanReads:
-    """The lean read path for ``database_url`` (a SQLite file, or PostgreSQL through asyncpg)."""
+def lean_reads(database_url: str, replica_urls: Sequence[str] = (), max_lag_s: float = 2.0) -> LeanReads:
+    """The lean read path for ``database_url`` (a SQLite file, or PostgreSQL through asyncpg) and
+    its replicas, if any."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return SqliteLeanReads(url.database)
     if url.get_backend_name() == "postgresql" and url.get_driver_name() == "asyncpg":
-        return AsyncpgLeanReads(url.set(drivername="postgresql").render_as_string(hide_password=False))
+        if replica_urls:
+            return ReplicatedLeanReads(_dsn(database_url), [_dsn(replica) for replica in replica_urls], max_lag_s)
+        return AsyncpgLeanReads(_dsn(database_url))
     raise ValueError(
         "HEALTHCODE_DATABASE_URL must be a SQLite file (sqlite+aiosqlite:///path) "
         "or PostgreSQL through asyncpg (postgresql+asyncpg://...)"
     )
+
+
+def _dsn(url: str) -> str:
+    """asyncpg's form of a ``postgresql+asyncpg://`` URL."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

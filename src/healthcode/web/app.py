@@ -29,6 +29,7 @@ from healthcode.web.features import discover
 from healthcode.web.headers import security_headers
 from healthcode.web.jobs import JobRunner, Jobs
 from healthcode.web.overload import Load, overload_middleware
+from healthcode.web.own_changes import own_changes_middleware
 from healthcode.web.requests import API_PREFIX, PlatformRequest, language_middleware
 from healthcode.web.state import AppContext
 from healthcode.web.templating import make_environment
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     features = discover(settings)
     probe_engine = make_engine(settings.database_url, poolclass=NullPool)
-    lean = lean_reads(settings.database_url)
+    lean = lean_reads(settings.database_url, settings.database_replica_urls, settings.replica_max_lag_s)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     load = Load(settings.max_in_flight, settings.max_delay_ms / 1000)
     context = AppContext(
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     watching: list[asyncio.Task[None]] = []
 
     async def start() -> None:
-        watching.append(asyncio.create_task(load.watch()))
+        watching.extend((asyncio.create_task(load.watch()), asyncio.create_task(lean.watch())))
         if settings.jobs_in_server:
             await jobs.start()
 
@@ -89,7 +90,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=PlatformRequest,
-        middleware=[language_middleware(settings.default_language), overload_middleware(load)],
+        middleware=[
+            language_middleware(settings.default_language),
+            overload_middleware(load),
+            *(
+                [own_changes_middleware(redis, settings.replica_max_lag_s)]
+                if redis and settings.database_replica_urls
+                else []
+            ),
+        ],
         before_send=[security_headers(hsts=settings.env == "prod")],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(make_environment(settings))),
         csrf_config=CSRFConfig(
