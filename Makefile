@@ -27,8 +27,8 @@ run: $(STAMP)
 test: lint test-sqlite test-pg
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts scripts/cluster
+	$(BIN)/ruff format --check src tests benchmarks scripts scripts/cluster
 	$(BIN)/mypy
 
 test-sqlite: $(STAMP)
