@@ -169,31 +169,48 @@ class Rig:
 
 
 @contextlib.contextmanager
-def rig(residents: int, workers: int, postgres: str = "", **settings: str) -> Iterator[Rig]:
+def rig(residents: int, workers: int, postgres: str = "", *, replica: bool = False, **settings: str) -> Iterator[Rig]:
     """A fresh database with ``residents`` logged-in residents, the server (``workers``
-    processes, ``settings`` as HEALTHCODE_* variables) on a free port of 127.0.0.1, stopped after."""
+    processes, ``settings`` as HEALTHCODE_* variables) on a free port of 127.0.0.1, stopped after.
+    With ``replica``, the database is ``scripts/cluster``'s: a primary with a streaming replica
+    that code display reads, and Redis."""
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     root = Path(tempfile.mkdtemp(prefix="hc-load-"))
+    root.chmod(0o755)  # the cluster's databases run as the postgres user inside
     port = free_port()
+    cluster = [sys.executable, str(ROOT / "scripts" / "cluster")]
+    shared: dict[str, str] = {}
+    if replica:
+        subprocess.run([*cluster, "start", str(root / "cluster")], check=True, capture_output=True)
+        state = json.loads((root / "cluster" / "cluster.json").read_text())
+        names = ("HEALTHCODE_DATABASE_REPLICA_URLS", "HEALTHCODE_REDIS_URL", "HEALTHCODE_VAR_DIR")
+        shared = {name: state["env"][name] for name in names}
+        postgres_url = state["database_url"]
     os.environ.update(
-        HEALTHCODE_ENV="test",
-        HEALTHCODE_VAR_DIR=str(root),
-        HEALTHCODE_DATABASE_URL=fresh_postgres(postgres) if postgres else "",
-        HEALTHCODE_VERIFY_RATE_PER_MINUTE="100000000",
-        HEALTHCODE_CODE_TTL_S="3600",  # the verification pool's tokens outlive the run
-        PYTHONPATH=str(ROOT),
-        **{f"HEALTHCODE_{name.upper()}": value for name, value in settings.items()},
+        {
+            "HEALTHCODE_ENV": "test",
+            "HEALTHCODE_VAR_DIR": str(root / "var"),
+            "HEALTHCODE_DATABASE_URL": postgres_url if replica else fresh_postgres(postgres) if postgres else "",
+            "HEALTHCODE_VERIFY_RATE_PER_MINUTE": "100000000",
+            "HEALTHCODE_CODE_TTL_S": "3600",  # the verification pool's tokens outlive the run
+            "PYTHONPATH": str(ROOT),
+            **shared,  # with a replica: the cluster's replica, Redis and secrets
+            **{f"HEALTHCODE_{name.upper()}": value for name, value in settings.items()},
+        }
     )
     from benchmarks.population import populate
     from healthcode.config import Settings
 
     subprocess.run([str(BIN / "healthcode"), "db", "upgrade"], check=True, capture_output=True)
-    subprocess.run([str(BIN / "healthcode"), "keys", "generate", "--actor", "load"], check=True, capture_output=True)
+    if not replica:  # the cluster made its key
+        subprocess.run(
+            [str(BIN / "healthcode"), "keys", "generate", "--actor", "load"], check=True, capture_output=True
+        )
     people = asyncio.run(populate(Settings(), residents, sessions=True))
     serve = ["--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     server = subprocess.Popen(
-        [str(BIN / "granian"), *serve, APP], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [str(BIN / "granian"), *serve, APP], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(root / "server.log").open("w")
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -211,6 +228,8 @@ def rig(residents: int, workers: int, postgres: str = "", **settings: str) -> It
     finally:
         server.terminate()
         server.wait(timeout=10)
+        if replica:
+            subprocess.run([*cluster, "stop", str(root / "cluster")], check=False, capture_output=True)
 
 
 def main() -> None:
@@ -220,9 +239,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--residents", type=int, default=5000)
     parser.add_argument("--postgres", default="", help="an asyncpg URL of a PostgreSQL server to use instead of SQLite")
+    parser.add_argument(
+        "--replica",
+        action="store_true",
+        help="on scripts/cluster's PostgreSQL primary, code display reading its streaming replica (and Redis)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
-    with rig(args.residents, args.workers, args.postgres) as r:
+    with rig(args.residents, args.workers, args.postgres, replica=args.replica) as r:
         drive = lambda path, *extra: measured(  # noqa: E731
             lambda: wrk(f"{r.base}{path}", args.seconds, args.connections, r.script, *extra)
         )
@@ -235,7 +259,7 @@ def main() -> None:
         }
     floors = {"GET code (API)": "bare: sign one token", "GET code page (HTML)": "bare: sign one token"}
     floors["POST verification"] = "bare: verify one token"
-    database = "PostgreSQL" if args.postgres else "SQLite"
+    database = "PostgreSQL with a replica" if args.replica else "PostgreSQL" if args.postgres else "SQLite"
     print(
         f"{database}, {args.residents} residents, {args.workers} workers, {args.connections} connections, "
         f"{args.seconds} s each, wrk on the same machine"
@@ -244,7 +268,7 @@ def main() -> None:
         floor = floors.get(name)
         ratio = f"  {f.rps / results[floor].rps:>4.0%} of bare" if floor else ""
         failed = f"  {f.failed} FAILED" if f.failed else ""
-        db = f", database {f.db_cpu_us:>3.0f} us" if args.postgres else ""
+        db = f", database {f.db_cpu_us:>3.0f} us" if args.postgres or args.replica else ""
         cpu = f"  CPU/request: app {f.app_cpu_us:>4.0f} us{db}"
         print(f"  {name:<24} {f.rps:>6.0f} req/s  p50 {f.p50_ms:>5.1f} ms  p99 {f.p99_ms:>5.1f} ms{ratio}{cpu}{failed}")
     if args.json:
