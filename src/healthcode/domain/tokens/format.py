@@ -331,9 +331,8 @@ def _field(items: dict[int, object], key: int, kind: type[_T]) -> _T:
 # against that package.
 
 _B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
-_B45_VALUE = {char: value for value, char in enumerate(_B45)}
 _B45_PAIRS = [_B45[n % 45] + _B45[n // 45] for n in range(45 * 45)]  # n < 2025, least significant first
-_B45_PAIR_VALUE = {pair: n for n, pair in enumerate(_B45_PAIRS)}
+_B45_BYTE_VALUE = bytes(_B45.find(chr(code)) % 256 for code in range(256))  # -1 (not Base45) becomes 255
 
 
 def b45encode(data: bytes) -> str:
@@ -351,15 +350,22 @@ def b45decode(text: str) -> bytes:
     rest = len(text) % 3
     if rest == 1:
         raise MalformedToken("Base45 length is wrong")
-    full = len(text) - rest
     try:
-        words = [_B45_PAIR_VALUE[text[i : i + 2]] + 2025 * _B45_VALUE[text[i + 2]] for i in range(0, full, 3)]
-        data = struct.pack(f">{len(words)}H", *words)  # struct.error when a triple is over 0xFFFF
-        if rest:
-            last = _B45_PAIR_VALUE[text[full:]]
-            if last > 0xFF:
-                raise MalformedToken("Base45 value out of range")
-            data += bytes((last,))
-    except (KeyError, struct.error):
+        values = text.encode("ascii").translate(_B45_BYTE_VALUE)  # each character's value, or 255
+    except UnicodeEncodeError:
         raise MalformedToken("not Base45") from None
+    if 255 in values:
+        raise MalformedToken("not Base45")
+    full = len(text) - rest
+    triples = zip(values[0:full:3], values[1:full:3], values[2:full:3], strict=True)
+    words = [low + 45 * middle + 2025 * high for low, middle, high in triples]
+    try:
+        data = struct.pack(f">{len(words)}H", *words)  # struct.error when a triple is over 0xFFFF
+    except struct.error:
+        raise MalformedToken("not Base45") from None
+    if rest:
+        last = values[full] + 45 * values[full + 1]
+        if last > 0xFF:
+            raise MalformedToken("Base45 value out of range")
+        data += bytes((last,))
     return data
