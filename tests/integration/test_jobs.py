@@ -17,6 +17,7 @@ from healthcode.db.models import JobLease, ListEntry, ListImport
 from healthcode.domain.clock import FixedClock
 from healthcode.lists import service as lists_module
 from healthcode.lists.service import INTERRUPTED, lease_name, make_list_import_service
+from healthcode.web.features import discover_jobs
 from healthcode.web.jobs import Jobs
 
 ROWS = 50
@@ -119,3 +120,8 @@ async def test_an_import_that_keeps_stopping_is_failed_with_a_reason(
     assert failed.status == "failed"
     assert json.loads(failed.error or "{}")["msgid"] == INTERRUPTED
     assert await db.scalar(select(ListImport.attempts)) == lists_module.MAX_ATTEMPTS + 1
+
+
+def test_each_feature_brings_its_own_jobs() -> None:
+    jobs = {job.name: job.periodic for job in discover_jobs()}
+    assert jobs == {"realname.run_due": True, "colours.recheck_due": True, "lists.run_next_import": False}

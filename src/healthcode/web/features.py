@@ -1,4 +1,5 @@
-"""Finding the features: every package with an ``api.py`` or ``pages.py`` that exports ``router``.
+"""Finding the features: every package with an ``api.py`` or ``pages.py`` that exports ``router``,
+and the background jobs of those with a ``jobs.py`` that exports ``JOBS``.
 
 Adding a feature is adding a folder. A module may also export ``enabled(settings) -> bool`` (the
 development outbox exists only outside prod) and ``DESKS``, the back-office desks it offers
@@ -15,6 +16,7 @@ from types import ModuleType
 from litestar import Router
 
 import healthcode
+from healthcode.background import Job
 from healthcode.config import Settings
 from healthcode.domain.roles import Role
 
@@ -50,6 +52,21 @@ def _entry_modules() -> list[ModuleType]:
                 if exc.name != name:
                     raise
     return modules
+
+
+def discover_jobs() -> list[Job]:
+    """Every feature's background jobs: the ``JOBS`` of its ``jobs.py``, features in name order."""
+    jobs: list[Job] = []
+    for info in sorted(pkgutil.iter_modules(healthcode.__path__), key=lambda i: i.name):
+        if not info.ispkg or info.name in NOT_FEATURES:
+            continue
+        name = f"healthcode.{info.name}.jobs"
+        try:
+            jobs.extend(importlib.import_module(name).JOBS)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return jobs
 
 
 def discover(settings: Settings) -> Features:

@@ -15,18 +15,17 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from healthcode.cards.verification import make_verifier
-from healthcode.colours.service import make_colour_service
+from healthcode.background import JobContext
 from healthcode.config import Settings
 from healthcode.db.leases import Leases, process_holder
 from healthcode.domain.clock import Clock
-from healthcode.lists.service import make_list_import_service
+from healthcode.web.features import discover_jobs
 
 log = logging.getLogger("healthcode.jobs")
 
 
 class Jobs:
-    """One process's share of the background work."""
+    """One process's share of the background work: every feature's jobs (:func:`discover_jobs`)."""
 
     def __init__(
         self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
@@ -35,23 +34,18 @@ class Jobs:
         self.settings = settings
         self.clock = clock
         self.leases = Leases(engine, clock, process_holder())
+        self.jobs = discover_jobs()
 
     async def run_once(self) -> int:
-        """One pass: decide due real-name checks and recolour cards whose time has come (each
-        if no other process did this pass), then run one waiting list import. Returns how many
-        pieces of work were done."""
-        settings, clock, interval = self.settings, self.clock, self.settings.jobs_interval_s
+        """One pass: each periodic job if no other process ran it this pass, each other job
+        always (it claims its own work). Returns how many pieces of work were done."""
         done = 0
         async with self.sessionmaker() as db:
-            if await self.leases.take("realname.run_due", interval):
-                done += await make_verifier(db, settings, clock).run_due()
-            if await self.leases.take("colours.recheck_due", interval):
-                done += await make_colour_service(db, settings, clock).recheck_due()
-            imports = make_list_import_service(db, settings, clock, self.leases)
-            import_id = await imports.claim_next()
-            if import_id is not None:
-                await imports.run(import_id)
-                done += 1
+            context = JobContext(db, self.settings, self.clock, self.leases)
+            for job in self.jobs:
+                if job.periodic and not await self.leases.take(job.name, self.settings.jobs_interval_s):
+                    continue
+                done += await job.run(context)
         return done
 
     async def run_forever(self) -> None:
