@@ -127,8 +127,8 @@ class Settings(BaseSettings):
     )
     redis_url: str = Field(
         "",
-        description="Redis shared by every server (redis://host:6379/0): rate limits per client; empty keeps "
-        "them in each process",
+        description="Redis shared by every server (redis://host:6379/0): rate limits per client and, with "
+        "replicas, whose changes to read from the primary; empty keeps the limits in each process",
     )
     jobs_interval_s: int = Field(
         5,
