@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.cards.verification import make_verifier
@@ -166,3 +166,23 @@ async def test_changes_through_the_api_need_the_bearer_token_not_the_cookie(
     forged = await client.delete(f"/api/v1/cards/{card}/holding")
     assert (forged.status_code, forged.json()["error"]["code"]) == (401, "unauthenticated")
     assert (await client.get(f"/api/v1/cards/{card}", headers=headers)).status_code == 200
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_the_display_survives_the_database_dropping_its_connections(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    """A restarted or failed-over database: the lean read opens a new connection and goes on."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's connections")
+    headers, card = await issued(client, db, settings, clock)
+    assert (await client.get(f"/api/v1/cards/{card}/code", headers=headers)).status_code == 200
+    await db.execute(
+        text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    )
+    await db.commit()
+    for _ in range(3):
+        assert (await client.get(f"/api/v1/cards/{card}/code", headers=headers)).status_code == 200

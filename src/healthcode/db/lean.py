@@ -43,6 +43,8 @@ SQLITE_BUSY_S = 2.0
 """How long a lean SQLite read waits on a lock (WAL readers wait only while the file recovers)."""
 
 _DOLLAR = re.compile(r"\$(\d+)")
+LOST = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, ConnectionError)
+"""What a read on a connection the database no longer holds raises."""
 
 
 class LeanReads(Protocol):
@@ -120,8 +122,9 @@ class AsyncpgLeanReads(_Primary):
     A queue of slots rather than ``asyncpg.Pool``: the pool's acquire and release cost 77 us of
     CPU per read here against 31 us for a queue of connections (measured on this machine), and a
     lean read needs none of what the pool adds (per-connection reset, inactivity timers). A slot
-    holds an open connection, or None until one is needed; a connection found closed is
-    replaced the same way, so a restarted database costs one failed read per connection.
+    holds an open connection, or None until one is needed; a connection whose read failed or was
+    cancelled is dropped and replaced the same way, so a restarted database costs one failed read
+    per connection.
     """
 
     def __init__(self, dsn: str):
@@ -131,15 +134,25 @@ class AsyncpgLeanReads(_Primary):
             self._slots.put_nowait(None)
 
     async def fetchrow(self, sql: str, *args: Any) -> Sequence[Any] | None:
+        try:
+            return await self._fetchrow(sql, *args)
+        except LOST:  # the database restarted or dropped the connection: once more, on a new one
+            return await self._fetchrow(sql, *args)
+
+    async def _fetchrow(self, sql: str, *args: Any) -> Sequence[Any] | None:
         connection = await asyncio.wait_for(self._slots.get(), POOL_WAIT_S)
+        kept = None  # a connection goes back to its slot only after a read that ended well
         try:
             if connection is None or connection.is_closed():
                 connection = None
                 connection = await asyncpg.connect(self.dsn, timeout=CONNECT_TIMEOUT_S, command_timeout=READ_TIMEOUT_S)
             row: Sequence[Any] | None = await connection.fetchrow(sql, *args)
+            kept = connection
             return row
         finally:
-            self._slots.put_nowait(connection if connection is not None and not connection.is_closed() else None)
+            if kept is None and connection is not None:  # failed or cancelled half-way: not reused
+                connection.terminate()
+            self._slots.put_nowait(kept)
 
     async def close(self) -> None:
         while not self._slots.empty():
