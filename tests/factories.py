@@ -6,17 +6,19 @@ service uses), so the rows look exactly like the platform's own. They commit, as
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pyotp
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.cards.service import CardView, make_card_service
@@ -173,3 +175,29 @@ async def live_token(db: AsyncSession, settings: Settings, clock: Clock, public_
     assert card.colour is not None
     key = await KeyService(db, settings, clock).signing_key()
     return code_for(settings, clock, key, card.id, card.colour, card.masked_name, card.masked_document).token
+
+
+@contextlib.contextmanager
+def counted_reads(app: Litestar) -> Iterator[tuple[list[str], list[str]]]:
+    """The statements an app runs meanwhile: on its lean read path, and through its ORM engine."""
+    context = app.state["hc"]
+    reads, lean, orm = context.lean, [], []
+
+    class Counting:
+        async def fetchrow(self, sql: str, *args: Any) -> Any:
+            lean.append(sql)
+            return await reads.fetchrow(sql, *args)
+
+        async def fetchrow_from_replica(self, sql: str, *args: Any) -> Any:
+            return await self.fetchrow(sql, *args)
+
+    def count(*args: Any) -> None:
+        orm.append(str(args[2]))
+
+    event.listen(context.engine.sync_engine, "before_cursor_execute", count)
+    context.lean = Counting()
+    try:
+        yield lean, orm
+    finally:
+        context.lean = reads
+        event.remove(context.engine.sync_engine, "before_cursor_execute", count)

@@ -1,11 +1,9 @@
 """API.md ``GET /api/v1/cards/{card_id}/code``: the hot path of showing a code."""
 
-from typing import Any
-
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.cards.verification import make_verifier
@@ -16,6 +14,7 @@ from healthcode.domain.cards import Outcome, Verdict
 from healthcode.domain.clock import FixedClock
 from tests.api.test_cards_api import apply, auth, jpeg_file
 from tests.api.test_declarations_api import HEALTHY
+from tests.factories import counted_reads
 from tests.integration.test_cards import ADULT
 
 Client = AsyncTestClient[Litestar]
@@ -88,28 +87,8 @@ async def test_the_hot_path_makes_one_read_and_no_write(
     headers, card = await issued(client, db, settings, clock)
     clock.advance(minutes=30)  # past TOUCH_EVERY: a page would now write "last seen"
     await client.get(f"/api/v1/cards/{card}/code", headers=headers)  # warms the signing-key cache
-    context = app.state["hc"]
-    lean: list[str] = []
-    reads = context.lean
-
-    class Counting:
-        async def fetchrow(self, sql: str, *args: Any) -> Any:
-            lean.append(sql)
-            return await reads.fetchrow(sql, *args)
-
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    engine = context.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    context.lean = Counting()
-    try:
+    with counted_reads(app) as (lean, statements):
         assert (await client.get(f"/api/v1/cards/{card}/code", headers=headers)).status_code == 200
-    finally:
-        context.lean = reads
-        event.remove(engine, "before_cursor_execute", count)
     assert statements == []
     assert len(lean) == 1, lean
     assert lean[0].lstrip().startswith("SELECT")

@@ -13,7 +13,7 @@ from healthcode.codes.keys import KeyService
 from healthcode.config import Settings
 from healthcode.db.models import AuthSession
 from healthcode.domain.clock import FixedClock
-from tests.factories import card_application, logged_in_resident
+from tests.factories import card_application, counted_reads, logged_in_resident
 from tests.integration.test_cards import ADULT
 
 Client = AsyncTestClient[Litestar]
@@ -73,3 +73,15 @@ async def test_the_page_records_last_seen_and_a_code_refresh_does_not(
     assert (await client.get(page)).status_code == 200
     db.expire_all()
     assert await db.scalar(select(AuthSession.last_seen_at)) == clock.now()
+
+
+async def test_the_page_makes_one_read(
+    app: Litestar, client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    """One statement on the lean path and none through the ORM engine (last seen is fresh)."""
+    page, _ = await code_page(client, db, settings, clock)
+    assert (await client.get(page)).status_code == 200  # warms the signing-key cache
+    with counted_reads(app) as (lean, statements):
+        assert (await client.get(page)).status_code == 200
+    assert statements == []
+    assert len(lean) == 1
