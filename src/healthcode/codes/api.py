@@ -36,8 +36,8 @@ from healthcode.domain.i18n import N_
 from healthcode.web.deps import RESIDENT_COOKIE, app_context, bearer_or_cookie
 from healthcode.web.own_changes import reads_primary
 from healthcode.web.requests import NO_STORE, client_ip
+from healthcode.web.state import AppContext
 
-STATE_KEY = "codes"
 TRUST_LIST_MAX_AGE_S = 300
 REVOCATION_LIST_MAX_AGE_S = 60
 MAX_BODY_BYTES = 4096
@@ -70,18 +70,20 @@ class CodesRuntime:
     published: dict[str, Published] = field(default_factory=dict)
 
 
+def make_runtime(context: AppContext) -> CodesRuntime:
+    """Built once with the app (:func:`healthcode.web.features.discover`): the rate limit is
+    shared through Redis when the cluster has it."""
+    settings = context.settings
+    rate = settings.verify_rate_per_minute
+    limiter: Limiter = (
+        RateLimiter(rate) if context.redis is None else SharedRateLimiter(context.redis, "hc:verify:", rate)
+    )
+    return CodesRuntime(make_verifier(context.sessionmaker, settings, context.clock), limiter)
+
+
 def runtime(request: Request[Any, Any, Any]) -> CodesRuntime:
-    """The app's runtime, made on first use (requests of one app share it)."""
-    found: CodesRuntime | None = request.app.state.get(STATE_KEY)
-    if found is None:
-        context = app_context(request)
-        settings = context.settings
-        rate = settings.verify_rate_per_minute
-        limiter: Limiter = (
-            RateLimiter(rate) if context.redis is None else SharedRateLimiter(context.redis, "hc:verify:", rate)
-        )
-        found = CodesRuntime(make_verifier(context.sessionmaker, settings, context.clock), limiter)
-        request.app.state[STATE_KEY] = found
+    """The app's codes runtime (requests of one app share it)."""
+    found: CodesRuntime = app_context(request).runtimes["codes"]
     return found
 
 

@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         redis,
     )
 
+    context.runtimes.update((name, make(context)) for name, make in features.runtimes.items())
     jobs = JobRunner(Jobs(engine, context.sessionmaker, settings, context.clock))
     watching: list[asyncio.Task[None]] = []
 

@@ -2,16 +2,19 @@
 and the background jobs of those with a ``jobs.py`` that exports ``JOBS``.
 
 Adding a feature is adding a folder. A module may also export ``enabled(settings) -> bool`` (the
-development outbox exists only outside prod) and ``DESKS``, the back-office desks it offers
-staff of a given role, which the back-office shell lists.
+development outbox exists only outside prod), ``DESKS``, the back-office desks it offers
+staff of a given role, which the back-office shell lists, and ``make_runtime(context)``, what the
+feature keeps for the life of the app, built once by ``create_app`` (``AppContext.runtimes``).
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 from litestar import Router
 
@@ -37,6 +40,8 @@ class Desk:
 class Features:
     routers: list[Router]
     desks: list[Desk]
+    runtimes: dict[str, Callable[[Any], object]]
+    """A feature's ``make_runtime(context)``, by feature: what it keeps for the life of the app."""
 
 
 def _entry_modules() -> list[ModuleType]:
@@ -72,10 +77,13 @@ def discover_jobs() -> list[Job]:
 def discover(settings: Settings) -> Features:
     routers: list[Router] = []
     desks: list[Desk] = []
+    runtimes: dict[str, Callable[[Any], object]] = {}
     for module in _entry_modules():
         enabled = getattr(module, "enabled", None)
         if enabled is not None and not enabled(settings):
             continue
         routers.append(module.router)
         desks.extend(getattr(module, "DESKS", ()))
-    return Features(routers, desks)
+        if hasattr(module, "make_runtime"):
+            runtimes[module.__name__.split(".")[1]] = module.make_runtime
+    return Features(routers, desks, runtimes)

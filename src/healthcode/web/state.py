@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -32,3 +33,5 @@ class AppContext:
     """This worker's requests in flight and its bound (:mod:`healthcode.web.overload`)."""
     redis: Redis | None
     """What every server shares (``HEALTHCODE_REDIS_URL``), or None: each process keeps its own."""
+    runtimes: dict[str, Any] = field(default_factory=dict)
+    """What each feature keeps for the life of the app, by feature (``make_runtime``)."""
