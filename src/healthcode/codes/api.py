@@ -23,7 +23,7 @@ from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.codes.keys import KeyService, active_signing_key, key_changes
-from healthcode.codes.live import live_code
+from healthcode.codes.live import CodeIssuer
 from healthcode.codes.ratelimit import Limiter, RateLimiter, SharedRateLimiter
 from healthcode.codes.revocations import REVOCATION_LIST_PATH, RevocationService
 from healthcode.codes.schemas import VerificationOut, VerificationRequest, verification_out
@@ -34,7 +34,7 @@ from healthcode.domain.clock import Clock
 from healthcode.domain.errors import RateLimited
 from healthcode.domain.i18n import N_
 from healthcode.web.deps import RESIDENT_COOKIE, app_context, bearer_or_cookie
-from healthcode.web.own_changes import reads_primary
+from healthcode.web.own_changes import own_changes_check
 from healthcode.web.requests import NO_STORE, client_ip
 from healthcode.web.state import AppContext
 
@@ -62,11 +62,14 @@ class Published:
 
 @dataclass
 class CodesRuntime:
-    """What the feature keeps for the life of the app: the verifier, the rate limiter and the
-    signed documents last built, by path."""
+    """What the feature keeps for the life of the app: the verifier, the rate limiter, the check
+    of a session's own changes where replicas serve the display, and the signed documents last
+    built, by path."""
 
     verifier: Verifier
     limiter: Limiter
+    changed_lately: Callable[[str], Awaitable[bool]] | None
+    """Given read replicas: whether a session has just changed something (web/own_changes.py)."""
     published: dict[str, Published] = field(default_factory=dict)
 
 
@@ -78,13 +81,21 @@ def make_runtime(context: AppContext) -> CodesRuntime:
     limiter: Limiter = (
         RateLimiter(rate) if context.redis is None else SharedRateLimiter(context.redis, "hc:verify:", rate)
     )
-    return CodesRuntime(make_verifier(context.sessionmaker, settings, context.clock), limiter)
+    verifier = make_verifier(context.sessionmaker, settings, context.clock)
+    return CodesRuntime(verifier, limiter, own_changes_check(context))
 
 
 def runtime(request: Request[Any, Any, Any]) -> CodesRuntime:
     """The app's codes runtime (requests of one app share it)."""
     found: CodesRuntime = app_context(request).runtimes["codes"]
     return found
+
+
+async def code_issuer(request: Request[Any, Any, Any]) -> CodeIssuer:
+    """What shows a code for this request, the code endpoint and the code page alike."""
+    context = app_context(request)
+    key = await active_signing_key(context.sessionmaker, context.settings, context.clock)
+    return CodeIssuer(context.lean, context.settings, context.clock, key, runtime(request).changed_lately)
 
 
 @post(
@@ -182,12 +193,8 @@ async def card_code(request: Request[Any, Any, Any], card_id: FromPath[str]) -> 
     ``card_not_approved`` while pending, ``declaration_required`` before the first declaration."""
     # No dependencies: the session is read with the card (healthcode.codes.live), and Litestar
     # resolves two or more dependencies of one level in a task group, a task each.
-    context = app_context(request)
-    settings, clock = context.settings, context.clock
-    key = await active_signing_key(context.sessionmaker, settings, clock)
-    session = bearer_or_cookie(request, RESIDENT_COOKIE)
-    primary = await reads_primary(context, session)
-    code = await live_code(context.lean, settings, clock, key, session, card_id, from_primary=primary)
+    issuer = await code_issuer(request)
+    code = await issuer.live_code(bearer_or_cookie(request, RESIDENT_COOKIE), card_id)
     return Response(CodeOut(code.token, code.colour, code.expires_at, code.refresh_after), headers=NO_STORE)
 
 

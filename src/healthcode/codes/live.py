@@ -7,7 +7,7 @@ evaluation and no QR drawing here: the browser draws the QR from the token.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -74,65 +74,58 @@ class CodePage:
     session_to_touch: int | None
 
 
-async def live_code(
-    reads: LeanReads,
-    settings: Settings,
-    clock: Clock,
-    key: SigningKey,
-    session_token: str,
-    public_id: str,
-    *,
-    from_primary: bool = True,
-) -> LiveCode:
-    """A fresh live token for one of the resident's cards (own or family), for the holder of
-    ``session_token``: one read of the session and the card as they are now (nothing cached, never
-    a write), one signature. 401 without a live session, 404 for a card not on this phone. Unless
-    ``from_primary``, the read may go to a replica (docs/adr/0015)."""
-    row = await _read(reads, _DISPLAY_READ, clock, session_token, from_primary, public_id)
-    return _code_of(settings, clock, key, row)
+@dataclass(frozen=True)
+class CodeIssuer:
+    """Shows codes: the display's one read (:mod:`healthcode.db.lean`) and the signing key.
 
+    ``changed_lately``, given where replicas serve the display, says whether a session (by its
+    token's hash) has just changed something, so that its own change is read from the primary."""
 
-async def code_page(
-    reads: LeanReads,
-    settings: Settings,
-    clock: Clock,
-    key: SigningKey,
-    session_token: str,
-    public_id: str,
-    *,
-    from_primary: bool = True,
-) -> CodePage:
-    """The code page's content, in one read as :func:`live_code`'s (with the card's reasons and
-    its latest declaration), and one signature."""
-    row = await _read(reads, _PAGE_READ, clock, session_token, from_primary, public_id, clock.now() - TOUCH_EVERY)
-    code = _code_of(settings, clock, key, row)
-    reasons, declared_at, session_id, touch = row[6:]
-    card = ShownCard(public_id, row[2], row[3], lean_json(reasons), lean_datetime(declared_at))
-    return CodePage(card, code, session_id if touch else None)
+    reads: LeanReads
+    settings: Settings
+    clock: Clock
+    key: SigningKey
+    changed_lately: Callable[[str], Awaitable[bool]] | None = None
 
+    async def live_code(self, session_token: str, public_id: str) -> LiveCode:
+        """A fresh live token for one of the resident's cards (own or family), for the holder of
+        ``session_token``: one read of the session and the card as they are now (nothing cached,
+        never a write), one signature. 401 without a live session, 404 for a card not on this
+        phone."""
+        row = await self._read(_DISPLAY_READ, session_token, public_id)
+        return self._code_of(row)
 
-async def _read(
-    reads: LeanReads, sql: str, clock: Clock, session_token: str, from_primary: bool, *args: Any
-) -> Sequence[Any]:
-    """The display's one read. From a replica, what it does not know yet (a session just opened,
-    a link just made) is asked of the primary before it is refused."""
-    if not session_token or len(session_token) > MAX_TOKEN_LENGTH:
-        raise not_logged_in()
-    params = (token_hash(session_token), args[0], clock.now(), *args[1:])
-    row = None if from_primary else await reads.fetchrow_from_replica(sql, *params)
-    if row is None or row[_LINK] is None:
-        row = await reads.fetchrow(sql, *params)
-    if row is None:
-        raise not_logged_in()
-    return row
+    async def code_page(self, session_token: str, public_id: str) -> CodePage:
+        """The code page's content, in one read as :meth:`live_code`'s (with the card's reasons
+        and its latest declaration), and one signature."""
+        row = await self._read(_PAGE_READ, session_token, public_id, self.clock.now() - TOUCH_EVERY)
+        code = self._code_of(row)
+        reasons, declared_at, session_id, touch = row[6:]
+        card = ShownCard(public_id, row[2], row[3], lean_json(reasons), lean_datetime(declared_at))
+        return CodePage(card, code, session_id if touch else None)
 
+    async def _read(self, sql: str, session_token: str, public_id: str, *more: Any) -> Sequence[Any]:
+        """The display's one read, from a replica unless the session has just changed something.
+        What a replica does not know yet (a session just opened, a link just made) is asked of the
+        primary before it is refused."""
+        if not session_token or len(session_token) > MAX_TOKEN_LENGTH:
+            raise not_logged_in()
+        digest = token_hash(session_token)
+        params = (digest, public_id, self.clock.now(), *more)
+        replica = self.changed_lately is not None and not await self.changed_lately(digest)
+        row = await self.reads.fetchrow_from_replica(sql, *params) if replica else None
+        if row is None or row[_LINK] is None:
+            row = await self.reads.fetchrow(sql, *params)
+        if row is None:
+            raise not_logged_in()
+        return row
 
-def _code_of(settings: Settings, clock: Clock, key: SigningKey, row: Sequence[Any]) -> LiveCode:
-    card_row_id, colour, masked_name, masked_document, status, link = row[:6]
-    if link is None:
-        raise NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
-    shown = check_showable(status, link, colour)
-    return code_for(settings, clock, key, card_row_id, shown, masked_name, masked_document)
+    def _code_of(self, row: Sequence[Any]) -> LiveCode:
+        card_row_id, colour, masked_name, masked_document, status, link = row[:6]
+        if link is None:
+            raise NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
+        shown = check_showable(status, link, colour)
+        return code_for(self.settings, self.clock, self.key, card_row_id, shown, masked_name, masked_document)
 
 
 def check_showable(status: str, link: str, colour: str | None) -> str:

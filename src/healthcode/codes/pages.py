@@ -9,14 +9,13 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from healthcode.cards.service import make_card_service
-from healthcode.codes.keys import KeyService, active_signing_key
+from healthcode.codes.api import code_issuer
+from healthcode.codes.keys import KeyService
 from healthcode.codes.live import code_for
-from healthcode.codes.live import code_page as code_page_of
 from healthcode.domain.cards import LinkStatus, Relationship
 from healthcode.domain.errors import Conflict
 from healthcode.sessions.service import SessionStore
 from healthcode.web.deps import RESIDENT_COOKIE, ClockDep, CurrentResident, DbSession, SettingsDep, app_context
-from healthcode.web.own_changes import reads_primary
 from healthcode.web.requests import NO_STORE
 
 
@@ -26,20 +25,16 @@ async def code_page(request: Request[Any, Any, Any], card_id: FromPath[str]) -> 
     declared yet has no code: the page leads to the declaration, which says why. Read like the code
     endpoint (one statement on the lean path, no dependencies); it records "last seen" at most
     every ten minutes, as every page does."""
-    context = app_context(request)
-    settings, clock = context.settings, context.clock
-    key = await active_signing_key(context.sessionmaker, settings, clock)
-    session = request.cookies.get(RESIDENT_COOKIE, "")
+    issuer = await code_issuer(request)
     try:
-        primary = await reads_primary(context, session)
-        page = await code_page_of(context.lean, settings, clock, key, session, card_id, from_primary=primary)
+        page = await issuer.code_page(request.cookies.get(RESIDENT_COOKIE, ""), card_id)
     except Conflict as exc:
         if exc.code != "declaration_required":
             raise
         return Redirect(f"/cards/{card_id}/declare", status_code=303)
     if page.session_to_touch is not None:
-        async with context.sessionmaker() as db:
-            await SessionStore(db, clock).touch(page.session_to_touch)
+        async with app_context(request).sessionmaker() as db:
+            await SessionStore(db, issuer.clock).touch(page.session_to_touch)
     return Template(
         template_name="codes/code.html",
         context={"card": page.card, "code": page.code, "declared_at": page.card.declared_at},

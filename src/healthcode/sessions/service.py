@@ -78,7 +78,7 @@ class SessionStore:
         """The principal behind ``token`` if the session is live; one indexed read (nothing cached:
         a revoked session stops working at once on every server), and a write at most every ten
         minutes to keep "last seen" useful. Showing a code reads the session its own way and never
-        writes (:func:`healthcode.codes.live.live_code`)."""
+        writes (:meth:`healthcode.codes.live.CodeIssuer.live_code`)."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             return None
         digest = token_hash(token)

@@ -10,10 +10,13 @@ reader within that same bound. Without replicas this does nothing.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from redis.asyncio import Redis
@@ -21,7 +24,7 @@ from redis.exceptions import RedisError
 
 from healthcode.db.lean import REPLICA_PROBE_S
 from healthcode.sessions.service import token_hash
-from healthcode.web.deps import RESIDENT_COOKIE
+from healthcode.web.deps import RESIDENT_COOKIE, bearer_or_cookie
 from healthcode.web.state import AppContext
 
 log = logging.getLogger("healthcode.web")
@@ -29,35 +32,21 @@ PREFIX = "hc:changed:"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def session_token(scope: Scope) -> str:
-    """The resident session a request carries: its bearer token, else its login cookie."""
-    cookie = ""
-    for name, value in scope["headers"]:
-        if name == b"authorization" and value[:7].lower() == b"bearer ":
-            return value[7:].decode("latin-1").strip()
-        if name == b"cookie":
-            for part in value.decode("latin-1").split(";"):
-                key, _, found = part.strip().partition("=")
-                if key == RESIDENT_COOKIE:
-                    cookie = found
-    return cookie
-
-
-async def changed_lately(redis: Redis, token: str) -> bool:
-    """Whether this session changed something within a replica's bound (a Redis that cannot be
-    reached answers yes: the primary is always right)."""
+async def changed_lately(redis: Redis, digest: str) -> bool:
+    """Whether the session whose token hashes to ``digest`` changed something within a replica's
+    bound (a Redis that cannot be reached answers yes: the primary is always right)."""
     try:
-        return bool(await redis.exists(PREFIX + token_hash(token)))
+        return bool(await redis.exists(PREFIX + digest))
     except (RedisError, OSError):
         return True
 
 
-async def reads_primary(context: AppContext, token: str) -> bool:
-    """Whether a code display for this session must read the primary: there are no replicas, or
-    the session has just changed something."""
-    if context.redis is None or not context.settings.database_replica_urls:
-        return True
-    return await changed_lately(context.redis, token)
+def own_changes_check(context: AppContext) -> Callable[[str], Awaitable[bool]] | None:
+    """What the code display asks before it reads a replica, or None without replicas."""
+    redis = context.redis
+    if redis is None or not context.settings.database_replica_urls:
+        return None
+    return functools.partial(changed_lately, redis)
 
 
 def own_changes_middleware(redis: Redis, max_lag_s: float) -> Any:
@@ -69,7 +58,7 @@ def own_changes_middleware(redis: Redis, max_lag_s: float) -> Any:
             if scope["type"] != ScopeType.HTTP or scope.get("method") in READS:
                 await app(scope, receive, send)
                 return
-            token = session_token(scope)
+            token = bearer_or_cookie(Request(scope), RESIDENT_COOKIE)
             if not token:
                 await app(scope, receive, send)
                 return
