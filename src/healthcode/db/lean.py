@@ -45,6 +45,8 @@ SQLITE_BUSY_S = 2.0
 _DOLLAR = re.compile(r"\$(\d+)")
 LOST = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, ConnectionError)
 """What a read on a connection the database no longer holds raises."""
+FAILED = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+"""What a read of a database that is down, restarting or refusing raises (timeouts included)."""
 
 
 class LeanReads(Protocol):
@@ -193,7 +195,7 @@ class ReplicatedLeanReads(AsyncpgLeanReads):
         replica = self.fresh[self._turn % len(self.fresh)]
         try:
             return await replica.fetchrow(sql, *args)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        except FAILED as error:
             log.warning("replica read failed, reading the primary: %s", error)
             if replica in self.fresh:
                 self.fresh.remove(replica)
@@ -223,7 +225,7 @@ class ReplicatedLeanReads(AsyncpgLeanReads):
         for replica in self.replicas:
             try:
                 replayed = await replica.fetchrow(REPLAYED_LSN)
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            except FAILED:
                 continue
             if replayed is not None and replayed[0] is not None and int(replayed[0]) >= needed:
                 fresh.append(replica)
@@ -247,7 +249,7 @@ def lean_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def lean_reads(database_url: str, replica_urls: Sequence[str] = (), max_lag_s: float = 2.0) -> LeanReads:
+def lean_reads(database_url: str, replica_urls: Sequence[str], max_lag_s: float) -> LeanReads:
     """The lean read path for ``database_url`` (a SQLite file, or PostgreSQL through asyncpg) and
     its replicas, if any."""
     url = make_url(database_url)

@@ -27,7 +27,7 @@ from healthcode.web.deps import DEPENDENCIES
 from healthcode.web.errors import EXCEPTION_HANDLERS
 from healthcode.web.features import discover
 from healthcode.web.headers import security_headers
-from healthcode.web.jobs import JobRunner, Jobs
+from healthcode.web.jobs import Jobs
 from healthcode.web.overload import Load, overload_middleware
 from healthcode.web.own_changes import own_changes_middleware
 from healthcode.web.requests import API_PREFIX, PlatformRequest, language_middleware
@@ -58,20 +58,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
 
     context.runtimes.update((name, make(context)) for name, make in features.runtimes.items())
-    jobs = JobRunner(Jobs(engine, context.sessionmaker, settings, context.clock))
-    watching: list[asyncio.Task[None]] = []
+    jobs = Jobs(engine, context.sessionmaker, settings, context.clock)
+    running: list[asyncio.Task[None]] = []
 
     async def start() -> None:
-        watching.extend((asyncio.create_task(load.watch()), asyncio.create_task(lean.watch())))
-        if settings.jobs_in_server:
-            await jobs.start()
+        """What runs beside the requests: the overload and replica probes, and the jobs."""
+        loops = [load.watch(), lean.watch(), *([jobs.run_forever()] if settings.jobs_in_server else [])]
+        running.extend(asyncio.create_task(loop) for loop in loops)
 
     async def dispose() -> None:
-        for task in watching:
+        for task in running:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await jobs.stop()
         await engine.dispose()
         await probe_engine.dispose()
         await lean.close()
@@ -94,11 +93,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         middleware=[
             language_middleware(settings.default_language),
             overload_middleware(load),
-            *(
-                [own_changes_middleware(redis, settings.replica_max_lag_s)]
-                if redis and settings.database_replica_urls
-                else []
-            ),
+            *own_changes_middleware(context),
         ],
         before_send=[security_headers(hsts=settings.env == "prod")],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(make_environment(settings))),

@@ -10,7 +10,6 @@ it was read with, a list import is held by one worker's lease and taken over aft
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -56,20 +55,3 @@ class Jobs:
                 await self.run_once()
             except Exception:
                 log.exception("background job pass failed")
-
-
-class JobRunner:
-    """Runs :meth:`Jobs.run_forever` beside a server, from its start-up to its shutdown."""
-
-    def __init__(self, jobs: Jobs):
-        self.jobs = jobs
-        self.task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self.task = asyncio.create_task(self.jobs.run_forever())
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task

@@ -41,17 +41,24 @@ async def changed_lately(redis: Redis, digest: str) -> bool:
         return True
 
 
+def _replicas_redis(context: AppContext) -> Redis | None:
+    """Redis where replicas serve the display (the settings require it with them), else None."""
+    return context.redis if context.settings.database_replica_urls else None
+
+
 def own_changes_check(context: AppContext) -> Callable[[str], Awaitable[bool]] | None:
     """What the code display asks before it reads a replica, or None without replicas."""
-    redis = context.redis
-    if redis is None or not context.settings.database_replica_urls:
-        return None
-    return functools.partial(changed_lately, redis)
+    redis = _replicas_redis(context)
+    return None if redis is None else functools.partial(changed_lately, redis)
 
 
-def own_changes_middleware(redis: Redis, max_lag_s: float) -> Any:
-    """A middleware noting, in Redis, the sessions that have just changed something."""
-    remember_ms = math.ceil((max_lag_s + REPLICA_PROBE_S) * 1000)
+def own_changes_middleware(context: AppContext) -> list[Any]:
+    """The middleware noting, in Redis, the sessions that have just changed something: one where
+    replicas serve the display, none otherwise."""
+    redis = _replicas_redis(context)
+    if redis is None:
+        return []
+    remember_ms = math.ceil((context.settings.replica_max_lag_s + REPLICA_PROBE_S) * 1000)
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -76,4 +83,4 @@ def own_changes_middleware(redis: Redis, max_lag_s: float) -> Any:
 
         return middleware
 
-    return factory
+    return [factory]
