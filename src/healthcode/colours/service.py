@@ -157,6 +157,8 @@ class ColourService:
                 )
                 changes[card.id] = Change(card, decision.colour, first)
             updates.append(values)
+        if not updates:  # the cards are gone
+            return 0, []
         await self.db.execute(STORE_COLOUR, updates)
         written = set(await self.db.scalars(select(Card.id).where(Card.id.in_(ids), Card.colour_stamp == stamp)))
         landed = [change for card_id, change in changes.items() if card_id in written]
