@@ -132,8 +132,22 @@ async def test_official_imports_a_case_list_and_downloads_the_rejected_rows(
     lines = report.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("line,column,code,message")
     assert len(lines) == 2
-    assert lines[1].startswith("3,document_number,document_checksum,")
+    assert lines[1].startswith("3,document_number,document_checksum,\"The last character does not match")
     assert MISTYPED in lines[1]
+
+    # The page itself lists the rejected rows with their reasons (no document numbers), in the
+    # reader's language; the report is written in it too.
+    rejections = re.search(r'<table id="rejections">(.*?)</table>', finished.text, re.S)
+    assert rejections, "the rejected rows are listed on the page"
+    assert "<td>3</td><td>document_number</td>" in rejections.group(1)
+    assert "The last character does not match the rest of the number." in rejections.group(1)
+    assert MISTYPED not in finished.text
+    await client.get(f"/prefs/language/zh_CN?next={location}")
+    chinese = await client.get(location)
+    assert "身份证号校验位错误" in chinese.text and "The last character" not in chinese.text
+    assert "未导入的行" in chinese.text
+    chinese_report = (await client.get(f"{location}/rejected.csv")).content.decode("utf-8-sig").splitlines()
+    assert chinese_report[1].startswith("3,document_number,document_checksum,身份证号校验位错误")
 
     card = await db.get(Card, view.card.id, populate_existing=True)
     assert card is not None

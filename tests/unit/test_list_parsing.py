@@ -28,8 +28,8 @@ from healthcode.lists.parsing import (
     RejectedRow,
     detect_format,
     parse_list_file,
-    rejected_report_csv,
 )
+from healthcode.lists.report import read_rows, report_csv, seal_rows
 
 TODAY = date(2026, 3, 1)
 FEB5 = date(2020, 2, 5)
@@ -558,6 +558,11 @@ def test_detect_format_by_content(filename: str, head: bytes, fmt: str) -> None:
 # --- report and progress ---------------------------------------------------------------------------
 
 
+def kept_report(parsed: ParsedFile, language: str = "en") -> bytes:
+    """The CSV a reader downloads: the rows sealed with the import, read back, written in ``language``."""
+    return report_csv(read_rows(seal_rows(parsed.rejected)), language)
+
+
 def test_rejected_report_round_trips_through_csv() -> None:
     rows = [
         CHINESE_ROWS[0],
@@ -567,7 +572,7 @@ def test_rejected_report_round_trips_through_csv() -> None:
         ["", ID, "张三", "治愈", "2020-02-05", ""],
     ]
     parsed = parse("cases", rows)
-    report = rejected_report_csv(parsed)
+    report = kept_report(parsed)
     assert report.startswith(b"\xef\xbb\xbf")  # Excel opens it as UTF-8
     lines = list(csv.DictReader(io.StringIO(report.decode("utf-8-sig"))))
     assert list(lines[0]) == ["line", "column", "code", "message", *CHINESE_ROWS[0]]
@@ -583,7 +588,7 @@ def test_rejected_report_round_trips_through_csv() -> None:
 
 
 def test_report_of_a_clean_file_is_its_header() -> None:
-    assert rejected_report_csv(parse("cases", [CASE_HEADER, GOOD_CASE])) == b"\xef\xbb\xbfline,column,code,message\r\n"
+    assert kept_report(parse("cases", [CASE_HEADER, GOOD_CASE])) == b"\xef\xbb\xbfline,column,code,message\r\n"
 
 
 def test_raw_rows_keep_every_column_of_the_file_under_its_header() -> None:
@@ -601,9 +606,30 @@ def test_raw_rows_keep_every_column_of_the_file_under_its_header() -> None:
 
 
 def test_report_keeps_cells_beyond_the_header() -> None:
-    parsed = ParsedFile("cases", [], [RejectedRow(2, None, "x", "m.", {"a": "1", "column 3": "extra"})], 1)
-    [line] = csv.DictReader(io.StringIO(rejected_report_csv(parsed).decode("utf-8-sig")))
+    parsed = ParsedFile("cases", [], [RejectedRow(2, None, "x", "m.", {}, {"a": "1", "column 3": "extra"})], 1)
+    [line] = csv.DictReader(io.StringIO(kept_report(parsed).decode("utf-8-sig")))
     assert (line["column"], line["a"], line["column 3"]) == ("", "1", "extra")
+
+
+def test_reasons_are_kept_as_messages_and_said_in_each_readers_language() -> None:
+    rows = [CASE_HEADER, ["", ID[:-1], "confirmed", "2020-02-05", ""], ["", ID, "治愈", "2020-02-05", ""]]
+    parsed = parse("cases", rows)
+    english = list(csv.DictReader(io.StringIO(kept_report(parsed, "en").decode("utf-8-sig"))))
+    chinese = list(csv.DictReader(io.StringIO(kept_report(parsed, "zh_CN").decode("utf-8-sig"))))
+    assert english[0]["message"] == "The number has 17 characters but must have 18. Check for a missing or extra digit."
+    assert chinese[0]["message"] == parsed.rejected[0].reason("zh_CN")
+    assert "17" in chinese[0]["message"] and "The number" not in chinese[0]["message"]
+    assert "治愈" in chinese[1]["message"] and "is not a list" not in chinese[1]["message"]
+    assert [r["code"] for r in chinese] == [r["code"] for r in english] == ["document_length", "list_kind_unknown"]
+
+
+def test_an_older_imports_english_report_reads_back_as_it_was() -> None:
+    """Imports made before the rows were kept as messages kept an English CSV: it still downloads."""
+    older = "\ufeffline,column,code,message,证件号码,姓名\r\n3,list,list_kind_unknown,“治愈” is not a list.,'=1,张三\r\n"
+    [row] = read_rows(older.encode())
+    assert (row.line, row.column, row.code, row.reason("zh_CN")) == (3, "list", "list_kind_unknown", "“治愈” is not a list.")
+    assert row.raw == {"证件号码": "'=1", "姓名": "张三"}
+    assert kept_report(ParsedFile("cases", [], [row], 1)).decode("utf-8-sig") == older.lstrip("\ufeff")
 
 
 def test_progress_is_reported_every_ten_thousand_rows() -> None:

@@ -24,6 +24,7 @@ from healthcode.db.models import ListImport
 from healthcode.i18n import current_language
 from healthcode.lists.files import HEAD_SIZE, ListFileError, detect_format
 from healthcode.lists.parsing import KINDS
+from healthcode.lists.report import read_rows, report_csv
 from healthcode.lists.service import MAX_FILE_BYTES, ListImportService, make_list_import_service
 from healthcode.privacy.sealed import Sealer
 
@@ -120,7 +121,7 @@ def import_list(
             bar.update(task, total=upload.processed_rows or 1, completed=upload.processed_rows or 1)
         if upload.status == "done" and upload.report_enc is not None:
             target = report_path(file)
-            _write_private(target, Sealer(config.keyring).open_bytes(upload, "report_enc"))
+            _write_private(target, report_csv(read_rows(Sealer(config.keyring).open_bytes(upload, "report_enc"))))
             await AuditTrail(db, config.audit_key, CLOCK).record(
                 ACTOR, "lists.report_read", f"import:{upload.id}", written_to=str(target)
             )

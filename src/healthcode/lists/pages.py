@@ -32,6 +32,8 @@ FORM_OVERHEAD = 64 * 1024
 # The rejected-rows report holds document numbers: never keep it in a cache.
 RUNNING = ("queued", "running")
 REFRESH_SECONDS = 2
+# The first rejected rows are shown on the import page with their reasons; the report has them all.
+SHOWN_REJECTIONS = 100
 
 KIND_LABELS = {"cases": N_("Case list"), "areas": N_("Risk areas")}
 STATUS_LABELS = {
@@ -125,13 +127,18 @@ async def import_page(
     clock: ClockDep,
     refresh: FromQuery[str] = "on",
 ) -> Template:
-    """``refresh=off`` stops the page refreshing itself (WCAG 2.2.1: the reader can turn it off)."""
-    upload = await make_list_import_service(db, settings, clock).status(staff_or_none, import_id)
+    """``refresh=off`` stops the page refreshing itself (WCAG 2.2.1: the reader can turn it off).
+
+    A finished import lists its first rejected rows: line, column and reason in the reader's
+    language (reasons never quote a document number, so the page shows none; the report does)."""
+    service = make_list_import_service(db, settings, clock)
+    upload = await service.status(staff_or_none, import_id)
     running = upload.status in RUNNING
     return Template(
         template_name="lists/import.html",
         context={
             "upload": upload,
+            "rejections": service.rejections(upload, SHOWN_REJECTIONS) if upload.status == "done" else [],
             "error": ListImportService.error_message(upload),
             "running": running,
             "refresh_seconds": REFRESH_SECONDS if running and refresh != "off" else None,

@@ -3,9 +3,9 @@
 A file is read in one pass (:mod:`healthcode.lists.files`), its header matched to the columns of its
 kind in English or Chinese (:mod:`healthcode.lists.vocabulary`), and each row either accepted as a
 :class:`CaseRow` / :class:`AreaRow` or rejected with the first problem found, as a
-:class:`RejectedRow` with a stable ``code``, the column at fault and an English message for the
-operator's report. Every non-blank data row ends up in exactly one of the two lists, so
-``len(accepted) + len(rejected) == total``. Only a fault of the whole file (empty, no header, a
+:class:`RejectedRow` with a stable ``code``, the column at fault and a translatable message for
+the operator's report (:mod:`healthcode.lists.report`). Every non-blank data row ends up in exactly
+one of the two lists, so ``len(accepted) + len(rejected) == total``. Only a fault of the whole file (empty, no header, a
 missing column, not CSV/XLSX, too many rows) raises :class:`ListFileError`.
 
 Line numbers are the file's: the header is line 1, blank rows count but are skipped. Document
@@ -19,8 +19,6 @@ event loop should run :func:`parse_list_file` in a worker thread.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -38,12 +36,10 @@ __all__ = [
     "RejectedRow",
     "detect_format",
     "parse_list_file",
-    "rejected_report_csv",
 ]
 
 KINDS = ("cases", "areas")
 PROGRESS_EVERY = 10_000
-REPORT_COLUMNS = ("line", "column", "code", "message")
 
 
 @dataclass(frozen=True)
@@ -92,23 +88,6 @@ def parse_list_file(
             if progress is not None and total % PROGRESS_EVERY == 0:
                 progress(total)
     return ParsedFile(kind, checker.accepted, checker.rejected, total)
-
-
-def rejected_report_csv(parsed: ParsedFile) -> bytes:
-    """The rejected rows as CSV for Excel (UTF-8 with BOM): line, column, code, message, then the row as read."""
-    raw_columns = list(dict.fromkeys(key for row in parsed.rejected for key in row.raw))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([*REPORT_COLUMNS, *map(_inert, raw_columns)])
-    for row in parsed.rejected:
-        cells = (_inert(row.raw.get(key, "")) for key in raw_columns)
-        writer.writerow([row.line, row.column or "", row.code, row.message, *cells])
-    return out.getvalue().encode("utf-8-sig")
-
-
-def _inert(text: str) -> str:
-    """Keep spreadsheet apps from running a cell of the uploaded file as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _read_header(filename: str, columns: tuple[Column, ...], rows: Iterator[Sequence[object]]) -> Header:

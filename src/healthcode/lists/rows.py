@@ -2,9 +2,10 @@
 
 A row is checked column by column in the file's order of importance (document type, number, list,
 dates; for areas region, level, dates) and rejected with the first problem found: one
-:class:`RejectedRow` per row, whose ``code`` is stable and whose English message tells the operator
-what to change. Numbers typed into Excel number cells lose their last digits; such cells are refused
-with a message that says so, rather than checked (a mangled number could pass the check digit).
+:class:`RejectedRow` per row, whose ``code`` is stable and whose message (a msgid and its
+parameters, so that each reader gets it in their own language) tells the operator what to change.
+Numbers typed into Excel number cells lose their last digits; such cells are refused with a message
+that says so, rather than checked (a mangled number could pass the check digit).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Generic, TypeVar
 from healthcode.domain import gb11643
 from healthcode.domain.documents import DocumentType, normalize_document_number, normalize_name
 from healthcode.domain.errors import InvalidInput
+from healthcode.domain.i18n import N_
+from healthcode.i18n import translate
 from healthcode.lists.vocabulary import (
     AREA_COLUMNS,
     CASE_COLUMNS,
@@ -65,13 +68,24 @@ class AreaRow:
 
 @dataclass(frozen=True, slots=True)
 class RejectedRow:
-    """A row not imported: the column at fault (None for the whole row), a stable code, why in English."""
+    """A row not imported: the column at fault (None for the whole row), a stable code, and why, as
+    an English msgid with its parameters (:meth:`reason` says it in a reader's language)."""
 
     line: int
     column: str | None
     code: str
-    message: str
+    msgid: str
+    params: dict[str, str]
     raw: dict[str, str]
+
+    def reason(self, language: str | None = None) -> str:
+        """Why the row was left out, in ``language`` (default: the current request's)."""
+        return translate(self.msgid, language, **self.params)
+
+    @property
+    def message(self) -> str:
+        """Why the row was left out, in English."""
+        return self.reason("en")
 
 
 @dataclass(frozen=True)
@@ -95,11 +109,12 @@ class Header:
 class _Rejection(Exception):
     """Why a row is not imported; raised while reading it, caught by :meth:`Checker.check`."""
 
-    def __init__(self, column: str | None, code: str, message: str) -> None:
+    def __init__(self, column: str | None, code: str, msgid: str, **params: object) -> None:
         super().__init__(code)
         self.column = column
         self.code = code
-        self.message = message
+        self.msgid = msgid
+        self.params = {name: str(value) for name, value in params.items()}
 
 
 R = TypeVar("R", CaseRow, AreaRow)
@@ -128,7 +143,9 @@ class Checker(Generic[R]):
 
     def _reject(self, line: int, row: Sequence[object], rejection: _Rejection) -> None:
         self.rejected.append(
-            RejectedRow(line, rejection.column, rejection.code, rejection.message, self.header.raw(row))
+            RejectedRow(
+                line, rejection.column, rejection.code, rejection.msgid, rejection.params, self.header.raw(row)
+            )
         )
 
     def cell(self, row: Sequence[object], column: str) -> object:
@@ -155,7 +172,7 @@ class CaseChecker(Checker[CaseRow]):
     def read(self, line: int, row: Sequence[object]) -> CaseRow:
         doc_type = _document_type(self.cell(row, "document_type"))
         number = _document_number(doc_type, self.cell(row, "document_number"), self.today)
-        kind = _word(self.cell(row, "list"), "list", LIST_WORDS, "list_kind_unknown", "a list", LIST_CHOICES)
+        kind = _word(self.cell(row, "list"), "list", LIST_WORDS, "list_kind_unknown", _NOT_A_LIST, LIST_CHOICES)
         since = _required_date(self.cell(row, "since"), "since")
         until = _optional_date(self.cell(row, "until"), "until")
         if until is not None and until < since:
@@ -169,7 +186,9 @@ class CaseChecker(Checker[CaseRow]):
         return _Rejection(
             "document_number",
             "duplicate_row",
-            f"The same document is already on the {parsed.kind} list at line {first}; only line {first} is imported.",
+            N_("The same document is already on the {list} list at line {first}; only line {first} is imported."),
+            list=parsed.kind,
+            first=first,
         )
 
 
@@ -183,7 +202,7 @@ class AreaChecker(Checker[AreaRow]):
 
     def read(self, line: int, row: Sequence[object]) -> AreaRow:
         region = self._region_code(self.cell(row, "region_code"))
-        level = _word(self.cell(row, "level"), "level", LEVEL_WORDS, "level_unknown", "a risk level", LEVEL_CHOICES)
+        level = _word(self.cell(row, "level"), "level", LEVEL_WORDS, "level_unknown", _NOT_A_LEVEL, LEVEL_CHOICES)
         start = _required_date(self.cell(row, "effective_from"), "effective_from")
         end = _optional_date(self.cell(row, "effective_to"), "effective_to")
         if end is not None and end < start:
@@ -197,8 +216,13 @@ class AreaChecker(Checker[AreaRow]):
         return _Rejection(
             "region_code",
             "duplicate_row",
-            f"Region {parsed.region_code} already has a level from {parsed.effective_from.isoformat()} at line "
-            f"{first}; only line {first} is imported. Give one row per region and date.",
+            N_(
+                "Region {region} already has a level from {date} at line {first}; only line {first} is imported. "
+                "Give one row per region and date."
+            ),
+            region=parsed.region_code,
+            date=parsed.effective_from.isoformat(),
+            first=first,
         )
 
     def _region_code(self, cell: object) -> str:
@@ -211,10 +235,10 @@ class AreaChecker(Checker[AreaRow]):
         if known:
             return code
         if len(code) != 6 or not code.isdigit():
-            message = f"“{_shown(code)}” is not a region code: it has 6 digits, such as 150102."
+            message = N_("“{value}” is not a region code: it has 6 digits, such as 150102.")
         else:
-            message = f"{code} is not a GB/T 2260 region code. Check it against the official code list."
-        raise _Rejection("region_code", "region_unknown", message)
+            message = N_("{value} is not a GB/T 2260 region code. Check it against the official code list.")
+        raise _Rejection("region_code", "region_unknown", message, value=_shown(code))
 
 
 # --- cells ------------------------------------------------------------------------------------------
@@ -222,10 +246,12 @@ class AreaChecker(Checker[AreaRow]):
 _COLUMN_LABELS = {column.name: column.label for column in CASE_COLUMNS + AREA_COLUMNS}
 # "1.50102E+17": what Excel shows, and saves to CSV, for an 18-digit number in a number cell.
 _SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?E\+?[0-9]+", re.IGNORECASE)
-_EXCEL_NUMBER = (
+_EXCEL_NUMBER = N_(
     "The number was stored as a number in Excel, which keeps only 15 digits, so its last digits are lost. "
     "Format the column as text, enter the number again from the source, and upload the row again."
 )
+_NOT_A_LIST = N_("“{value}” is not a list. Use {choices}.")
+_NOT_A_LEVEL = N_("“{value}” is not a risk level. Use {choices}.")
 # Excel keeps 15 significant digits: a number cell of 16 or more digits has lost some.
 _EXCEL_DIGITS = 10**15
 
@@ -237,7 +263,10 @@ def _shown(text: str) -> str:
 
 def _missing(column: str) -> _Rejection:
     return _Rejection(
-        column, "required_missing", f"{_COLUMN_LABELS[column]} is empty. Every row needs a value in this column."
+        column,
+        "required_missing",
+        N_("{header} is empty. Every row needs a value in this column."),
+        header=_COLUMN_LABELS[column],
     )
 
 
@@ -257,8 +286,9 @@ def _document_type(cell: object) -> DocumentType:
         raise _Rejection(
             "document_type",
             "document_type_unknown",
-            f"“{_shown(text)}” is not a document type. Use {DOCUMENT_TYPE_CHOICES}, "
-            "or leave the cell empty for a resident ID.",
+            N_("“{value}” is not a document type. Use {choices}, or leave the cell empty for a resident ID."),
+            value=_shown(text),
+            choices=DOCUMENT_TYPE_CHOICES,
         )
     return found
 
@@ -270,22 +300,16 @@ def _document_number(doc_type: DocumentType, cell: object, today: date) -> str:
     try:
         return normalize_document_number(doc_type, text, today)
     except InvalidInput as error:
-        message = _EXCEL_NUMBER if _SCIENTIFIC.fullmatch(text) else _english(error)
-        raise _Rejection("document_number", error.code, message) from None
+        if _SCIENTIFIC.fullmatch(text):
+            raise _Rejection("document_number", error.code, _EXCEL_NUMBER) from None
+        raise _Rejection("document_number", error.code, error.message, **error.params) from None
 
 
-def _english(error: InvalidInput) -> str:
-    try:
-        return error.message.format(**error.params)
-    except (KeyError, IndexError, ValueError):
-        return error.message
-
-
-def _word(cell: object, column: str, words: dict[str, str], code: str, what: str, choices: str) -> str:
+def _word(cell: object, column: str, words: dict[str, str], code: str, message: str, choices: str) -> str:
     text = _required_text(cell, column)
     found = lookup(words, text)
     if found is None:
-        raise _Rejection(column, code, f"“{_shown(text)}” is not {what}. Use {choices}.")
+        raise _Rejection(column, code, message, value=_shown(text), choices=choices)
     return found
 
 
@@ -305,8 +329,12 @@ def _date(cell: object, column: str) -> date:
         raise _Rejection(
             column,
             "date_invalid",
-            f"“{_shown(cell_text(cell))}” in {_COLUMN_LABELS[column]} is not a date. "
-            "Write it as 2020-02-05, 2020/02/05 or 20200205, or use an Excel date cell.",
+            N_(
+                "“{value}” in {header} is not a date. "
+                "Write it as 2020-02-05, 2020/02/05 or 20200205, or use an Excel date cell."
+            ),
+            value=_shown(cell_text(cell)),
+            header=_COLUMN_LABELS[column],
         )
     return found
 
@@ -315,8 +343,11 @@ def _date_order(later: str, earlier: str, end: date, start: date) -> _Rejection:
     return _Rejection(
         later,
         "date_order",
-        f"{_COLUMN_LABELS[later]} {end.isoformat()} is before {_COLUMN_LABELS[earlier]} {start.isoformat()}. "
-        "Check both dates.",
+        N_("{later} {end} is before {earlier} {start}. Check both dates."),
+        later=_COLUMN_LABELS[later],
+        end=end.isoformat(),
+        earlier=_COLUMN_LABELS[earlier],
+        start=start.isoformat(),
     )
 
 

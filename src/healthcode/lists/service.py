@@ -29,8 +29,9 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
 from healthcode.i18n import translate
 from healthcode.lists.files import HEAD_SIZE, ListFileError, detect_format
-from healthcode.lists.parsing import KINDS, ParsedFile, parse_list_file, rejected_report_csv
-from healthcode.lists.rows import AreaRow, CaseRow
+from healthcode.lists.parsing import KINDS, ParsedFile, parse_list_file
+from healthcode.lists.report import read_rows, report_csv, seal_rows
+from healthcode.lists.rows import AreaRow, CaseRow, RejectedRow
 from healthcode.privacy.sealed import Sealer
 from healthcode.sessions.service import Principal
 from healthcode.staff.service import StaffService
@@ -163,7 +164,7 @@ class ListImportService(AuditedService):
             card_ids = await self._apply(upload, parsed)
             upload.recoloured_cards = await self.colours.recompute(card_ids)
             if parsed.rejected:
-                self.sealer.seal_bytes(upload, "report_enc", rejected_report_csv(parsed))
+                self.sealer.seal_bytes(upload, "report_enc", seal_rows(parsed.rejected))
             upload.status, upload.finished_at = "done", self.clock.now()
             await self.audit.record(
                 upload.uploaded_by,
@@ -280,14 +281,21 @@ class ListImportService(AuditedService):
         ]
 
     async def report(self, principal: Principal | None, import_id: int) -> bytes:
-        """The rejected rows as CSV (they hold document numbers: reading them is audited)."""
+        """The rejected rows as CSV in the reader's language (they hold document numbers: reading
+        them is audited)."""
         official = await StaffService(self.db, self.settings, self.clock).authorize(principal, Role.AUTHORITY)
         upload = await self._get(import_id)
         if upload.report_enc is None:
             raise NotFound("report_not_found", N_("This import has no rejected rows."))
         await self.audit.record(f"staff:{official.id}", "lists.report_read", f"import:{upload.id}")
         await self.db.commit()
-        return self.sealer.open_bytes(upload, "report_enc")
+        return report_csv(self.rejections(upload))
+
+    def rejections(self, upload: ListImport, limit: int | None = None) -> list[RejectedRow]:
+        """The first ``limit`` rejected rows of an import the caller may see (from :meth:`status`)."""
+        if upload.report_enc is None:
+            return []
+        return read_rows(self.sealer.open_bytes(upload, "report_enc"))[:limit]
 
     async def recent(self, principal: Principal | None, limit: int = 20) -> list[ListImport]:
         await StaffService(self.db, self.settings, self.clock).authorize(principal, Role.AUTHORITY)
