@@ -132,7 +132,7 @@ async def test_official_imports_a_case_list_and_downloads_the_rejected_rows(
     lines = report.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("line,column,code,message")
     assert len(lines) == 2
-    assert lines[1].startswith("3,document_number,document_checksum,\"The last character does not match")
+    assert lines[1].startswith('3,document_number,document_checksum,"The last character does not match')
     assert MISTYPED in lines[1]
 
     # The page itself lists the rejected rows with their reasons (no document numbers), in the
@@ -144,7 +144,8 @@ async def test_official_imports_a_case_list_and_downloads_the_rejected_rows(
     assert MISTYPED not in finished.text
     await client.get(f"/prefs/language/zh_CN?next={location}")
     chinese = await client.get(location)
-    assert "身份证号校验位错误" in chinese.text and "The last character" not in chinese.text
+    assert "身份证号校验位错误" in chinese.text
+    assert "The last character" not in chinese.text
     assert "未导入的行" in chinese.text
     chinese_report = (await client.get(f"{location}/rejected.csv")).content.decode("utf-8-sig").splitlines()
     assert chinese_report[1].startswith("3,document_number,document_checksum,身份证号校验位错误")

@@ -143,9 +143,7 @@ class Checker(Generic[R]):
 
     def _reject(self, line: int, row: Sequence[object], rejection: _Rejection) -> None:
         self.rejected.append(
-            RejectedRow(
-                line, rejection.column, rejection.code, rejection.msgid, rejection.params, self.header.raw(row)
-            )
+            RejectedRow(line, rejection.column, rejection.code, rejection.msgid, rejection.params, self.header.raw(row))
         )
 
     def cell(self, row: Sequence[object], column: str) -> object:
