@@ -13,12 +13,13 @@ from healthcode.domain.documents import DocumentType
 
 @dataclass(frozen=True)
 class IdentityClaim:
-    """What is checked: the person named on the document, and the phone that asks."""
+    """What is checked: the person named on the document, and the phone that asks (None for a
+    walk-in registered at a clerk's desk, who has no phone and was seen in person)."""
 
     document_type: DocumentType
     document_number: str
     name: str
-    phone: str
+    phone: str | None
     kind: ApplicationKind
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,6 +87,56 @@ async def card_by_document(
     return document_type, card
 
 
+async def new_card(
+    db: AsyncSession, settings: Settings, document_type: DocumentType, number: str, name: str, now: datetime
+) -> Card:
+    """A card for a document that has none yet, waiting for its first application's approval;
+    ``number`` and ``name`` are normalised already and kept sealed."""
+    sealer = Sealer(settings.keyring)
+    card = Card(
+        card_id=card_id(settings.card_key_bytes, document_type.health_card_code, number),
+        public_id=opaque_id(),
+        document_type=document_type.value,
+        document_index=document_index(settings, document_type, number),
+        document_enc=b"",
+        name_enc=b"",
+        masked_name=mask_name(name),
+        masked_document=mask_document(number),
+        birth_date=(born.isoformat() if (born := birth_date_of(document_type, number)) else None),
+        status="pending",
+        created_at=now,
+    )
+    sealer.seal_text(card, "document_enc", number)
+    sealer.seal_text(card, "name_enc", name)
+    db.add(card)
+    await db.flush()
+    return card
+
+
+async def keep_photo(
+    db: AsyncSession, settings: Settings, clock: Clock, application: Application, side: str, data: bytes
+) -> None:
+    """Clean (re-encode, strip metadata), encrypt and keep one side's photo, replacing an earlier one."""
+    image = await asyncio.to_thread(clean_photo, data, max_bytes=settings.photo_max_bytes)
+    existing = await db.scalar(
+        select(ApplicationPhoto).where(ApplicationPhoto.application_id == application.id, ApplicationPhoto.side == side)
+    )
+    photo = existing or ApplicationPhoto(application_id=application.id, side=side)
+    photo.media_type = image.media_type
+    Sealer(settings.keyring).seal_bytes(photo, "content_enc", image.content)
+    photo.uploaded_at = clock.now()
+    db.add(photo)
+    await db.flush()
+
+
+async def missing_photos(db: AsyncSession, application: Application, document_type: DocumentType) -> list[str]:
+    """The sides of the document still to photograph for an application, in the order asked."""
+    present = set(
+        await db.scalars(select(ApplicationPhoto.side).where(ApplicationPhoto.application_id == application.id))
+    )
+    return [side for side in document_type.photo_sides if side not in present]
+
+
 class CardService:
     """Residents' cards. Verification itself is :class:`~healthcode.cards.verification.Verifier`."""
 
@@ -130,23 +181,7 @@ class CardService:
                 .values(status=LinkStatus.ENDED.value)
             )
         if card is None:
-            card = Card(
-                card_id=card_id(self.settings.card_key_bytes, document_type.health_card_code, number),
-                public_id=opaque_id(),
-                document_type=document_type.value,
-                document_index=index,
-                document_enc=b"",
-                name_enc=b"",
-                masked_name=mask_name(name),
-                masked_document=mask_document(number),
-                birth_date=(born.isoformat() if (born := birth_date_of(document_type, number)) else None),
-                status="pending",
-                created_at=now,
-            )
-            self.sealer.seal_text(card, "document_enc", number)
-            self.sealer.seal_text(card, "name_enc", name)
-            self.db.add(card)
-            await self.db.flush()
+            card = await new_card(self.db, self.settings, document_type, number, name, now)
         holder = CardHolder(
             card_id=card.id,
             resident_id=resident_id,
@@ -185,19 +220,8 @@ class CardService:
                 field="side",
                 sides=", ".join(sides),
             )
-        image = await asyncio.to_thread(clean_photo, data, max_bytes=self.settings.photo_max_bytes)
-        existing = await self.db.scalar(
-            select(ApplicationPhoto).where(
-                ApplicationPhoto.application_id == application.id, ApplicationPhoto.side == side
-            )
-        )
-        photo = existing or ApplicationPhoto(application_id=application.id, side=side)
-        photo.media_type = image.media_type
-        self.sealer.seal_bytes(photo, "content_enc", image.content)
-        photo.uploaded_at = self.clock.now()
-        self.db.add(photo)
-        await self.db.flush()
-        if not await self._missing_photos(application, view.document_type):
+        await keep_photo(self.db, self.settings, self.clock, application, side, data)
+        if not await missing_photos(self.db, application, view.document_type):
             await self.verifier.submit(application)
         await self.db.commit()
         return await self.get(resident_id, public_id)
@@ -280,14 +304,6 @@ class CardService:
         )
         return [rules.Link(h.resident_id, h.card_id, Relationship(h.relationship), LinkStatus(h.status)) for h in rows]
 
-    async def _missing_photos(self, application: Application, document_type: DocumentType) -> list[str]:
-        present = set(
-            await self.db.scalars(
-                select(ApplicationPhoto.side).where(ApplicationPhoto.application_id == application.id)
-            )
-        )
-        return [side for side in document_type.photo_sides if side not in present]
-
     async def _view(self, card: Card, holder: CardHolder) -> CardView:
         application = await self.db.scalar(
             select(Application).where(Application.holder_id == holder.id).order_by(Application.id.desc()).limit(1)
@@ -300,7 +316,7 @@ class CardService:
         missing: list[str] = []
         position = wait = None
         if application.state == "awaiting_photos":
-            missing = await self._missing_photos(application, DocumentType(card.document_type))
+            missing = await missing_photos(self.db, application, DocumentType(card.document_type))
         else:
             position, wait = await self.verifier.queue_place(application)
         return CardView(card, holder, application, "pending", typed, missing, position, wait)

@@ -122,8 +122,8 @@ class Verifier(AuditedService):
 
     async def _decide(self, application: Application) -> None:
         card = await self.db.get(Card, application.card_id)
-        resident = await self.db.get(Resident, application.resident_id)
-        if card is None or resident is None:
+        resident = await self._resident(application)
+        if card is None or (resident is None and application.registered_by is None):
             return
         sealer = Sealer(self.settings.keyring)
         typed_name = sealer.open_text(application, "name_enc")
@@ -137,18 +137,20 @@ class Verifier(AuditedService):
                     document_type=DocumentType(card.document_type),
                     document_number=sealer.open_text(card, "document_enc"),
                     name=typed_name,
-                    phone=resident.phone,
+                    phone=resident.phone if resident else None,
                     kind=kind,
                 )
             )
         await self.conclude(application, verdict, decided_by="realname")
 
     async def conclude(self, application: Application, verdict: Verdict, *, decided_by: str, note: str = "") -> None:
-        """Apply a verdict: links, card state, the resident's SMS and the audit entry."""
+        """Apply a verdict: links, card state, the resident's SMS and the audit entry. A walk-in's
+        application (registered at a clerk's desk) has no link and no phone: only the card changes."""
         card = await self.db.get(Card, application.card_id)
-        holder = await self.db.get(CardHolder, application.holder_id)
-        resident = await self.db.get(Resident, application.resident_id)
-        if card is None or holder is None or resident is None:
+        holder = await self.db.get(CardHolder, application.holder_id) if application.holder_id else None
+        resident = await self._resident(application)
+        walk_in = application.registered_by is not None
+        if card is None or (not walk_in and (holder is None or resident is None)):
             return
         now = self.clock.now()
         language = self.settings.default_language
@@ -162,7 +164,8 @@ class Verifier(AuditedService):
         application.decided_at, application.decided_by, application.note = now, decided_by, note or None
         if verdict.outcome is Outcome.APPROVED:
             application.state = "approved"
-            holder.status = LinkStatus.ACTIVE.value
+            if holder is not None:
+                holder.status = LinkStatus.ACTIVE.value
             if card.status != "approved":
                 # the first approved application names the card: an earlier, unapproved one may
                 # have carried a mistyped or someone else's name
@@ -172,16 +175,18 @@ class Verifier(AuditedService):
                 card.masked_name = mask_name(name)
                 card.status, card.approved_at = "approved", now
             await self.colours.recompute([card.id], notify=False)
-            if ApplicationKind(application.kind) is ApplicationKind.REBIND:
+            if holder is not None and ApplicationKind(application.kind) is ApplicationKind.REBIND:
                 await self._move_self_link(card, holder, language, hotline)
             text = translate(APPROVED_TEXT, language, name=card.masked_name)
         else:
             application.state, application.reason = "rejected", verdict.reason or "other"
-            holder.status = LinkStatus.REJECTED.value
+            if holder is not None:
+                holder.status = LinkStatus.REJECTED.value
             reason = translate(REJECTION_REASONS[application.reason], language)
             typed = mask_name(Sealer(self.settings.keyring).open_text(application, "name_enc"))  # not the card's
             text = translate(REJECTED_TEXT, language, name=typed, reason=reason, hotline=hotline)
-        await self.sms.send(resident.phone, text)
+        if resident is not None:
+            await self.sms.send(resident.phone, text)
         await self.audit.record(
             decided_by,
             f"application.{application.state}",
@@ -190,6 +195,9 @@ class Verifier(AuditedService):
             reason=application.reason,
         )
         await self.db.flush()
+
+    async def _resident(self, application: Application) -> Resident | None:
+        return await self.db.get(Resident, application.resident_id) if application.resident_id else None
 
     async def _move_self_link(self, card: Card, new_holder: CardHolder, language: str, hotline: str) -> None:
         """A proven owner takes the card: the phone that held it as "self" is told and let go."""

@@ -37,6 +37,7 @@ STATUS_LABELS = {
 }
 NOTICES = {
     "revoked": N_("The certificate is revoked. Checkpoints refuse it within minutes."),
+    "declared": N_("The declaration is kept and the health code made from it. Print the certificate now."),
 }
 
 
@@ -47,11 +48,15 @@ def _desk_page(
     document_type: str = DocumentType.RESIDENT_ID.value,
     document_number: str = "",
     notice: str | None = None,
+    offer_registration: bool = False,
     status: int = 200,
 ) -> Template:
+    """``offer_registration``: the document looked up has no card; the clerk may register the
+    person as a walk-in (the typed document goes along by POST)."""
     return Template(
         template_name="certificates/desk.html",
         context={
+            "offer_registration": offer_registration,
             "person": person,
             "errors": errors or {},
             "document_types": [(t.value, t.label) for t in DocumentType],
@@ -103,7 +108,13 @@ async def find(
     try:
         person = await CertificateService(db, settings, clock).find(staff_or_none, document_type, number)
     except (InvalidInput, NotFound) as exc:
-        return _desk_page(errors=field_errors(exc), document_type=document_type, document_number=number, status=422)
+        return _desk_page(
+            errors=field_errors(exc),
+            document_type=document_type,
+            document_number=number,
+            offer_registration=exc.code == "certificate_person_not_found",
+            status=422,
+        )
     return _to_person(person.card_id)
 
 

@@ -77,7 +77,7 @@ class IssuedCertificate:
 def person_not_found() -> NotFound:
     return NotFound(
         "certificate_person_not_found",
-        N_("No health card is held for this document. The person must apply for a card first."),
+        N_("No health card is held for this document. Register the person below, or they apply on a phone."),
         field="document_number",
     )
 

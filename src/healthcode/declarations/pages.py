@@ -13,6 +13,7 @@ from healthcode.colours.schemas import decision_out
 from healthcode.declarations.service import answers_from, make_declaration_service, own_part
 from healthcode.domain.declarations import Answers, CaseStatus, Symptom
 from healthcode.domain.errors import DomainError, InvalidInput, InvalidInputs
+from healthcode.domain.i18n import N_
 from healthcode.domain.regions import current_regions, resolve_regions
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
 from healthcode.web.forms import FormData, field_errors, text
@@ -21,7 +22,7 @@ from healthcode.web.requests import NO_STORE
 YES = "yes"
 
 
-def _form_values(data: dict[str, Any]) -> dict[str, Any]:
+def form_values(data: dict[str, Any]) -> dict[str, Any]:
     """The form as typed, to show it again (after an error or to edit before confirming)."""
     symptoms = data.get("symptoms", [])
     return {
@@ -37,7 +38,7 @@ def _form_values(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _checked_answers(values: dict[str, Any]) -> Answers:
+def checked_answers(values: dict[str, Any]) -> Answers:
     """The form's answers, checked whole: every problem at once (:class:`InvalidInputs`), those of
     the places typed as names first, each beside its field."""
     problems: list[InvalidInput] = []
@@ -82,7 +83,20 @@ def _answer_shape(
     }
 
 
-def _form(card: Any, values: dict[str, Any], errors: dict[str, str], status: int = 200) -> Template:
+RESIDENT_PLEDGE = N_("I declare that these answers are true. I know that false declarations are prosecuted.")
+
+
+def declaration_form(
+    card: Any,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+    *,
+    action: str | None = None,
+    pledge: str = RESIDENT_PLEDGE,
+) -> Template:
+    """The form, posted to ``action`` (the resident's own by default; a clerk's desk gives its own)
+    with the ``pledge`` (an English msgid) of whoever vouches for the answers."""
     return Template(
         template_name="declarations/form.html",
         context={
@@ -91,6 +105,8 @@ def _form(card: Any, values: dict[str, Any], errors: dict[str, str], status: int
             "errors": errors,
             "symptoms": list(Symptom),
             "case_statuses": list(CaseStatus),
+            "action": action or f"/cards/{card.public_id}/declare",
+            "pledge": pledge,
         },
         status_code=status,
     )
@@ -102,12 +118,12 @@ async def declare_form(
 ) -> Template:
     service = make_declaration_service(db, settings, clock)
     view = await service.issued_card(resident.id, card_id)
-    values = _form_values({})
+    values = form_values({})
     last = await service.last_address(view)
     if last is not None:  # a correction (FAQ 13/14) should not make anyone type the address again
         names = {region.code: region.full_name for region in current_regions()}
         values["address"], values["address_detail"] = names.get(last[0], last[0]), last[1]
-    return _form(view.card, values, {})
+    return declaration_form(view.card, values, {})
 
 
 @post("/cards/{card_id:str}/declare")
@@ -121,22 +137,27 @@ async def declare(
 ) -> Template | Redirect:
     service = make_declaration_service(db, settings, clock)
     view = await service.issued_card(resident.id, card_id)
-    values = _form_values(data)
+    values = form_values(data)
     try:
-        answers = _checked_answers(values)
+        answers = checked_answers(values)
         if text(data, "edit", 5) == YES:
-            return _form(view.card, values, {})
+            return declaration_form(view.card, values, {})
         if text(data, "confirmed", 5) != YES:
             # only what the answers themselves cause is confirmed with the resident
             own = own_part(await service.preview_card(view, answers))
             if own is not None:
                 return Template(
                     template_name="declarations/confirm.html",
-                    context={"card": view.card, "form": values, "decision": decision_out(own)},
+                    context={
+                        "card": view.card,
+                        "form": values,
+                        "decision": decision_out(own),
+                        "action": f"/cards/{card_id}/declare",
+                    },
                 )
         await service.declare_card(view, answers)
     except DomainError as exc:
-        return _form(view.card, values, field_errors(exc), status=422)
+        return declaration_form(view.card, values, field_errors(exc), status=422)
     return Redirect(f"/cards/{card_id}?done=declared", status_code=303)
 
 

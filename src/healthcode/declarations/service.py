@@ -70,9 +70,13 @@ class DeclarationService:
     async def preview_card(self, view: CardView, answers: Answers) -> Decision:
         """:meth:`preview` for a card the caller has read already."""
         _require_issued(view)
+        return await self.preview_for(view.card, answers)
+
+    async def preview_for(self, card: Card, answers: Answers) -> Decision:
+        """:meth:`preview` for an issued card, whoever declares for it (a phone or a desk)."""
         now = self.clock.now()
         areas = await risk_areas(self.db, now.astimezone(self.settings.zone).date())
-        facts = (await facts_for(self.db, [view.card], areas))[view.card.id]
+        facts = (await facts_for(self.db, [card], areas))[card.id]
         facts = replace(facts, declaration=declaration_fact(_declaration(answers, now)))
         return evaluate(await self.colours.ruleset(), facts, now, self.settings.zone)
 
@@ -83,7 +87,14 @@ class DeclarationService:
     async def declare_card(self, view: CardView, answers: Answers) -> Declared:
         """:meth:`declare` for a card the caller has read already."""
         _require_issued(view)
-        card = view.card
+        return await self.keep(view.card, answers, declared_by=view.holder.resident_id)
+
+    async def keep(
+        self, card: Card, answers: Answers, *, declared_by: int | None = None, taken_by: str | None = None
+    ) -> Declared:
+        """A new version for an issued card, made from a phone (``declared_by``, the resident) or
+        taken at a designated institution's desk (``taken_by``, the clerk); the card is recoloured
+        at once. The caller has checked that the card is issued."""
         version = int(
             await self.db.scalar(
                 select(func.coalesce(func.max(Declaration.version), 0)).where(Declaration.card_id == card.id)
@@ -95,7 +106,8 @@ class DeclarationService:
             self.clock.now(),
             card_id=card.id,
             version=version + 1,
-            declared_by=view.holder.resident_id,
+            declared_by=declared_by,
+            taken_by=taken_by,
             address_region=answers.address_region,
             address_detail_enc=b"",
             pledge=True,

@@ -3,7 +3,8 @@ referrer, and which device features a page may ask for.
 
 The Content-Security-Policy allows no inline script or style but the few the code page carries
 inside itself (so its QR needs one round trip), named by the SHA-256 of their text
-(:func:`healthcode.web.assets.inline_hash`). Only the checkpoint desk may ask for the camera.
+(:func:`healthcode.web.assets.inline_hash`). Only the checkpoint desk and the walk-in registration
+(photos of the document) may ask for the camera.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from healthcode.web.assets import inline_hash
 
 INLINE_SCRIPTS = ("vendor/qrcode-generator-1.4.4.min.js", "code.js")
 INLINE_STYLES = ("site.css",)
-CAMERA_PATHS = ("/staff/checkpoint",)
+CAMERA_PATHS = ("/staff/checkpoint", "/staff/walk-ins")
 DOCS_PATH = "/schema"
 NO_FEATURES = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 CAMERA_FEATURES = NO_FEATURES.replace("camera=()", "camera=(self)")

@@ -77,6 +77,10 @@ class Application(Base):
     own link moves to this phone after proof, FAQ 8/15). ``state``: ``awaiting_photos``,
     ``pending`` (with the provider, due at ``due_at``), ``review`` (reviewers' queue),
     ``approved``, ``rejected`` (with ``reason``).
+
+    A walk-in registered by a clerk (SPEC §9) has no holder and no resident: ``registered_by``
+    names the clerk (``staff:{id}``), the approved card is shown on no phone until its owner
+    claims it (二次申领), and nobody is told by SMS.
     """
 
     __tablename__ = "applications"
@@ -87,8 +91,9 @@ class Application(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
-    holder_id: Mapped[int] = mapped_column(ForeignKey("card_holders.id"), index=True)
-    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    holder_id: Mapped[int | None] = mapped_column(ForeignKey("card_holders.id"), index=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
+    registered_by: Mapped[str | None] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(16))
     name_enc: Mapped[bytes] = mapped_column(LargeBinary)
     state: Mapped[str] = mapped_column(String(20))

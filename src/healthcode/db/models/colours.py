@@ -15,7 +15,8 @@ class Declaration(Base):
     """One version of a health declaration for a card; every version is kept (FAQ 13/14).
 
     ``address_detail_enc`` is sealed like other personal data; the answers the rules read are
-    plain columns.
+    plain columns. A declaration is made from a phone (``declared_by``, the resident) or taken at a
+    designated institution's desk for a walk-in (``taken_by``, ``staff:{id}``).
     """
 
     __tablename__ = "declarations"
@@ -24,7 +25,8 @@ class Declaration(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
     version: Mapped[int]
-    declared_by: Mapped[int] = mapped_column(ForeignKey("residents.id"))
+    declared_by: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    taken_by: Mapped[str | None] = mapped_column(String(40))
     declared_at: Mapped[datetime]
     temperature: Mapped[float | None]
     symptoms: Mapped[list[str]] = mapped_column(JSON)

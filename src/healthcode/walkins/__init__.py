@@ -1,0 +1,1 @@
+"""Walk-ins registered at a designated institution's desk (SPEC §9)."""
