@@ -104,9 +104,11 @@ def test_clerk_issues_reprints_and_revokes_a_certificate(browser: Any, demo_serv
         assert desk.locator("#person").count() == 0
         no_serious_problems(desk)
 
-        # A valid number nobody holds a card for: the clerk is told the person must apply first.
+        # A valid number nobody holds a card for: the clerk may register the person at the desk
+        # (test_walk_ins_in_browser.py follows that through).
         find(desk, "11010519491231002X")
-        assert "请本人先申领" in desk.locator("#document_number-error").inner_text()
+        assert "为本人现场登记" in desk.locator("#document_number-error").inner_text()
+        assert desk.get_by_role("button", name="为此人现场登记").is_visible()
 
         find(desk, PERSON.number)
         desk.wait_for_url(f"{demo_server.url}{DESK}?card=*")
