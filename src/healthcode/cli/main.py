@@ -34,7 +34,7 @@ app.command("demo")(demo.demo)
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision")) -> None:
     """Create or upgrade the schema of HEALTHCODE_DATABASE_URL."""
     config = settings()
-    upgrade(config.database_url, revision, audit_key=config.audit_key)
+    upgrade(config.database_url, revision, settings=config)
     console.print(f"database at revision {revision}")
 
 
