@@ -129,4 +129,5 @@ def test_each_feature_brings_its_own_jobs() -> None:
         "realname.run_due": True,
         "colours.recheck_due": True,
         "lists.run_next_import": False,
+        "privacy.purge": True,
     }
