@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import typer
 from rich.progress import Progress
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from healthcode.cli.runtime import console, with_db
+from healthcode.cli.runtime import CLOCK, console, errors, settings, with_db
 from healthcode.config import Settings
 from healthcode.privacy.sealed import SealedColumn
 from healthcode.privacy.service import count_sealed, rekey
+from healthcode.privacy.winddown import WindDown, destroy_local_keys, overwrite_free_space
 
 app = typer.Typer(help="Personal data at rest.", no_args_is_help=True)
 
@@ -31,3 +32,34 @@ def rekey_command() -> None:
 
     rewritten = with_db(work)
     console.print(f"{rewritten} values re-encrypted under the active key")
+
+
+@app.command("wind-down")
+def wind_down(
+    confirm: bool = typer.Option(False, "--confirm", help="Really purge every piece of personal data, for good"),
+) -> None:
+    """End the service: keep counts without personal data, purge every piece of personal data
+    (people, cards, photos, declarations, scans, tickets, sessions, SMS, list entries), keep the
+    audit chain whole and verifiable, overwrite the database's free space, destroy the data keys."""
+    if not confirm:
+        errors.print("this purges every piece of personal data for good: run again with --confirm")
+        raise typer.Exit(2)
+
+    async def work(db: AsyncSession, config: Settings) -> dict[str, int]:
+        gone = await WindDown(db, config, CLOCK).run()
+        engine = db.bind
+        if isinstance(engine, AsyncEngine):
+            await overwrite_free_space(engine)
+        return gone
+
+    gone = with_db(work)
+    for table, count in gone.items():
+        console.print(f"{table}: {count} rows purged")
+    if destroy_local_keys(settings().var_dir):
+        console.print("data keys destroyed in the var folder's secrets.json: what was sealed can no longer be opened")
+    else:
+        console.print(
+            "the data keys are not kept in the var folder: remove HEALTHCODE_DATA_KEYS, HEALTHCODE_INDEX_KEY and "
+            "HEALTHCODE_CARD_KEY from the deployment's secret store now, and keep HEALTHCODE_AUDIT_KEY",
+            soft_wrap=True,
+        )

@@ -7,6 +7,7 @@ from healthcode.db.models.certificates import PaperCertificate
 from healthcode.db.models.checkpoints import FeverRecord, Scan, Site, StaffSite
 from healthcode.db.models.codes import RevokedToken, SigningKeyRecord
 from healthcode.db.models.colours import (
+    Aggregate,
     Declaration,
     ListEntry,
     ListImport,
@@ -21,6 +22,7 @@ from healthcode.db.models.staff import StaffAccount
 from healthcode.db.models.support import Ticket
 
 __all__ = [
+    "Aggregate",
     "Application",
     "ApplicationPhoto",
     "AuditHead",

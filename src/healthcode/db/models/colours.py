@@ -133,3 +133,16 @@ class RuleSetRecord(Base):
     activated_at: Mapped[datetime]
     activated_by: Mapped[str] = mapped_column(String(40))
     active: Mapped[bool]
+
+
+class Aggregate(Base):
+    """A count without personal data: ``kind`` (applications, declarations, scans, fevers, cards)
+    on ``day`` for ``key`` (an outcome, a site id, a colour; empty for none). Kept when the data it
+    counts is purged (``healthcode data wind-down``)."""
+
+    __tablename__ = "aggregates"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    count: Mapped[int]
