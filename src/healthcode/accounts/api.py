@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Router, delete, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody
 
 from healthcode.accounts.deletion import AccountDeletion
 from healthcode.accounts.schemas import (
@@ -21,7 +21,7 @@ from healthcode.accounts.service import LoginService, get_resident
 from healthcode.domain.phone import mask_mobile
 from healthcode.sessions.service import PrincipalKind, SessionStore
 from healthcode.sms.provider import make_provider
-from healthcode.web.deps import ClientIp, ClockDep, CurrentResident, DbSession, LanguageDep, SettingsDep
+from healthcode.web.deps import ClientIp, ClockDep, CurrentResident, DbSession, LanguageDep, RowId, SettingsDep
 
 
 def login_service(db: DbSession, settings: SettingsDep, clock: ClockDep) -> LoginService:
@@ -78,7 +78,7 @@ async def list_sessions(resident: CurrentResident, db: DbSession, clock: ClockDe
 
 
 @delete("/sessions/{session_id:int}", status_code=204, summary="Log a device out")
-async def revoke_session(session_id: FromPath[int], resident: CurrentResident, db: DbSession, clock: ClockDep) -> None:
+async def revoke_session(session_id: RowId, resident: CurrentResident, db: DbSession, clock: ClockDep) -> None:
     await SessionStore(db, clock).revoke(resident, session_id)
 
 

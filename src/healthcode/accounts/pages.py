@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Request, Router, get, post
 from litestar.datastructures import Cookie
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from healthcode.accounts.api import login_service
@@ -25,6 +25,7 @@ from healthcode.web.deps import (
     DbSession,
     LanguageDep,
     ResidentOrNone,
+    RowId,
     SettingsDep,
 )
 from healthcode.web.forms import FormData, field_errors, text
@@ -122,7 +123,7 @@ async def sessions(resident: CurrentResident, db: DbSession, clock: ClockDep) ->
 
 
 @post("/account/sessions/{session_id:int}/revoke")
-async def revoke(session_id: FromPath[int], resident: CurrentResident, db: DbSession, clock: ClockDep) -> Redirect:
+async def revoke(session_id: RowId, resident: CurrentResident, db: DbSession, clock: ClockDep) -> Redirect:
     await SessionStore(db, clock).revoke(resident, session_id)
     if session_id == resident.session_id:
         response = Redirect("/login", status_code=303)

@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody, MultipartBody
 
 from healthcode.cards.schemas import CardApplicationIn, CardOut, GuardianOut, card_out
 from healthcode.cards.service import make_card_service
-from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
+from healthcode.web.deps import ClockDep, CurrentResident, DbSession, RowId, SettingsDep
 
 
 @dataclass
@@ -79,7 +79,7 @@ async def list_guardians(
 @delete("/{card_id:str}/guardians/{holder_id:int}", status_code=204, summary="Stop a family phone showing my card")
 async def remove_guardian(
     card_id: FromPath[str],
-    holder_id: FromPath[int],
+    holder_id: RowId,
     resident: CurrentResident,
     db: DbSession,
     settings: SettingsDep,

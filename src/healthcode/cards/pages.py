@@ -23,7 +23,7 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.phone import mask_mobile
 from healthcode.domain.recodes import RECODE_REASONS
 from healthcode.recodes.service import MAX_APPEAL, make_recode_service
-from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
+from healthcode.web.deps import ClockDep, CurrentResident, DbSession, RowId, SettingsDep
 from healthcode.web.errors import STATUS, translated
 from healthcode.web.forms import FormData, field_errors, text
 
@@ -157,7 +157,7 @@ async def _render_card(
 @post("/cards/{card_id:str}/recodes/{recode_id:int}/appeal")
 async def appeal(
     card_id: FromPath[str],
-    recode_id: FromPath[int],
+    recode_id: RowId,
     data: FormData,
     resident: CurrentResident,
     db: DbSession,
@@ -225,7 +225,7 @@ async def remove(
 @post("/cards/{card_id:str}/guardians/{holder_id:int}/remove")
 async def remove_guardian(
     card_id: FromPath[str],
-    holder_id: FromPath[int],
+    holder_id: RowId,
     data: FormData,
     resident: CurrentResident,
     db: DbSession,

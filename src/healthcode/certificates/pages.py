@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from litestar import Router, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Response, Template
 
 from healthcode.certificates.pdf import PAPER_SIZES_MM
@@ -19,7 +19,7 @@ from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
-from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
+from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
 from healthcode.web.errors import translated
 from healthcode.web.features import Desk
 from healthcode.web.forms import FormData, field_errors, text
@@ -129,7 +129,7 @@ async def issue(
 
 @post("/{certificate_id:int}/reprint")
 async def reprint(
-    certificate_id: FromPath[int],
+    certificate_id: RowId,
     data: FormData,
     staff_or_none: StaffOrNone,
     db: DbSession,
@@ -142,7 +142,7 @@ async def reprint(
 
 @post("/{certificate_id:int}/revoke")
 async def revoke(
-    certificate_id: FromPath[int],
+    certificate_id: RowId,
     data: FormData,
     staff_or_none: StaffOrNone,
     db: DbSession,

@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Router, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody
 from litestar.response import Redirect, Response, Template
 
 from healthcode.checkpoints.service import (
@@ -58,7 +58,7 @@ from healthcode.domain.roles import Role
 from healthcode.domain.tokens import TokenKind
 from healthcode.domain.tokens.format import MAX_TOKEN_CHARS
 from healthcode.web.assets import asset_bytes, asset_url
-from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
+from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
 from healthcode.web.errors import translated
 from healthcode.web.features import Desk as BackOfficeDesk
 from healthcode.web.forms import FormData, field_errors, text
@@ -401,7 +401,7 @@ async def manual(
 @post("/scans/{scan_id:int}/decision")
 async def decision(
     request: Request[Any, Any, Any],
-    scan_id: FromPath[int],
+    scan_id: RowId,
     data: FormData,
     staff_or_none: StaffOrNone,
     db: DbSession,

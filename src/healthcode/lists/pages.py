@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar import Router, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath, FromQuery, MultipartBody
+from litestar.params import FromQuery, MultipartBody
 from litestar.response import Redirect, Response, Template
 
 from healthcode.domain.errors import InvalidInput
@@ -21,7 +21,7 @@ from healthcode.lists.parsing import KINDS
 from healthcode.lists.service import MAX_FILE_BYTES, ListImportService, make_list_import_service
 from healthcode.lists.vocabulary import AREA_COLUMNS, CASE_COLUMNS
 from healthcode.sessions.service import Principal
-from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
+from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
 from healthcode.web.features import Desk
 from healthcode.web.forms import field_errors, text
 from healthcode.web.requests import NO_STORE
@@ -120,7 +120,7 @@ async def upload(
 
 @get("/imports/{import_id:int}", name="list_import")
 async def import_page(
-    import_id: FromPath[int],
+    import_id: RowId,
     staff_or_none: StaffOrNone,
     db: DbSession,
     settings: SettingsDep,
@@ -150,7 +150,7 @@ async def import_page(
 
 @get("/imports/{import_id:int}/rejected.csv", name="list_import_rejected")
 async def rejected_rows(
-    import_id: FromPath[int], staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
+    import_id: RowId, staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
 ) -> Response[bytes]:
     report = await make_list_import_service(db, settings, clock).report(staff_or_none, import_id)
     return Response(

@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody
 from healthcode.domain.recodes import RECODE_REASONS
 from healthcode.i18n import translate
 from healthcode.recodes.service import make_recode_service
-from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
+from healthcode.web.deps import ClockDep, CurrentResident, DbSession, RowId, SettingsDep
 
 
 class RecodeOut(msgspec.Struct):
@@ -59,7 +59,7 @@ async def list_recodes(
 @post("/{recode_id:int}/appeal", status_code=201, summary="Appeal a recode")
 async def appeal(
     card_id: FromPath[str],
-    recode_id: FromPath[int],
+    recode_id: RowId,
     data: JSONBody[AppealIn],
     resident: CurrentResident,
     db: DbSession,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 
 from litestar import Router, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from healthcode.colours.service import COLOUR_WORDS
@@ -22,7 +22,7 @@ from healthcode.domain.recodes import MAX_DAYS, MAX_EVIDENCE, MAX_RESIDENT_NOTE,
 from healthcode.domain.roles import Role
 from healthcode.recodes.service import MAX_APPEAL, RecodeService, make_recode_service
 from healthcode.sessions.service import Principal
-from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
+from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
 from healthcode.web.errors import STATUS, translated
 from healthcode.web.features import Desk
 from healthcode.web.forms import FormData, field_errors, text
@@ -168,21 +168,21 @@ async def _decide(
 
 @post("/{recode_id:int}/approve")
 async def approve(
-    recode_id: FromPath[int], staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
+    recode_id: RowId, staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
 ) -> Template | Redirect:
     return await _decide(recode_id, True, staff_or_none, make_recode_service(db, settings, clock))
 
 
 @post("/{recode_id:int}/decline")
 async def decline(
-    recode_id: FromPath[int], staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
+    recode_id: RowId, staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
 ) -> Template | Redirect:
     return await _decide(recode_id, False, staff_or_none, make_recode_service(db, settings, clock))
 
 
 @post("/{recode_id:int}/appeal")
 async def answer_appeal(
-    recode_id: FromPath[int],
+    recode_id: RowId,
     data: FormData,
     staff_or_none: StaffOrNone,
     db: DbSession,

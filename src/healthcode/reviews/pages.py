@@ -12,7 +12,7 @@ from healthcode.domain.errors import Conflict, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
 from healthcode.reviews.service import NOTE_MAX, REVIEW_REASONS, ReviewDetail, ReviewService
-from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
+from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
 from healthcode.web.features import Desk
 from healthcode.web.forms import FormData, field_errors, text
 from healthcode.web.requests import NO_STORE
@@ -78,14 +78,14 @@ async def queue(
 
 @get("/{application_id:int}", name="review_detail")
 async def detail(
-    application_id: FromPath[int], staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
+    application_id: RowId, staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
 ) -> Template:
     return _detail_page(await ReviewService(db, settings, clock).open(staff_or_none, application_id))
 
 
 @get("/{application_id:int}/photos/{side:str}", name="review_photo")
 async def photo(
-    application_id: FromPath[int],
+    application_id: RowId,
     side: FromPath[str],
     staff_or_none: StaffOrNone,
     db: DbSession,
@@ -98,7 +98,7 @@ async def photo(
 
 @post("/{application_id:int}/approve")
 async def approve(
-    application_id: FromPath[int], staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
+    application_id: RowId, staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
 ) -> Redirect:
     try:
         await ReviewService(db, settings, clock).decide(staff_or_none, application_id, True, None)
@@ -111,7 +111,7 @@ async def approve(
 
 @post("/{application_id:int}/reject")
 async def reject(
-    application_id: FromPath[int],
+    application_id: RowId,
     data: FormData,
     staff_or_none: StaffOrNone,
     db: DbSession,

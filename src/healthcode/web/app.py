@@ -28,6 +28,7 @@ from healthcode.web.errors import EXCEPTION_HANDLERS
 from healthcode.web.features import discover
 from healthcode.web.headers import security_headers
 from healthcode.web.jobs import Jobs
+from healthcode.web.openapi import describe, security_components
 from healthcode.web.overload import Load, overload_middleware
 from healthcode.web.own_changes import own_changes_middleware
 from healthcode.web.requests import API_PREFIX, PlatformRequest, language_middleware
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         if redis is not None:
             await redis.aclose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             common.router,
             *features.routers,
@@ -104,10 +105,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             cookie_secure=settings.env == "prod",
             exclude=[API_PREFIX, "/healthz", "/readyz"],
         ),
-        openapi_config=OpenAPIConfig(title="Health Code Platform", version="1.0.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Health Code Platform", version="1.0.0", path="/schema", components=security_components()
+        ),
         state=State({"hc": context}),
         on_startup=[start],
         on_shutdown=[dispose],
         logging_config=LoggingConfig(log_exceptions="never"),
         debug=False,
     )
+    describe(app.openapi_schema)
+    return app

@@ -7,10 +7,11 @@ the response is sent. Services are built from these, the same way the CLI builds
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Annotated, Any, TypeAlias
 
 from litestar import Request
 from litestar.di import NamedDependency, Provide
+from litestar.params import PathParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.config import Settings
@@ -106,3 +107,9 @@ DEPENDENCIES = {
     "resident": Provide(required_resident),
     "staff_or_none": Provide(optional_staff),
 }
+
+
+ROW_ID_MAX = 2**31 - 1
+RowId: TypeAlias = Annotated[int, PathParameter(ge=1, le=ROW_ID_MAX)]
+"""A row's id in a path: a number the database's integer columns can hold (a larger one is
+refused as a malformed request, not sent to the database to overflow there)."""
