@@ -29,18 +29,21 @@ LOCALES_DIR = Path(__file__).parent / "locales"
 
 @dataclass(frozen=True)
 class Language:
-    """A language the platform speaks: its catalog code, BCP 47 tag, own name and direction."""
+    """A language the platform speaks: its catalog code, BCP 47 tag, own name, the direction its
+    script runs in, and the stylesheet its pages add after the common one (its font, and its
+    writing mode where a layout allows it)."""
 
     code: str
     tag: str
     native_name: str
     writing_mode: str = "horizontal-tb"
+    stylesheet: str | None = None
 
 
 LANGUAGES = {
     "zh_CN": Language("zh_CN", "zh-CN", "简体中文"),
     "en": Language("en", "en", "English"),
-    "mn": Language("mn", "mn-Mong", "ᠮᠣᠩᠭᠣᠯ", "vertical-lr"),
+    "mn": Language("mn", "mn-Mong", "ᠮᠣᠩᠭᠣᠯ", "vertical-lr", "mongolian.css"),
 }
 UNREVIEWED = "unreviewed"
 """Translator comment on a translation that no speaker of the language has reviewed yet."""
