@@ -62,7 +62,7 @@ def test_a_resident_switches_to_mongolian_and_shows_the_code(page: Any, live_ser
     assert page.get_by_role("heading", name=mn("My health card")).is_visible()
     assert mongolian_font_loaded(page)
     assert writing_mode(page, "main h1") == "vertical-lr", "headings are written vertically"
-    assert writing_mode(page, ".lang-name[lang='mn-Mong']") == "vertical-lr"
+    assert writing_mode(page, ".prefs [lang='mn-Mong']") == "vertical-lr"
     assert writing_mode(page, "main p") == "horizontal-tb"
     assert page.locator(".review-note").inner_text() == mn(REVIEW_NOTE)
     no_serious_problems(page)
