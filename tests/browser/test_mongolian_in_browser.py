@@ -105,16 +105,18 @@ def test_the_checkpoint_desk_in_mongolian(browser: Any, demo_server: LiveServer)
         assert mongolian_font_loaded(desk)
         no_serious_problems(desk)
 
-        person = next(p for p in DEMO_PEOPLE if p.colour == "green")
+        # a red code (its colour no other test changes): refused, in words, the verdict horizontal
+        person = next(p for p in DEMO_PEOPLE if p.colour == "red")
         desk.locator("#token").fill(ResidentApp(demo_server, person.phone).live_code()["token"])
         desk.locator("#token").press("Enter")
-        desk.wait_for_selector("#result[data-reason=ok]")
-        assert desk.locator("#verdict").inner_text() == mn("Green code")
+        desk.wait_for_selector("#result")
+        assert desk.locator("#verdict").inner_text() == mn("Red code")
         assert writing_mode(desk, "#verdict") == "horizontal-tb", "the verdict reads at a glance"
+        assert desk.get_by_role("button", name=mn("Refuse entry")).is_visible()
         no_serious_problems(desk)
-        desk.get_by_role("button", name=mn("Allow"), exact=True).click()
+        desk.get_by_role("button", name=mn("Refuse entry")).click()
         desk.wait_for_selector("#notice")
-        assert mn("Allowed. Ready for the next person.") in desk.locator("#notice").inner_text()
+        assert mn("Refused. Ready for the next person.") in desk.locator("#notice").inner_text()
     finally:
         context.close()
 
@@ -126,7 +128,7 @@ def test_the_certificate_desk_in_mongolian(browser: Any, demo_server: LiveServer
         assert desk.get_by_role("heading", name=mn("Paper certificates"), exact=True).is_visible()
         assert mongolian_font_loaded(desk)
         no_serious_problems(desk)
-        person = next(p for p in DEMO_PEOPLE if p.colour == "yellow")
+        person = next(p for p in DEMO_PEOPLE if p.colour == "red")  # read only, as the other desk tests
         desk.get_by_label(mn("Document type")).select_option("resident_id")
         desk.get_by_label(mn("Document number")).fill(person.number[:-1] + ("1" if person.number[-1] != "1" else "2"))
         desk.get_by_label(mn("Document number")).press("Enter")
@@ -136,7 +138,7 @@ def test_the_certificate_desk_in_mongolian(browser: Any, demo_server: LiveServer
         desk.get_by_label(mn("Document number")).fill(person.number)
         desk.get_by_label(mn("Document number")).press("Enter")
         desk.wait_for_url(f"{demo_server.url}/staff/certificates?card=*")
-        assert desk.locator("#colour").inner_text() == mn("Yellow code")
+        assert desk.locator("#colour").inner_text() == mn("Red code")
         assert desk.get_by_role("button", name=mn("Issue a certificate (PDF)")).is_visible()
         no_serious_problems(desk)
     finally:
