@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     region_code: str = Field("150100", description="GB/T 2260 code of the deploying region")
     region_name: str = Field("呼和浩特市", description="Name of the deploying region shown on pages")
     region_name_translations: dict[str, str] = Field(
-        default_factory=lambda: {"en": "Hohhot"},
+        default_factory=lambda: {"en": "Hohhot", "mn": "ᠬᠥᠬᠡᠬᠣᠲᠠ"},
         description="The region's name in the other languages of the pages, JSON object by language code",
     )
     timezone: str = Field("Asia/Shanghai", description="Zone of the region's calendar day (SMS daily limit)")

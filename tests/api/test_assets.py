@@ -41,3 +41,32 @@ def test_a_file_that_would_close_its_element_is_never_inlined(monkeypatch: pytes
     monkeypatch.setitem(assets._assets(), "code.js", dataclasses.replace(found, content=b"x = '</Script>';"))
     with pytest.raises(ValueError, match="cannot be inlined"):
         inline_asset("code.js")
+
+
+async def test_only_mongolian_pages_load_the_mongolian_stylesheet_and_font(client: Client) -> None:
+    sheet = asset_url("mongolian.css")
+    chinese = await client.get("/login")
+    assert sheet not in chinese.text
+    assert "Noto Sans Mongolian" not in chinese.text
+    mongolian = await client.get("/login", headers={"Accept-Language": "mn-Mong"})
+    assert '<html lang="mn-Mong"' in mongolian.text
+    assert f'<link rel="stylesheet" href="{sheet}">' in mongolian.text
+    assert '<a href="/prefs/language/zh_CN' in mongolian.text, "the switch offers the others"
+    assert "ᠮᠣᠩᠭᠣᠯ" in chinese.text, "and every page offers Mongolian by its own name"
+    assert 'class="review-note"' in mongolian.text, "its readers are told no speaker has reviewed it yet"
+    assert 'class="review-note"' not in chinese.text
+
+    css = (await client.get(sheet)).text
+    font = asset_url("fonts/noto-sans-mongolian.woff2")
+    assert f"url({font})" in css, "the stylesheet names the font by its digest name"
+    assert "font-display: swap" in css
+    response = await client.get(font)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "font/woff2"
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert response.content.startswith(b"wOF2")
+
+
+async def test_the_mongolian_code_page_carries_its_stylesheet_inside() -> None:
+    assert "url(/assets/fonts/noto-sans-mongolian." in inline_asset("mongolian.css")
+    assert "asset:" not in inline_asset("mongolian.css")

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.db.models import SmsOutboxMessage
 from healthcode.domain.clock import FixedClock
+from healthcode.i18n import translate
 
 Client = AsyncTestClient[Litestar]
 PHONE = "13800138000"
@@ -83,8 +84,14 @@ async def test_too_soon_is_429_with_retry_after(client: Client, clock: FixedCloc
     assert "45" in response.json()["error"]["message"]
 
 
+DAILY_LIMIT = (
+    "This number has used all {daily_limit} codes for today. You can request a new code "
+    "tomorrow; a code you have already received can still be used until it expires."
+)
+
+
 @pytest.mark.settings(sms_daily_limit=2, sms_resend_interval_s=0)
-async def test_daily_limit_in_chinese_and_english(client: Client) -> None:
+async def test_daily_limit_in_chinese_english_and_mongolian(client: Client) -> None:
     for _ in range(2):
         assert (await client.post("/api/v1/auth/sms-codes", json={"phone": PHONE})).status_code == 202
     zh = await client.post("/api/v1/auth/sms-codes", json={"phone": PHONE})
@@ -95,6 +102,9 @@ async def test_daily_limit_in_chinese_and_english(client: Client) -> None:
         "/api/v1/auth/sms-codes", json={"phone": PHONE}, headers={"Accept-Language": "en-US,en;q=0.9"}
     )
     assert "used all 2 codes for today" in en.json()["error"]["message"]
+    mn = await client.post("/api/v1/auth/sms-codes", json={"phone": PHONE}, headers={"Accept-Language": "mn-Mong"})
+    assert mn.json()["error"]["message"] == translate(DAILY_LIMIT, "mn", daily_limit=2)
+    assert "ᠬᠡᠷᠡᠭᠯᠡᠪᠡ" in mn.json()["error"]["message"], "in the traditional script"
 
 
 @pytest.mark.settings(sms_ip_hourly_limit=2, sms_resend_interval_s=0)

@@ -1,8 +1,9 @@
 """The pages work under their own Content-Security-Policy: no inline script or style runs but the
 code page's own (allowed by hash), and chromium reports no violation on the way through login,
-the code page and the checkpoint desk."""
+the code page (in Chinese and in Mongolian) and the checkpoint desk."""
 
 from typing import Any
+from urllib.parse import urlparse
 
 import pyotp
 
@@ -29,6 +30,11 @@ def test_login_code_page_and_desk_run_under_the_policy(browser: Any, demo_server
         page.get_by_role("button", name="登录", exact=True).click()
         page.get_by_role("link", name="出示健康码").click()
         page.locator("[data-code] canvas[data-version]").wait_for()  # drawn by the inline scripts
+        # in Mongolian the code page carries its language's stylesheet inside too, allowed by hash
+        page.goto(f"/prefs/language/mn?next={urlparse(page.url).path}")
+        page.locator("[data-code] canvas[data-version]").wait_for()
+        assert page.locator(".brand").evaluate("node => getComputedStyle(node).writingMode") == "vertical-lr"
+        page.goto("/prefs/language/zh_CN?next=/")
 
         secret = new_staff(demo_server, "gate.csp", "checkpoint")
         bind_to_a_site(demo_server, "gate.csp")

@@ -156,7 +156,7 @@ def test_explain_as_json(env: Settings, tmp_path: Path) -> None:
     assert decision["at"] == "2026-03-05T04:00:00+00:00"
     assert [r["rule"] for r in decision["reasons"]] == ["list.secondary_contact", "declared.symptoms"]
     symptoms = decision["reasons"][1]
-    assert set(symptoms["text"]) == {"zh_CN", "en"}
+    assert set(symptoms["text"]) == {"zh_CN", "en", "mn"}
     assert symptoms["green_on"] is None
     assert decision["reasons"][0]["green_on"] == "2026-03-16"
     assert "2026年3月16日" in decision["reasons"][0]["green_when"]["zh_CN"]

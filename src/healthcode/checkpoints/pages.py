@@ -65,7 +65,14 @@ from healthcode.web.forms import FormData, field_errors, text
 from healthcode.web.requests import NO_STORE
 
 DESK_PATH = "/staff/checkpoint"
-DESK_FILES = ("site.css", "checkpoint.css", "checkpoint.js", "token-verify.js", "checkpoint-offline.js")
+DESK_FILES: tuple[str, ...] = (
+    "site.css",
+    "checkpoint.css",
+    "checkpoint.js",
+    "token-verify.js",
+    "checkpoint-offline.js",
+)
+DESK_FILES += ("mongolian.css", "fonts/noto-sans-mongolian.woff2")  # the desk in Mongolian, offline too
 DESK_ASSETS = [*map(asset_url, DESK_FILES), "/static/vendor/jsqr-1.4.0.min.js"]  # jsQR: loaded by name
 SERVICE_WORKER = f"self.DESK_ASSETS = {json.dumps(DESK_ASSETS)};\n".encode() + asset_bytes("checkpoint-sw.js")
 """The desk's service worker, told which files (under their digest names) the desk needs offline."""

@@ -8,6 +8,9 @@ the checkpoint's service worker cache), revalidated on each use.
 
 The code page inlines what it needs to draw the QR (:func:`inline_asset`): on a slow network every
 extra file is another round trip before the QR shows.
+
+A stylesheet names another static file as ``url(asset:fonts/x.woff2)``; the digest URL is put in
+when the files are read, so the stylesheet, inlined or not, points at a name cached for ever.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import base64
 import hashlib
 import mimetypes
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -42,8 +46,13 @@ class Asset:
     hashed_name: str
 
 
-def _asset(path: Path) -> Asset:
+ASSET_REFERENCE = re.compile(rb"url\(asset:([^)]+)\)")
+
+
+def _asset(path: Path, resolve: Callable[[str], str] | None = None) -> Asset:
     content = path.read_bytes()
+    if resolve is not None:
+        content = ASSET_REFERENCE.sub(lambda m: f"url({resolve(m[1].decode())})".encode(), content)
     digest = hashlib.sha256(content).hexdigest()[:10]
     relative = path.relative_to(STATIC_DIR).as_posix()
     stem, dot, suffix = relative.rpartition(".")
@@ -55,8 +64,15 @@ def _asset(path: Path) -> Asset:
 
 @cache
 def _assets() -> dict[str, Asset]:
-    """Every file under ``web/static``, read once."""
-    return {asset.path: asset for asset in map(_asset, sorted(p for p in STATIC_DIR.rglob("*") if p.is_file()))}
+    """Every file under ``web/static``, read once (stylesheets last: they may name the others)."""
+    files = sorted(p for p in STATIC_DIR.rglob("*") if p.is_file())
+    found = {asset.path: asset for asset in (_asset(p) for p in files if p.suffix != ".css")}
+
+    def resolve(name: str) -> str:
+        return f"{ASSETS_PATH}/{found[name].hashed_name}"  # a missing file is a bug: KeyError
+
+    found |= {asset.path: asset for asset in (_asset(p, resolve) for p in files if p.suffix == ".css")}
+    return found
 
 
 @cache

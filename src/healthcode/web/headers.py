@@ -17,7 +17,7 @@ from litestar.types import Message, Scope
 from healthcode.web.assets import inline_hash
 
 INLINE_SCRIPTS = ("vendor/qrcode-generator-1.4.4.min.js", "code.js")
-INLINE_STYLES = ("site.css",)
+INLINE_STYLES = ("site.css", "mongolian.css")  # mongolian.css: the code page in Mongolian
 CAMERA_PATHS = ("/staff/checkpoint", "/staff/walk-ins")
 DOCS_PATH = "/schema"
 NO_FEATURES = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"

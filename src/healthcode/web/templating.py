@@ -14,7 +14,7 @@ from healthcode.config import Settings
 from healthcode.domain.devices import device_name
 from healthcode.domain.i18n import N_
 from healthcode.domain.names import is_chinese_character
-from healthcode.i18n import LANGUAGES, current_language, in_language, ngettext, translate
+from healthcode.i18n import LANGUAGES, awaits_review, current_language, in_language, ngettext, translate
 from healthcode.web.assets import asset_url, inline_asset
 from healthcode.web.requests import LARGE_TEXT_COOKIE, language_tag
 
@@ -72,6 +72,8 @@ def make_environment(settings: Settings) -> Environment:
         settings=settings,
         languages=LANGUAGES,
         current_language=current_language.get,
+        language=lambda: LANGUAGES[current_language.get()],
+        awaits_review=awaits_review,
         lang_tag=language_tag,
         large_text=large_text,
         local_time=local_time,
