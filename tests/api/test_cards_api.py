@@ -214,6 +214,6 @@ async def test_photo_upload_when_every_decoding_slot_is_busy_is_503_with_retry_a
     assert busy.status_code == 503
     assert busy.headers["Retry-After"] == "5"
     assert (busy.json()["error"]["code"], busy.json()["error"]["field"]) == ("photos_busy", "file")
-    assert "few seconds" in busy.json()["error"]["message"]
+    assert busy.json()["error"]["message"] == "现在正在核验的照片较多，请过几秒钟再上传您的照片。"
     missing = (await client.get(f"/api/v1/cards/{card['card_id']}", headers=headers)).json()["application"]
     assert missing["missing_photos"] == ["front", "back"]

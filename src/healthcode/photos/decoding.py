@@ -73,7 +73,8 @@ def return_large_blocks_to_the_system() -> bool:
     mappings but, once one is freed, raises its threshold and serves the next ones from its
     per-thread heaps, which keep freed memory: after eight concurrent 40-megapixel decodes a
     worker held 288 MB it no longer used (1.8 GB at the peak). A fixed threshold turns that
-    adjustment off; it held 32 MB afterwards. Returns whether the setting was made (glibc only).
+    adjustment off; it then held 4 MB more than at rest. Returns whether the setting was made
+    (glibc only).
     """
     name = ctypes.util.find_library("c")
     mallopt = getattr(ctypes.CDLL(name), "mallopt", None) if name else None
