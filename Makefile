@@ -4,8 +4,9 @@ PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOWEST := .venv-lowest
 
-.PHONY: install run test test-sqlite test-pg lint format bench bench-network bench-photos load surge messages clean
+.PHONY: install run test test-sqlite test-pg test-lowest audit lint format bench bench-network bench-photos load surge messages clean
 
 $(STAMP): pyproject.toml
 	@echo "Installing the platform and its Python packages into $(VENV) (about two minutes the first time)..."
@@ -23,8 +24,8 @@ run: $(STAMP)
 	$(BIN)/healthcode demo --url http://127.0.0.1:$(PORT)
 	$(BIN)/healthcode serve --host 127.0.0.1 --port $(PORT)
 
-## Lint, types, the whole suite on SQLite, then the database tests on PostgreSQL
-test: lint test-sqlite test-pg
+## Lint, types, the whole suite on SQLite, the database tests on PostgreSQL, the unit tests on the lowest versions allowed
+test: lint test-sqlite test-pg test-lowest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts scripts/cluster
@@ -50,8 +51,19 @@ messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k translate --no-location --sort-output -o src/healthcode/i18n/messages.pot .
 	$(BIN)/pybabel update -i src/healthcode/i18n/messages.pot -d src/healthcode/i18n/locales -D messages --no-fuzzy-matching --ignore-obsolete
 
+## The unit tests on the lowest version of each dependency pyproject.toml allows (in .venv-lowest):
+## a floor set too low fails here rather than on an operator's machine
+test-lowest: $(STAMP)
+	$(BIN)/uv venv --quiet --allow-existing --python $(PYTHON) $(LOWEST)
+	$(BIN)/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[dev]'
+	$(LOWEST)/bin/pytest -q tests/unit
+
+## Known vulnerabilities in the installed packages (needs PyPI's vulnerability data or OSV on the network)
+audit: $(STAMP)
+	$(BIN)/pip-audit --strict --skip-editable
+
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOWEST) var .mypy_cache .ruff_cache
 
 ## The code page's QR under chromium's Slow 3G, cold and warm (needs chromium)
 bench-network: $(STAMP)

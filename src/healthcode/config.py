@@ -61,6 +61,14 @@ class Settings(BaseSettings):
         description="Keys lookup hashes of document numbers and codes' card references (32+ chars); never change it",
     )
     card_key: str = Field("", description="SM4 key of health-card IDs, 32 hex characters; never change it")
+    audit_anchor_dir: Path | None = Field(
+        None,
+        description="Folder outside the database for signed checkpoints of the audit chain (anchors), ideally "
+        "write-once or another machine's; empty: no anchors",
+    )
+    audit_anchor_interval_s: int = Field(
+        3600, ge=60, description="Seconds between anchors the background job writes (when the folder is set)"
+    )
 
     region_code: str = Field("150100", description="GB/T 2260 code of the deploying region")
     region_name: str = Field("呼和浩特市", description="Name of the deploying region shown on pages")

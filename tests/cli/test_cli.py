@@ -115,6 +115,48 @@ def test_audit_verify_passes_then_finds_tampering(env: Settings) -> None:
     assert "BROKEN at entry 2" in broken.stderr
 
 
+def test_an_anchor_outside_the_database_finds_a_cut_the_database_alone_cannot_show(
+    env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An intruder with the database's rights cuts the log's tail and moves the head back with it
+    (keeping the old head's row: an older copy of the database); the anchor written before finds it."""
+    runner.invoke(app, ["demo"])
+    no_folder = runner.invoke(app, ["audit", "anchor"])
+    assert no_folder.exit_code == 1
+    assert "HEALTHCODE_AUDIT_ANCHOR_DIR" in no_folder.stderr
+    monkeypatch.setenv("HEALTHCODE_AUDIT_ANCHOR_DIR", str(tmp_path / "anchors"))
+    anchored = runner.invoke(app, ["audit", "anchor"])
+    assert anchored.exit_code == 0, anchored.output
+    seq = int(re.search(r"anchored entry (\d+)", anchored.stdout).group(1))  # type: ignore[union-attr]
+    assert seq > 10
+    assert "up to the anchor of entry" in runner.invoke(app, ["audit", "verify"]).stdout
+
+    if env.database_url.startswith("postgresql"):
+        lift = "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change"
+    else:
+        lift = "DROP TRIGGER audit_log_no_delete"
+    # the tail cut, the head moved back to entry 3 without the audit key: its seal gives it away
+    run_sql(
+        env,
+        lift,
+        "DELETE FROM audit_log WHERE seq > 3",
+        "UPDATE audit_head SET seq = 3, digest = (SELECT digest FROM audit_log WHERE seq = 3), seal = NULL",
+    )
+    cut = runner.invoke(app, ["audit", "verify"])
+    assert cut.exit_code == 1
+    assert "head was rewritten" in cut.stderr
+    # everything emptied, the head as a new database has it: only the anchor knows better
+    run_sql(env, "DELETE FROM audit_log", "UPDATE audit_head SET seq = 0, digest = '" + "0" * 64 + "', seal = NULL")
+    emptied = runner.invoke(app, ["audit", "verify"])
+    assert emptied.exit_code == 1
+    assert f"entry {seq} was anchored" in emptied.stderr
+    forged = tmp_path / "anchors" / "anchor-999999999999-forged.json"
+    forged.write_text('{"seq": 0, "digest": "x", "at": "2026-12-06T00:00:00+00:00", "signature": "00"}')
+    again = runner.invoke(app, ["audit", "verify"])
+    assert again.exit_code == 1
+    assert "anchor-999999999999-forged.json: not an anchor signed with this audit key" in again.stderr
+
+
 def test_demo_and_outbox_code_are_refused_in_prod(env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEALTHCODE_ENV", "prod")
     for name, value in PROD_SECRETS.items():

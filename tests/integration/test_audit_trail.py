@@ -1,12 +1,18 @@
 """The audit log in the database: append-only by trigger, tampering found by verify."""
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from healthcode.audit.anchors import Anchors
+from healthcode.audit.jobs import anchor_if_due
 from healthcode.audit.service import AuditTrail
+from healthcode.background import JobContext
 from healthcode.config import Settings
+from healthcode.db.leases import Leases
 from healthcode.domain.clock import FixedClock
 
 
@@ -69,3 +75,31 @@ async def test_a_deleted_tail_is_found(trail: AuditTrail, db: AsyncSession) -> N
     await db.commit()
     report = await trail.verify()
     assert (report.ok, report.broken_at) == (False, 5)
+
+
+async def test_the_job_anchors_the_head_once_an_interval(
+    trail: AuditTrail, db: AsyncSession, engine: AsyncEngine, settings: Settings, clock: FixedClock, tmp_path: Path
+) -> None:
+    folder = tmp_path / "anchors"
+    anchored = settings.model_copy(update={"audit_anchor_dir": folder, "audit_anchor_interval_s": 3600})
+    job = JobContext(db, anchored, clock, Leases(engine, clock, "test"))
+    assert await anchor_if_due(job) == 1
+    assert await anchor_if_due(job) == 0, "not due again within the interval"
+    anchor, problems = Anchors.of(folder, settings.audit_key).newest()
+    assert problems == []
+    assert anchor is not None
+    assert anchor.seq == 5
+    assert (await trail.verify(anchor)).ok
+    await trail.record("staff:9", "resident.read", "resident:9")
+    await db.commit()
+    clock.advance(seconds=3600)
+    assert await anchor_if_due(job) == 1
+    newest, _ = Anchors.of(folder, settings.audit_key).newest()
+    assert newest is not None
+    assert newest.seq == 6
+    assert len(list(folder.glob("anchor-*.json"))) == 2
+    assert await anchor_if_due(replace_dir(job, None)) == 0, "no folder, no anchors"
+
+
+def replace_dir(job: JobContext, folder: Path | None) -> JobContext:
+    return JobContext(job.db, job.settings.model_copy(update={"audit_anchor_dir": folder}), job.clock, job.leases)

@@ -3,17 +3,23 @@
 import asyncio
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from healthcode.audit.service import AuditTrail
+from healthcode.config import Settings
 from healthcode.db import models  # noqa: F401
 from healthcode.db.base import Base
-from healthcode.db.engine import make_engine
+from healthcode.db.engine import make_engine, make_sessionmaker
 from healthcode.db.migrate import downgrade, upgrade
+from healthcode.domain.audit import head_seal
+from healthcode.domain.clock import FixedClock
 
 
 async def test_migrated_schema_matches_the_models(engine: AsyncEngine) -> None:
@@ -59,3 +65,34 @@ def test_cards_made_before_opaque_identifiers_get_one_each_and_lose_the_default_
     assert len({public_id for public_id, _ in rows}) == 3
     assert all(re.fullmatch(r"[0-9a-f]{32}", public_id) for public_id, _ in rows)
     assert [colour for _, colour in rows] == [None] * 3, "never declared: no colour"
+
+
+def test_a_head_written_before_seals_existed_is_sealed_with_the_key_db_upgrade_passes(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(env="test", var_dir=tmp_path / "var", database_url=database_url)
+
+    async def record_three() -> None:
+        engine = make_engine(database_url)
+        async with make_sessionmaker(engine)() as db:
+            trail = AuditTrail(db, settings.audit_key, FixedClock(datetime(2026, 12, 1, tzinfo=UTC)))
+            for n in range(3):
+                await trail.record("cli", "keys.generate", f"key:{n}")
+            await db.commit()
+        await engine.dispose()
+
+    async def head() -> tuple[int, str, str | None]:
+        engine = make_engine(database_url)
+        async with engine.connect() as connection:
+            row = (await connection.execute(text("SELECT seq, digest, seal FROM audit_head"))).one()
+        await engine.dispose()
+        return int(row[0]), str(row[1]), row[2]
+
+    asyncio.run(record_three())
+    downgrade(database_url, "0014")
+    with pytest.raises(RuntimeError, match="needs the audit key"):
+        upgrade(database_url)
+    upgrade(database_url, audit_key=settings.audit_key)
+    seq, digest, seal = asyncio.run(head())
+    assert seq == 3
+    assert seal == head_seal(settings.audit_key.encode(), seq, digest)

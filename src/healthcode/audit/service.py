@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.config import Settings
 from healthcode.db.models import AuditHead, AuditRecord
-from healthcode.domain.audit import GENESIS, AuditEntry, ChainReport, chain_digest, verify_chain
+from healthcode.domain.audit import GENESIS, AuditEntry, ChainReport, Checkpoint, chain_digest, head_seal, verify_chain
 from healthcode.domain.clock import Clock
 
 HEAD_ID = 1
@@ -66,16 +66,27 @@ class AuditTrail:
             digest=digest,
         )
         self.db.add(record)
-        head.seq, head.digest = entry.seq, digest
+        head.seq, head.digest, head.seal = entry.seq, digest, head_seal(self.key, entry.seq, digest)
         await self.db.flush()
         return record
 
-    async def verify(self) -> ChainReport:
-        """Walk the whole chain; report the first entry that was changed, inserted or removed."""
+    async def verify(self, anchor: Checkpoint | None = None) -> ChainReport:
+        """Walk the whole chain; report the first entry that was changed, inserted or removed, a
+        head rewritten without the key, and entries cut behind ``anchor``."""
         head = await self.db.get(AuditHead, HEAD_ID)
-        head_state = (head.seq, head.digest) if head else (0, GENESIS)
+        head_state = (head.seq, head.digest, head.seal) if head else (0, GENESIS, None)
         rows = [row async for row in self._stored()]
-        return verify_chain(self.key, rows, head_state)
+        return verify_chain(self.key, rows, head_state, anchor)
+
+    async def head(self) -> Checkpoint:
+        """Where the chain ends now, as an anchor would keep it; refused when the head's seal is
+        wrong (anchoring a rewritten head would vouch for the cut)."""
+        head = await self.db.get(AuditHead, HEAD_ID)
+        if head is None:
+            raise RuntimeError("audit_head row missing: run `healthcode db upgrade`")
+        if head.seq and head.seal != head_seal(self.key, head.seq, head.digest):
+            raise RuntimeError("the audit head was rewritten without the audit key: run `healthcode audit verify`")
+        return Checkpoint(head.seq, head.digest, self.clock.now())
 
     async def _stored(self) -> AsyncIterator[tuple[AuditEntry, str, str]]:
         result = await self.db.stream_scalars(select(AuditRecord).order_by(AuditRecord.seq))

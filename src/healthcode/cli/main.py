@@ -33,7 +33,8 @@ app.command("demo")(demo.demo)
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision")) -> None:
     """Create or upgrade the schema of HEALTHCODE_DATABASE_URL."""
-    upgrade(settings().database_url, revision)
+    config = settings()
+    upgrade(config.database_url, revision, audit_key=config.audit_key)
     console.print(f"database at revision {revision}")
 
 

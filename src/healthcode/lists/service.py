@@ -307,7 +307,8 @@ class ListImportService(AuditedService):
         if not upload.error:
             return None
         stored = json.loads(upload.error)
-        return translate(stored["msgid"], **stored["params"])
+        msgid, params = stored["msgid"], stored["params"]  # Babel before 2.19 took "msgid" for a text
+        return translate(msgid, **params)
 
     async def status(self, principal: Principal | None, import_id: int) -> ListImport:
         await StaffService(self.db, self.settings, self.clock).authorize(principal, Role.AUTHORITY)

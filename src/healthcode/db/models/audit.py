@@ -30,10 +30,12 @@ class AuditRecord(Base):
 
 
 class AuditHead(Base):
-    """The single row that names the chain's last entry; writers lock it to append in order."""
+    """The single row that names the chain's last entry; writers lock it to append in order.
+    ``seal`` is a MAC of (seq, digest) with the audit key (None only before the first entry)."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     seq: Mapped[int]
     digest: Mapped[str] = mapped_column(String(64))
+    seal: Mapped[str | None] = mapped_column(String(64))
