@@ -17,17 +17,24 @@ from tests.integration.test_cards import ADULT
 Client = AsyncTestClient[Litestar]
 
 
-@pytest.mark.settings(realname_delay_s=0)
-async def test_upload_without_a_photo_is_said_beside_the_field(
+async def card_waiting_for_photos(
     client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
-) -> None:
+) -> tuple[str, str]:
+    """A logged-in resident's card page waiting for its photos, and the page's CSRF token."""
     resident = await logged_in_resident(db, settings, clock)
     client.cookies.set("hc_session", resident.token)
     view = await card_application(
         db, settings, clock, resident.resident.id, document_type="resident_id", number=ADULT, photos=False
     )
     page = f"/cards/{view.card.public_id}"
-    token = await csrf_token(client, page)
+    return page, await csrf_token(client, page)
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_upload_without_a_photo_is_said_beside_the_field(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    page, token = await card_waiting_for_photos(client, db, settings, clock)
     for files in ({}, {"file": ("", b"", "application/octet-stream")}):  # no part, or an empty one
         response = await client.post(f"{page}/photos", data={"side": "front", "_csrf_token": token}, files=files)
         assert response.status_code == 422
@@ -41,13 +48,7 @@ async def test_upload_without_a_photo_is_said_beside_the_field(
 async def test_upload_while_every_decoding_slot_is_busy_says_to_send_it_again_beside_the_field(
     client: Client, db: AsyncSession, settings: Settings, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    resident = await logged_in_resident(db, settings, clock)
-    client.cookies.set("hc_session", resident.token)
-    view = await card_application(
-        db, settings, clock, resident.resident.id, document_type="resident_id", number=ADULT, photos=False
-    )
-    page = f"/cards/{view.card.public_id}"
-    token = await csrf_token(client, page)
+    page, token = await card_waiting_for_photos(client, db, settings, clock)
     monkeypatch.setattr(decoding, "_semaphore", lambda slots: asyncio.Semaphore(0))  # every slot taken
     files = {"file": ("id.jpg", jpeg_file()[1], "image/jpeg")}
     response = await client.post(f"{page}/photos", data={"side": "front", "_csrf_token": token}, files=files)
