@@ -63,7 +63,6 @@ async def populate(settings: Settings, count: int, *, sessions: bool = False) ->
                     "approved_at": now,
                     "colour": "green",
                     "colour_changed_at": now,
-                    "colour_reasons": [],
                 }
                 for number in chunk
             ]

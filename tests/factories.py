@@ -28,6 +28,7 @@ from healthcode.config import Settings
 from healthcode.db.models import Card, Resident
 from healthcode.declarations.service import answers_from, make_declaration_service
 from healthcode.domain.clock import Clock
+from healthcode.privacy.sealed import Sealer
 from healthcode.sessions.service import Principal, PrincipalKind, SessionStore
 from healthcode.staff.service import NewStaff, StaffService
 
@@ -201,3 +202,13 @@ def counted_reads(app: Litestar) -> Iterator[tuple[list[str], list[str]]]:
     finally:
         context.lean = reads
         event.remove(context.engine.sync_engine, "before_cursor_execute", count)
+
+
+def reasons_of(settings: Settings, card: Card) -> list[dict[str, Any]]:
+    """A card's colour reasons, opened as the pages open them."""
+    return Sealer(settings.keyring).open_reasons(card.id, card.colour_reasons_enc)
+
+
+def opened(settings: Settings, row: Any, column: str) -> str | None:
+    """A sealed free-text column of ``row``, opened."""
+    return Sealer(settings.keyring).open_optional_text(row, column)

@@ -159,6 +159,26 @@ class Settings(BaseSettings):
         "takes the import over once it passes",
     )
 
+    retention_sms_days: int = Field(
+        7, ge=2, description="Days SMS codes (their hashes) and sent texts are kept (the daily limit needs 2)"
+    )
+    retention_sessions_days: int = Field(30, ge=1, description="Days a login is kept after it expired or ended")
+    retention_declarations_days: int = Field(
+        30, ge=15, description="Days earlier declarations are kept (a card's latest is kept while the card is)"
+    )
+    retention_scans_days: int = Field(
+        30, ge=15, description="Days checkpoint scans and the fevers they recorded are kept (the rules look back 14)"
+    )
+    retention_photos_days: int = Field(
+        7, ge=0, description="Days document photos are kept after their application was decided"
+    )
+    retention_tickets_days: int = Field(180, ge=1, description="Days support tickets are kept")
+    retention_list_days: int = Field(
+        90,
+        ge=1,
+        description="Days list entries are kept after they ended or were cleared, and uploaded list files "
+        "and their reports after the import",
+    )
     session_ttl_days: int = Field(30, ge=1, description="Days a resident's device login lasts")
     staff_session_ttl_hours: int = Field(8, ge=1, description="Hours a staff sign-in lasts")
     staff_lockout_threshold: int = Field(5, ge=1, description="Failed staff sign-ins before lockout")

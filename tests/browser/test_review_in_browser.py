@@ -25,7 +25,8 @@ def test_passport_application_is_reviewed_and_issued(browser: Any, page: Any, li
     desk.locator("#queue li").filter(has_text="W*** F***").get_by_role("link").click()
     assert "E98765432" in desk.content(), "the reviewer sees the full number to compare with the photo"
     photo = desk.get_by_role("img").first
-    assert desk.evaluate("(img) => img.complete && img.naturalWidth > 0", photo.element_handle())
+    # waits for the photo to load (a busy machine may not have it at once), and fails if it never does
+    desk.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=photo.element_handle())
     assert serious_accessibility_problems(desk) == []
     desk.get_by_role("button", name="通过", exact=True).click()
     assert "已通过" in desk.locator("#notice").inner_text()

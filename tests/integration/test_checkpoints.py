@@ -95,7 +95,7 @@ async def test_a_manual_check_with_a_fever_turns_the_card_yellow(
     card = await db.scalar(select(Card).where(Card.id == world.card_id).execution_options(populate_existing=True))
     assert card is not None
     assert card.colour == "yellow"
-    assert [r["rule"] for r in card.colour_reasons] == ["checkpoint.fever"]
+    assert [r["rule"] for r in factories.reasons_of(settings, card)] == ["checkpoint.fever"]
     audit = await db.scalar(select(AuditRecord).where(AuditRecord.action == "checkpoint.manual_check"))
     assert audit is not None
     assert (audit.actor, audit.subject) == (f"staff:{world.desk.staff.id}", f"card:{world.public_id}")

@@ -61,14 +61,14 @@ async def test_fever_turns_yellow_and_a_correction_turns_green(
     clock.advance(hours=1)
     done = await service.declare(me, card, answers_from({**HEALTHY, "temperature": 38.2, "symptoms": ["fever"]}))
     assert done.card.colour == "yellow"
-    assert [r["rule"] for r in done.card.colour_reasons] == ["declared.symptoms", "declared.temperature"]
-    assert all(r["text"]["zh_CN"] and r["text"]["en"] for r in done.card.colour_reasons)
+    assert [r["rule"] for r in done.reasons] == ["declared.symptoms", "declared.temperature"]
+    assert all(r["text"]["zh_CN"] and r["text"]["en"] for r in done.reasons)
     [sms] = list(await db.scalars(texts))[len(before) :]
     assert "黄码" in sms
 
     clock.advance(hours=1)
     corrected = await service.declare(me, card, answers_from(HEALTHY))
-    assert (corrected.card.colour, corrected.card.colour_reasons, corrected.declaration.version) == ("green", [], 3)
+    assert (corrected.card.colour, corrected.reasons, corrected.declaration.version) == ("green", [], 3)
     assert [d.version for d in await service.history(me, card)] == [3, 2, 1]
 
 
@@ -93,7 +93,7 @@ async def test_a_declaration_never_clears_an_authority_list(
     assert (await db.scalar(select(Card.colour))) is None, "no colour before the first declaration, even listed"
     done = await service.declare(me, card, answers_from(HEALTHY))
     assert done.card.colour == "red"
-    assert [r["source"] for r in done.card.colour_reasons] == ["list"]
+    assert [r["source"] for r in done.reasons] == ["list"]
 
 
 @pytest.mark.settings(realname_delay_s=0)

@@ -124,4 +124,10 @@ async def test_an_import_that_keeps_stopping_is_failed_with_a_reason(
 
 def test_each_feature_brings_its_own_jobs() -> None:
     jobs = {job.name: job.periodic for job in discover_jobs()}
-    assert jobs == {"realname.run_due": True, "colours.recheck_due": True, "lists.run_next_import": False}
+    assert jobs == {
+        "audit.anchor": True,
+        "realname.run_due": True,
+        "colours.recheck_due": True,
+        "lists.run_next_import": False,
+        "privacy.purge": True,
+    }

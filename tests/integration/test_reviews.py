@@ -140,7 +140,7 @@ async def test_approve_issues_the_card_and_texts_the_applicant(
     decided = await reviews.decide(reviewer, application_id, True, None, "checked against the photo")
     assert decided.state == "approved"
     assert decided.decided_by == f"staff:{reviewer.id}"
-    assert decided.note == "checked against the photo"
+    assert factories.opened(settings, decided, "note_enc") == "checked against the photo"
     card = await db.scalar(select(Card))
     holder = await db.scalar(select(CardHolder))
     assert card is not None
@@ -201,9 +201,12 @@ async def test_rejection_needs_a_known_reason(
     assert await texts_to(db) == []
 
 
-async def test_other_with_a_note_is_accepted(reviews: ReviewService, reviewer: Principal, application_id: int) -> None:
+async def test_other_with_a_note_is_accepted(
+    reviews: ReviewService, reviewer: Principal, application_id: int, settings: Settings
+) -> None:
     decided = await reviews.decide(reviewer, application_id, False, "other", "Please call us about the visa page.")
-    assert (decided.reason, decided.note) == ("other", "Please call us about the visa page.")
+    assert decided.reason == "other"
+    assert factories.opened(settings, decided, "note_enc") == "Please call us about the visa page."
 
 
 async def test_deciding_twice_is_a_conflict(

@@ -48,7 +48,7 @@ async def everything_stored(db: AsyncSession) -> list[object]:
 
 
 def decrypt(settings: Settings, ticket: Ticket, column: str) -> str:
-    blob = ticket.name_enc if column == "name" else ticket.document_enc
+    blob = {"name": ticket.name_enc, "document": ticket.document_enc, "text": ticket.text_enc}[column]
     assert blob is not None
     return settings.keyring.decrypt_text(blob, context=f"ticket:{ticket.id}:{column}")
 
@@ -134,7 +134,7 @@ async def test_a_ticket_without_a_card_keeps_what_the_resident_typed(
         document_number=WITH_X.lower(),
         error_code="document_checksum",
     )
-    assert ticket.text == "提示参数校验不通过\n手机号是我本人的"
+    assert decrypt(settings, ticket, "text") == "提示参数校验不通过\n手机号是我本人的"
     assert ticket.document_type == "resident_id"
     assert decrypt(settings, ticket, "name") == "欧阳娜娜"
     assert decrypt(settings, ticket, "document") == WITH_X

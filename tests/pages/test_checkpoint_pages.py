@@ -189,7 +189,7 @@ async def test_a_tampered_or_unreadable_code_says_why_in_words(
 
 
 async def test_a_manual_check_with_a_fever_turns_the_card_yellow(
-    client: Client, official: str, token: str, db: AsyncSession
+    client: Client, official: str, token: str, db: AsyncSession, settings: Settings
 ) -> None:
     missing = await client.post(
         f"{DESK}/manual",
@@ -209,12 +209,13 @@ async def test_a_manual_check_with_a_fever_turns_the_card_yellow(
     card = await db.scalar(select(Card).execution_options(populate_existing=True))
     assert card is not None
     assert card.colour == "yellow"
-    assert card.colour_reasons[0]["rule"] == "checkpoint.fever"
-    assert "38.0" in card.colour_reasons[0]["text"]["en"]
+    [reason] = factories.reasons_of(settings, card)
+    assert reason["rule"] == "checkpoint.fever"
+    assert "38.0" in reason["text"]["en"]
 
 
 async def test_a_fever_after_scanning_a_phone_code_turns_that_card_yellow(
-    client: Client, official: str, token: str, db: AsyncSession, clock: FixedClock
+    client: Client, official: str, token: str, db: AsyncSession, clock: FixedClock, settings: Settings
 ) -> None:
     card = await db.scalar(select(Card))
     assert card is not None
@@ -244,7 +245,7 @@ async def test_a_fever_after_scanning_a_phone_code_turns_that_card_yellow(
     assert decided.status_code == 303
     await db.refresh(card)
     await db.refresh(scan)
-    assert (card.colour, card.colour_reasons[0]["rule"]) == ("yellow", "checkpoint.fever")
+    assert (card.colour, factories.reasons_of(settings, card)[0]["rule"]) == ("yellow", "checkpoint.fever")
     assert (scan.colour, scan.temperature, scan.decision, scan.card_id) == ("yellow", 38.4, "deny", card.id)
     audited = await db.scalar(select(AuditRecord).where(AuditRecord.action == "checkpoint.fever"))
     assert audited is not None

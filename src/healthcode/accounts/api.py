@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Router, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from healthcode.accounts.deletion import AccountDeletion
 from healthcode.accounts.schemas import (
     DeviceSession,
     LoginRequest,
@@ -87,11 +88,19 @@ async def me(resident: CurrentResident, db: DbSession) -> Me:
     return Me(mask_mobile(row.phone), row.created_at)
 
 
+@delete("/me", status_code=204, summary="Delete my account")
+async def delete_me(resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep) -> None:
+    """Sessions and links end at once; the account's own data goes, and each card's data once no
+    other phone holds the card (a family member's card stays on the phones that show it)."""
+    await AccountDeletion(db, settings, clock).delete(resident.id)
+
+
 router = Router(
     path="/api/v1",
     route_handlers=[
         Router(path="/auth", route_handlers=[send_sms_code, sms_quota, create_session, list_sessions, revoke_session]),
         me,
+        delete_me,
     ],
     tags=["resident login"],
 )

@@ -10,9 +10,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from healthcode.accounts.api import login_service
+from healthcode.accounts.deletion import AccountDeletion, DeletionPlan
 from healthcode.domain.errors import DomainError
+from healthcode.domain.i18n import N_
 from healthcode.domain.phone import mask_mobile
 from healthcode.domain.sms import SendQuota
+from healthcode.i18n import translate
 from healthcode.sessions.service import PrincipalKind, SessionStore
 from healthcode.web.deps import (
     RESIDENT_COOKIE,
@@ -128,6 +131,33 @@ async def revoke(session_id: FromPath[int], resident: CurrentResident, db: DbSes
     return Redirect("/account/sessions", status_code=303)
 
 
+@get("/account/delete", name="delete_account")
+async def deletion_form(resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep) -> Template:
+    """Says what deleting the account does to each card before anything is done."""
+    return _deletion_page(await AccountDeletion(db, settings, clock).plan(resident.id), {})
+
+
+@post("/account/delete")
+async def delete_account(
+    data: FormData, resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
+) -> Template:
+    """Deletes only with the box ticked; then says what happened, logged out."""
+    service = AccountDeletion(db, settings, clock)
+    if text(data, "understood", 5) != "yes":
+        message = translate(N_("Tick the box to confirm that you want the account deleted."))
+        return _deletion_page(await service.plan(resident.id), {"understood": message}, status=422)
+    plan = await service.delete(resident.id)
+    response = Template(template_name="accounts/deleted.html", context={"plan": plan})
+    response.delete_cookie(RESIDENT_COOKIE)
+    return response
+
+
+def _deletion_page(plan: DeletionPlan, errors: dict[str, str], status: int = 200) -> Template:
+    return Template(template_name="accounts/delete.html", context={"plan": plan, "errors": errors}, status_code=status)
+
+
 router = Router(
-    path="/", route_handlers=[login_form, send_code, log_in, log_out, sessions, revoke], include_in_schema=False
+    path="/",
+    route_handlers=[login_form, send_code, log_in, log_out, sessions, revoke, deletion_form, delete_account],
+    include_in_schema=False,
 )

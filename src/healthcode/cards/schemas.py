@@ -61,7 +61,7 @@ def card_out(view: CardView) -> CardOut:
             wait_seconds=view.wait_s,
             reason=reason,
             reason_message=translate(view.reason_message) if view.reason_message else None,
-            note=view.application.note,
+            note=view.note,
         )
     return CardOut(
         card_id=view.card.public_id,
@@ -72,6 +72,6 @@ def card_out(view: CardView) -> CardOut:
         relationship=view.holder.relationship,
         application=application,
         colour=view.card.colour if view.status == "approved" else None,
-        reasons=reasons_out(view.card.colour_reasons) if view.status == "approved" else [],
+        reasons=reasons_out(view.reasons) if view.status == "approved" else [],
         green_on=view.card.green_on if view.status == "approved" else None,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,6 +52,10 @@ class CardView:
     missing_photos: list[str] = field(default_factory=list)
     queue_position: int | None = None
     wait_s: int | None = None
+    note: str | None = None
+    """The reviewer's note on the application (opened)."""
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    """The card's colour reasons (opened) once this phone's link shows the card."""
 
     @property
     def relationship(self) -> Relationship:
@@ -313,17 +318,19 @@ class CardService:
             select(Application).where(Application.holder_id == holder.id).order_by(Application.id.desc()).limit(1)
         )
         if holder.status == LinkStatus.ACTIVE.value and card.status == "approved":
-            return CardView(card, holder, application, "approved", card.masked_name)
+            reasons = self.sealer.open_reasons(card.id, card.colour_reasons_enc)
+            return CardView(card, holder, application, "approved", card.masked_name, reasons=reasons)
         typed = mask_name(self.sealer.open_text(application, "name_enc")) if application else "—"
+        note = self.sealer.open_optional_text(application, "note_enc") if application else None
         if application is None or application.state == "rejected":
-            return CardView(card, holder, application, "rejected", typed)
+            return CardView(card, holder, application, "rejected", typed, note=note)
         missing: list[str] = []
         position = wait = None
         if application.state == "awaiting_photos":
             missing = await missing_photos(self.db, application, DocumentType(card.document_type))
         else:
             position, wait = await self.verifier.queue_place(application)
-        return CardView(card, holder, application, "pending", typed, missing, position, wait)
+        return CardView(card, holder, application, "pending", typed, missing, position, wait, note)
 
 
 def make_card_service(db: AsyncSession, settings: Settings, clock: Clock) -> CardService:

@@ -161,7 +161,8 @@ class Verifier(AuditedService):
                 decided_by, "application.to_review", f"card:{card.public_id}", application=application.id
             )
             return
-        application.decided_at, application.decided_by, application.note = now, decided_by, note or None
+        application.decided_at, application.decided_by = now, decided_by
+        Sealer(self.settings.keyring).seal_optional_text(application, "note_enc", note)
         if verdict.outcome is Outcome.APPROVED:
             application.state = "approved"
             if holder is not None:

@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import os
 import signal
+from pathlib import Path
 
 import typer
 
 from healthcode.cli import audit, data, demo, keys, lists, rules, sites, sms, staff, verify
-from healthcode.cli.runtime import console, settings
+from healthcode.cli.runtime import console, run_domain, settings
+from healthcode.db.backup import backup, restore
 from healthcode.db.engine import make_engine, make_sessionmaker
 from healthcode.db.migrate import upgrade
 from healthcode.domain.clock import SystemClock
@@ -34,8 +36,24 @@ app.command("demo")(demo.demo)
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision")) -> None:
     """Create or upgrade the schema of HEALTHCODE_DATABASE_URL."""
     config = settings()
-    upgrade(config.database_url, revision, audit_key=config.audit_key)
+    upgrade(config.database_url, revision, settings=config)
     console.print(f"database at revision {revision}")
+
+
+@db_app.command("backup")
+def db_backup(file: Path = typer.Argument(..., help="New file to write the backup to")) -> None:
+    """Back up HEALTHCODE_DATABASE_URL to FILE while the servers run (SQLite's online backup;
+    pg_dump on PostgreSQL). The data keys are not in it: keep them apart, or the backup is useless."""
+    run_domain(lambda: backup(settings().database_url, file))
+    console.print(f"backed up to {file} (readable by its owner only); back up the data keys apart from it")
+
+
+@db_app.command("restore")
+def db_restore(file: Path = typer.Argument(..., help="A file written by `healthcode db backup`")) -> None:
+    """Restore FILE into HEALTHCODE_DATABASE_URL, which must be a new, empty database; then run
+    `healthcode db upgrade` if the backup is from an older version."""
+    run_domain(lambda: restore(settings().database_url, file))
+    console.print(f"restored {file}; `healthcode audit verify` checks the audit chain came back whole")
 
 
 @app.command()

@@ -38,10 +38,15 @@ def with_db(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
         finally:
             await engine.dispose()
 
+    return run_domain(lambda: asyncio.run(main()))
+
+
+def run_domain(work: Callable[[], T]) -> T:
+    """Run ``work``; a domain error exits with status 1 and its message, never a traceback."""
     try:
-        return asyncio.run(main())
+        return work()
     except DomainError as exc:
-        errors.print(f"[red]{exc.code}[/red]: {translate(exc.message, 'en', **exc.params)}")
+        errors.print(f"[red]{exc.code}[/red]: {translate(exc.message, 'en', **exc.params)}", soft_wrap=True)
         raise typer.Exit(1) from None
 
 

@@ -13,12 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from healthcode.config import Settings
-from healthcode.db.lean import LeanReads, lean_datetime, lean_json
+from healthcode.db.lean import LeanReads, lean_datetime
 from healthcode.domain.clock import Clock
 from healthcode.domain.errors import Conflict, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.tokens import CodeClaims, SigningKey, TokenKind, issue_token, new_token_id
 from healthcode.domain.tokens.reference import open_card_reference, seal_card_reference
+from healthcode.privacy.sealed import Sealer
 from healthcode.sessions.service import MAX_TOKEN_LENGTH, TOUCH_EVERY, not_logged_in, token_hash
 
 
@@ -50,7 +51,7 @@ _LINK = 5
 _DISPLAY_READ = f"SELECT {_CARD_COLUMNS} {_SESSION_AND_CARD}"
 # The code page's read adds what the page shows besides the code, and whether the session's
 # "last seen" is older than $4 (so the page may record it: an app's refreshes never write).
-_PAGE_COLUMNS = "c.colour_reasons, (SELECT max(d.declared_at) FROM declarations AS d WHERE d.card_id = c.id)"
+_PAGE_COLUMNS = "c.colour_reasons_enc, (SELECT max(d.declared_at) FROM declarations AS d WHERE d.card_id = c.id)"
 _PAGE_READ = f"SELECT {_CARD_COLUMNS}, {_PAGE_COLUMNS}, s.id, s.last_seen_at < $4 {_SESSION_AND_CARD}"
 
 
@@ -101,7 +102,8 @@ class CodeIssuer:
         row = await self._read(_PAGE_READ, session_token, public_id, self.clock.now() - TOUCH_EVERY)
         code = self._code_of(row)
         reasons, declared_at, session_id, touch = row[6:]
-        card = ShownCard(public_id, row[2], row[3], lean_json(reasons), lean_datetime(declared_at))
+        opened = Sealer(self.settings.keyring).open_reasons(row[0], reasons)  # bytes from both drivers
+        card = ShownCard(public_id, row[2], row[3], opened, lean_datetime(declared_at))
         return CodePage(card, code, session_id if touch else None)
 
     async def _read(self, sql: str, session_token: str, public_id: str, *more: Any) -> Sequence[Any]:

@@ -16,6 +16,7 @@ from healthcode.domain.colours import Declaration as DeclarationFact
 from healthcode.domain.colours import ListEntry as ListFact
 from healthcode.domain.recodes import RECODE_REASONS
 from healthcode.i18n import LANGUAGES, translate
+from healthcode.privacy.sealed import Sealer
 
 # Risk areas lifted longer ago than this cannot matter to a 14-day travel window any more.
 AREA_MEMORY = timedelta(days=30)
@@ -57,8 +58,11 @@ def latest_declarations(*columns: Any, where: Sequence[ColumnElement[bool]] = ()
     )
 
 
-async def facts_for(db: AsyncSession, cards: Sequence[Card], areas: tuple[RiskArea, ...]) -> dict[int, Facts]:
-    """Facts of each card, in five queries whatever the number of cards."""
+async def facts_for(
+    db: AsyncSession, sealer: Sealer, cards: Sequence[Card], areas: tuple[RiskArea, ...]
+) -> dict[int, Facts]:
+    """Facts of each card, in five queries whatever the number of cards (recodes' notes for the
+    resident are opened with ``sealer``)."""
     ids = [card.id for card in cards]
     declarations = {
         row.card_id: declaration_fact(row)
@@ -81,7 +85,7 @@ async def facts_for(db: AsyncSession, cards: Sequence[Card], areas: tuple[RiskAr
                 recode.reason_code,
                 recode.decided_at or recode.proposed_at,
                 recode.until,
-                recode.resident_note or "",
+                sealer.open_optional_text(recode, "resident_note_enc") or "",
                 {language: translate(RECODE_REASONS[recode.reason_code], language) for language in LANGUAGES},
             )
         )

@@ -19,6 +19,7 @@ from healthcode.domain.clock import Clock
 from healthcode.domain.colours import Colour, Decision, Reason, RuleSet, default_ruleset, evaluate, load_ruleset
 from healthcode.domain.i18n import N_
 from healthcode.i18n import in_language, translate
+from healthcode.privacy.sealed import Sealer
 from healthcode.sms.provider import SmsProvider, make_provider
 
 CHUNK = 1000
@@ -32,7 +33,7 @@ STORE_COLOUR = (
     .values(
         colour_stamp=bindparam("stamp"),
         colour=bindparam("colour"),
-        colour_reasons=bindparam("colour_reasons"),
+        colour_reasons_enc=bindparam("colour_reasons_enc"),
         green_on=bindparam("green_on"),
         recheck_at=bindparam("recheck_at"),
         colour_changed_at=bindparam("colour_changed_at"),
@@ -40,7 +41,7 @@ STORE_COLOUR = (
 )
 NO_COLOUR: dict[str, Any] = {
     "colour": None,
-    "colour_reasons": [],
+    "colour_reasons_enc": None,
     "green_on": None,
     "recheck_at": None,
     "colour_changed_at": None,
@@ -89,6 +90,7 @@ class ColourService:
         self.settings = settings
         self.clock = clock
         self.sms = sms
+        self.sealer = Sealer(settings.keyring)
 
     async def ruleset(self) -> RuleSet:
         """The active rule set, or the packaged default when none was activated."""
@@ -129,7 +131,7 @@ class ColourService:
         """One chunk: how many changed colour, and the cards another writer changed meanwhile."""
         query = select(Card).where(Card.id.in_(ids)).execution_options(populate_existing=True)
         cards = list(await self.db.scalars(query))
-        facts = await facts_for(self.db, cards, areas)
+        facts = await facts_for(self.db, self.sealer, cards, areas)
         stamp = secrets.randbits(62)
         updates: list[dict[str, Any]] = []
         changes: dict[int, Change] = {}
@@ -143,7 +145,7 @@ class ColourService:
                 "seen": card.colour_stamp,
                 "stamp": stamp,
                 "colour": decision.colour.value,
-                "colour_reasons": stored_reasons(decision),
+                "colour_reasons_enc": self.sealer.seal_reasons(card.id, stored_reasons(decision)),
                 "green_on": decision.green_on,
                 "recheck_at": decision.next_change_at,
                 "colour_changed_at": card.colour_changed_at,

@@ -19,7 +19,6 @@ everything that writes uses the ORM session.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import sqlite3
@@ -242,11 +241,6 @@ def lean_datetime(value: datetime | str | None) -> datetime | None:
     if isinstance(value, str):
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
     return value
-
-
-def lean_json(value: Any) -> Any:
-    """A JSON column as read: both drivers give its text."""
-    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 def lean_reads(database_url: str, replica_urls: Sequence[str], max_lag_s: float) -> LeanReads:

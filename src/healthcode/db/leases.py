@@ -46,6 +46,7 @@ class Leases:
     """Takes, renews and checks leases for one holder, each change in a session of its own."""
 
     def __init__(self, engine: AsyncEngine, clock: Clock, holder: str):
+        self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.clock = clock
         self.holder = holder
@@ -79,6 +80,11 @@ class Leases:
             )
             await db.commit()
             return bool(renewed.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def once_every(self, name: str, seconds: float) -> bool:
+        """True at most once every ``seconds`` in the whole cluster (a lease nobody renews: taken
+        in the name of this call alone, it is free again only when it expires)."""
+        return await Leases(self.engine, self.clock, f"{self.holder}:{secrets.token_hex(4)}").take(name, seconds)
 
     async def release(self, name: str) -> None:
         """Give a lease back at once (the next process need not wait for it to expire)."""

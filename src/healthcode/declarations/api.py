@@ -29,7 +29,7 @@ async def declare(
         done.declaration.version,
         done.declaration.declared_at,
         card.colour,
-        reasons_out(card.colour_reasons),
+        reasons_out(done.reasons),
         card.green_on,
     )
 

@@ -176,6 +176,7 @@ async def assessment(
         template_name="declarations/assessment.html",
         context={
             "card": view.card,
+            "reasons": view.reasons,
             "document_type": view.document_type,
             "latest": latest,
             "symptom_labels": [Symptom(s).label for s in latest.symptoms] if latest else [],

@@ -25,10 +25,11 @@ from healthcode.privacy.sealed import Sealer
 
 @dataclass(frozen=True)
 class Declared:
-    """A kept declaration and the card's colour after it."""
+    """A kept declaration and the card's colour after it, with its reasons (opened)."""
 
     declaration: Declaration
     card: Card
+    reasons: list[dict[str, Any]]
 
 
 def answers_from(data: dict[str, Any]) -> Answers:
@@ -76,7 +77,7 @@ class DeclarationService:
         """:meth:`preview` for an issued card, whoever declares for it (a phone or a desk)."""
         now = self.clock.now()
         areas = await risk_areas(self.db, now.astimezone(self.settings.zone).date())
-        facts = (await facts_for(self.db, [card], areas))[card.id]
+        facts = (await facts_for(self.db, Sealer(self.settings.keyring), [card], areas))[card.id]
         facts = replace(facts, declaration=declaration_fact(_declaration(answers, now)))
         return evaluate(await self.colours.ruleset(), facts, now, self.settings.zone)
 
@@ -118,7 +119,7 @@ class DeclarationService:
         await self.colours.recompute([card.id])
         await self.db.commit()
         await self.db.refresh(card)
-        return Declared(declaration, card)
+        return Declared(declaration, card, Sealer(self.settings.keyring).open_reasons(card.id, card.colour_reasons_enc))
 
     async def last_address(self, view: CardView) -> tuple[str, str] | None:
         """The region code and address detail of the latest declaration this phone made for the

@@ -7,6 +7,7 @@ form needs a new column or a rekey that reads the old context.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,11 +19,17 @@ from healthcode.db.models import (
     Card,
     Declaration,
     ListImport,
+    RecodeRecord,
     SigningKeyRecord,
     StaffAccount,
     Ticket,
 )
 from healthcode.domain.crypto import DataKeyring
+
+
+def reasons_context(card_row_id: int) -> str:
+    """The context of a card's sealed reasons, by the card's row id (the lean code page has no row)."""
+    return f"card:{card_row_id}:reasons"
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,13 @@ SEALED_COLUMNS = (
     SealedColumn(ListImport, "file_enc", lambda upload: f"import:{upload.id}:file"),
     SealedColumn(ListImport, "report_enc", lambda upload: f"import:{upload.id}:report"),
     SealedColumn(SigningKeyRecord, "private_key_enc", lambda key: f"signing_key:{key.id}:private"),
+    SealedColumn(Ticket, "text_enc", lambda ticket: f"ticket:{ticket.id}:text"),
+    SealedColumn(RecodeRecord, "evidence_enc", lambda recode: f"recode:{recode.id}:evidence"),
+    SealedColumn(RecodeRecord, "resident_note_enc", lambda recode: f"recode:{recode.id}:resident_note"),
+    SealedColumn(RecodeRecord, "appeal_text_enc", lambda recode: f"recode:{recode.id}:appeal_text"),
+    SealedColumn(RecodeRecord, "appeal_answer_enc", lambda recode: f"recode:{recode.id}:appeal_answer"),
+    SealedColumn(Application, "note_enc", lambda application: f"application:{application.id}:note"),
+    SealedColumn(Card, "colour_reasons_enc", lambda card: reasons_context(card.id)),
 )
 _BY_KEY = {(sealed.model, sealed.column): sealed for sealed in SEALED_COLUMNS}
 
@@ -67,6 +81,31 @@ class Sealer:
 
     def open_text(self, row: Base, column: str) -> str:
         return self.keyring.decrypt_text(getattr(row, column), context=self._context(row, column))
+
+    def seal_optional_text(self, row: Base, column: str, value: str | None) -> None:
+        """:meth:`seal_text`, or None in the column for no text (an empty note, no appeal yet)."""
+        if value:
+            self.seal_text(row, column, value)
+        else:
+            setattr(row, column, None)
+
+    def open_optional_text(self, row: Base, column: str) -> str | None:
+        return self.open_text(row, column) if getattr(row, column) is not None else None
+
+    def seal_reasons(self, card_row_id: int, reasons: list[dict[str, Any]]) -> bytes | None:
+        """A card's colour reasons as its ``colour_reasons_enc`` holds them (None for none)."""
+        if not reasons:
+            return None
+        text = json.dumps(reasons, ensure_ascii=False, separators=(",", ":"))
+        return self.keyring.encrypt_text(text, context=reasons_context(card_row_id))
+
+    def open_reasons(self, card_row_id: int, blob: bytes | None) -> list[dict[str, Any]]:
+        """A card's colour reasons from its ``colour_reasons_enc`` (the row or a lean read's value)."""
+        if blob is None:
+            return []
+        text = self.keyring.decrypt_text(blob, context=reasons_context(card_row_id))
+        reasons: list[dict[str, Any]] = json.loads(text)
+        return reasons
 
     def seal_bytes(self, row: Base, column: str, value: bytes) -> None:
         setattr(row, column, self.keyring.encrypt(value, context=self._context(row, column).encode()))

@@ -4,6 +4,7 @@ when a second official approves, and an appeal is decided by a third."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
@@ -21,6 +22,7 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.recodes import check_proposal, ensure_second_official
 from healthcode.domain.roles import Role
 from healthcode.domain.text import form_text
+from healthcode.privacy.sealed import Sealer
 from healthcode.sessions.service import Principal
 from healthcode.staff.service import StaffService
 
@@ -29,10 +31,28 @@ MAX_APPEAL = 2000
 
 @dataclass(frozen=True)
 class RecodeView:
-    """A recode with the card's masked identity, for officials' lists."""
+    """A recode with the card's masked identity and its texts opened, for officials' lists."""
 
     recode: RecodeRecord
     card: Card
+    evidence: str
+    resident_note: str | None
+    appeal_text: str | None
+
+
+@dataclass(frozen=True)
+class ShownRecode:
+    """A recode as its resident sees it on the card's page and in the API: never the evidence."""
+
+    id: int
+    colour: str
+    reason_code: str
+    status: str
+    decided_at: datetime | None
+    until: datetime | None
+    resident_note: str | None
+    appeal_status: str
+    appeal_answer: str | None
 
 
 class RecodeService(AuditedService):
@@ -42,6 +62,7 @@ class RecodeService(AuditedService):
         super().__init__(db, settings, clock)
         self.colours = colours
         self.staff = StaffService(db, settings, clock)
+        self.sealer = Sealer(settings.keyring)
 
     async def propose(
         self,
@@ -66,8 +87,7 @@ class RecodeService(AuditedService):
             card_id=card.id,
             colour=chosen.value,
             reason_code=reason_code,
-            evidence=evidence.strip(),
-            resident_note=form_text(resident_note) or None,
+            evidence_enc=b"",
             until=until,
             proposed_by=official.id,
             proposed_at=now,
@@ -75,7 +95,9 @@ class RecodeService(AuditedService):
             appeal_status="none",
         )
         self.db.add(recode)
-        await self.db.flush()
+        await self.db.flush()  # the ID binds the sealed texts to this row
+        self.sealer.seal_text(recode, "evidence_enc", evidence.strip())
+        self.sealer.seal_optional_text(recode, "resident_note_enc", form_text(resident_note))
         await self.audit.record(
             f"staff:{official.id}", "recode.propose", f"card:{card.public_id}", recode=recode.id, colour=chosen.value
         )
@@ -125,25 +147,40 @@ class RecodeService(AuditedService):
         await self.db.commit()
         return recode
 
-    async def for_card(self, resident_id: int, public_id: str) -> list[RecodeRecord]:
+    async def for_card(self, resident_id: int, public_id: str) -> list[ShownRecode]:
         """Approved recodes of one of the resident's cards, newest first (with their appeals)."""
         view = await make_card_service(self.db, self.settings, self.clock).get(resident_id, public_id)
         return await self.shown_on(view.card)
 
-    async def shown_on(self, card: Card) -> list[RecodeRecord]:
+    async def shown_on(self, card: Card) -> list[ShownRecode]:
         """The recodes a card's page shows, for a card the caller has read (and may show) already."""
         rows = await self.db.scalars(
             select(RecodeRecord)
             .where(RecodeRecord.card_id == card.id, RecodeRecord.status.in_(("approved", "revoked")))
             .order_by(RecodeRecord.decided_at.desc())
         )
-        return list(rows)
+        opened = self.sealer.open_optional_text
+        return [
+            ShownRecode(
+                r.id,
+                r.colour,
+                r.reason_code,
+                r.status,
+                r.decided_at,
+                r.until,
+                opened(r, "resident_note_enc"),
+                r.appeal_status,
+                opened(r, "appeal_answer_enc"),
+            )
+            for r in rows
+        ]
 
     async def appeal(self, resident_id: int, public_id: str, recode_id: int, text: str) -> RecodeRecord:
         """The resident contests an approved recode of their card (GB/T 38963's correction)."""
-        recode = next((r for r in await self.for_card(resident_id, public_id) if r.id == recode_id), None)
-        if recode is None or recode.status != "approved":
+        shown = next((r for r in await self.for_card(resident_id, public_id) if r.id == recode_id), None)
+        if shown is None or shown.status != "approved":
             raise NotFound("recode_not_found", N_("There is no such recode on this card."), field="recode_id")
+        recode = await self._get(recode_id)
         body = form_text(text)
         if not 1 <= len(body) <= MAX_APPEAL:
             raise InvalidInput(
@@ -154,7 +191,8 @@ class RecodeService(AuditedService):
             )
         if recode.appeal_status == "open":
             raise Conflict("appeal_open", N_("An appeal against this recode is already being examined."))
-        recode.appeal_status, recode.appeal_text = "open", body
+        recode.appeal_status = "open"
+        self.sealer.seal_text(recode, "appeal_text_enc", body)
         await self._audit(f"resident:{resident_id}", "recode.appeal", recode)
         await self.db.commit()
         return recode
@@ -182,7 +220,7 @@ class RecodeService(AuditedService):
         if not answer:
             raise InvalidInput("appeal_answer_required", N_("Write the answer the resident will read."), field="answer")
         recode.appeal_status = "granted" if grant else "upheld"
-        recode.appeal_answer = answer[:MAX_APPEAL]
+        self.sealer.seal_text(recode, "appeal_answer_enc", answer[:MAX_APPEAL])
         if grant:
             recode.status = "revoked"
             await self.colours.recompute([recode.card_id])
@@ -198,7 +236,17 @@ class RecodeService(AuditedService):
         rows = await self.db.execute(
             select(RecodeRecord, Card).join(Card, Card.id == RecodeRecord.card_id).where(*where).order_by(order)
         )
-        views = [RecodeView(recode, card) for recode, card in rows.all()]
+        opened = self.sealer.open_optional_text
+        views = [
+            RecodeView(
+                recode,
+                card,
+                self.sealer.open_text(recode, "evidence_enc"),
+                opened(recode, "resident_note_enc"),
+                opened(recode, "appeal_text_enc"),
+            )
+            for recode, card in rows.all()
+        ]
         for view in views:
             await self.audit.record(
                 f"staff:{official_id}", action, f"card:{view.card.public_id}", recode=view.recode.id

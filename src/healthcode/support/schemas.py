@@ -7,6 +7,7 @@ from datetime import datetime
 import msgspec
 
 from healthcode.db.models import Ticket
+from healthcode.support.service import TicketView
 
 
 class TicketIn(msgspec.Struct):
@@ -46,5 +47,5 @@ def ticket_filed(ticket: Ticket) -> TicketFiled:
     return TicketFiled(ticket.id, ticket.category, ticket.status, ticket.created_at)
 
 
-def ticket_out(ticket: Ticket) -> TicketOut:
+def ticket_out(ticket: TicketView) -> TicketOut:
     return TicketOut(ticket.id, ticket.category, ticket.status, ticket.created_at, ticket.text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -85,6 +86,17 @@ def _checked(check: Callable[[str], str], raw: str, lenient: bool) -> str:
         return reported
 
 
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket as the resident who filed it reads it: its text opened, nothing else personal."""
+
+    id: int
+    category: str
+    status: str
+    created_at: datetime
+    text: str
+
+
 class SupportService:
     """Residents file tickets and see their own. A ticket filed from a card carries the card's
     document and the state of the resident's application, so the agent sees what failed without
@@ -133,13 +145,14 @@ class SupportService:
             resident_id=resident_id,
             category=chosen.value,
             document_type=identity.document_type.value if identity.document_type else None,
-            text=body,
+            text_enc=b"",
             context=json.dumps(context, sort_keys=True),
             status=TicketStatus.OPEN.value,
             created_at=self.clock.now(),
         )
         self.db.add(ticket)
         await self.db.flush()  # the ID binds the encrypted values to this row
+        self.sealer.seal_text(ticket, "text_enc", body)
         if identity.name is not None:
             self.sealer.seal_text(ticket, "name_enc", identity.name)
         if identity.document_number is not None:
@@ -147,12 +160,14 @@ class SupportService:
         await self.db.commit()
         return ticket
 
-    async def mine(self, resident_id: int) -> list[Ticket]:
+    async def mine(self, resident_id: int) -> list[TicketView]:
         """The resident's own tickets, newest first."""
         rows = await self.db.scalars(
             select(Ticket).where(Ticket.resident_id == resident_id).order_by(Ticket.created_at.desc(), Ticket.id.desc())
         )
-        return list(rows)
+        return [
+            TicketView(t.id, t.category, t.status, t.created_at, self.sealer.open_text(t, "text_enc")) for t in rows
+        ]
 
     async def card_facts(self, resident_id: int, public_id: str) -> CardFacts:
         """One of the resident's cards, as a ticket would copy it; another person's is not found.

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from healthcode.db.base import Base
@@ -42,7 +41,9 @@ class Card(Base):
     created_at: Mapped[datetime]
     approved_at: Mapped[datetime | None]
     colour: Mapped[str | None] = mapped_column(String(8))
-    colour_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    colour_reasons_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The reasons of ``colour`` as JSON, sealed: they quote what people wrote (a recode's note
+    for the resident). None when there are none (no colour yet)."""
     colour_changed_at: Mapped[datetime | None]
     green_on: Mapped[date | None] = mapped_column(Date)
     recheck_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -103,7 +104,8 @@ class Application(Base):
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(String(40))
-    note: Mapped[str | None] = mapped_column(Text)
+    note_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The reviewer's note (free text, sealed)."""
 
 
 class ApplicationPhoto(Base):

@@ -97,7 +97,8 @@ class RecodeRecord(Base):
 
     ``status``: proposed, approved, declined, revoked. ``appeal_status``: none, open, upheld,
     granted (granting revokes the recode). ``evidence`` is for officials only; the resident sees
-    the listed reason and ``resident_note``, written for them (may be empty).
+    the listed reason and ``resident_note``, written for them (may be empty). The four texts people
+    type (evidence, note, appeal, answer) are sealed like other personal data.
     """
 
     __tablename__ = "recodes"
@@ -107,8 +108,8 @@ class RecodeRecord(Base):
     card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
     colour: Mapped[str] = mapped_column(String(8))
     reason_code: Mapped[str] = mapped_column(String(40))
-    evidence: Mapped[str] = mapped_column(Text)
-    resident_note: Mapped[str | None] = mapped_column(Text)
+    evidence_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    resident_note_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     until: Mapped[datetime | None]
     proposed_by: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
     proposed_at: Mapped[datetime]
@@ -116,8 +117,8 @@ class RecodeRecord(Base):
     decided_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(12))
     appeal_status: Mapped[str] = mapped_column(String(12), default="none")
-    appeal_text: Mapped[str | None] = mapped_column(Text)
-    appeal_answer: Mapped[str | None] = mapped_column(Text)
+    appeal_text_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    appeal_answer_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class RuleSetRecord(Base):

@@ -13,7 +13,7 @@ from healthcode.db.base import Base
 class Ticket(Base):
     """A support ticket ("留下姓名、身份证号、手机号"), pre-filled with what failed.
 
-    The name and document the resident typed are encrypted like a card's.
+    The name and document the resident typed, and the text they wrote, are encrypted like a card's.
     """
 
     __tablename__ = "tickets"
@@ -25,7 +25,7 @@ class Ticket(Base):
     name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     document_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     document_type: Mapped[str | None] = mapped_column(String(40))
-    text: Mapped[str] = mapped_column(Text)
+    text_enc: Mapped[bytes] = mapped_column(LargeBinary)
     context: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]

@@ -1,6 +1,6 @@
 """the audit head carries a seal (a MAC with the audit key), so a tail cut off with the head
 rewritten to the entry before it is found; an existing head is sealed here, which needs the key
-that `healthcode db upgrade` passes in
+that `healthcode db upgrade` passes in (its settings)
 
 Revision ID: 0015
 Revises: 0014
@@ -23,7 +23,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     seq, digest = op.get_bind().execute(sa.text("SELECT seq, digest FROM audit_head WHERE id = 1")).one()
     config = op.get_context().config
-    key: str = (config.attributes.get("audit_key") if config is not None else None) or ""
+    settings = config.attributes.get("settings") if config is not None else None
+    key: str = settings.audit_key if settings is not None else ""
     if seq > 0 and not key:  # checked before any change: SQLite does not roll back DDL
         raise RuntimeError("sealing the audit head needs the audit key: run `healthcode db upgrade`")
     with op.batch_alter_table("audit_head") as batch:
