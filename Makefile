@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOWEST := .venv-lowest
 
-.PHONY: install run test test-sqlite test-pg test-lowest audit lint format bench bench-network load surge messages clean
+.PHONY: install run test test-sqlite test-pg test-lowest audit lint format bench bench-network bench-photos load surge messages clean
 
 $(STAMP): pyproject.toml
 	@echo "Installing the platform and its Python packages into $(VENV) (about two minutes the first time)..."
@@ -68,6 +68,10 @@ clean:
 ## The code page's QR under chromium's Slow 3G, cold and warm (needs chromium)
 bench-network: $(STAMP)
 	$(BIN)/python benchmarks/slow_network.py
+
+## Photo cleaning (CPU, memory) and applications/s with two 12-megapixel phone photos each, 2 workers
+bench-photos: $(STAMP)
+	$(BIN)/python -m benchmarks.photos $(PHOTO_ARGS)
 
 ## Requests/s and p99 of the code endpoint and verification next to a bare endpoint (needs wrk)
 load: $(STAMP)

@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     sms_max_attempts: int = Field(5, ge=1, description="Wrong tries before a code dies")
 
     photo_max_bytes: int = Field(8_000_000, ge=100_000, description="Largest document photo upload, in bytes")
+    photo_decodes: int = Field(2, ge=1, description="Photos each worker process cleans at once; more wait")
+    photo_decode_wait_s: float = Field(
+        3.0, ge=0, description="Seconds a photo waits for a free decoding slot before the upload is refused (503)"
+    )
     realname_provider: Literal["rules"] = Field("rules", description="Real-name adapter; rules decides offline")
     realname_delay_s: int = Field(5, ge=0, description="Seconds the built-in real-name provider waits before deciding")
     realname_review_types: list[DocumentType] = Field(

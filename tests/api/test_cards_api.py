@@ -1,5 +1,6 @@
 """The /cards API of API.md, through HTTP with multipart photo uploads."""
 
+import asyncio
 import io
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.db.models import SmsOutboxMessage
+from healthcode.photos import decoding
 from tests.api.test_auth_api import log_in
 from tests.integration.test_cards import ADULT, CHILD
 
@@ -196,3 +198,22 @@ async def test_someone_elses_number_tells_nothing_about_their_card(client: Clien
     texts = list(await db.scalars(select(SmsOutboxMessage.text).where(SmsOutboxMessage.phone == "13900139000")))
     assert any("王*" in text for text in texts), texts
     assert not any("钱" in text for text in texts)
+
+
+@pytest.mark.settings(photo_decode_wait_s=0.05)
+async def test_photo_upload_when_every_decoding_slot_is_busy_is_503_with_retry_after(
+    client: Client, db: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = await auth(client, db)
+    card = await apply(client, headers, name="张三", document_type="resident_id", document_number=ADULT)
+    url = f"/api/v1/cards/{card['card_id']}/photos"
+    monkeypatch.setattr(decoding, "_semaphore", lambda slots: asyncio.Semaphore(0))  # every slot taken
+
+    busy = await client.post(url, data={"side": "front"}, files={"file": jpeg_file()}, headers=headers)
+
+    assert busy.status_code == 503
+    assert busy.headers["Retry-After"] == "5"
+    assert (busy.json()["error"]["code"], busy.json()["error"]["field"]) == ("photos_busy", "file")
+    assert busy.json()["error"]["message"] == "现在正在核验的照片较多，请过几秒钟再上传您的照片。"
+    missing = (await client.get(f"/api/v1/cards/{card['card_id']}", headers=headers)).json()["application"]
+    assert missing["missing_photos"] == ["front", "back"]

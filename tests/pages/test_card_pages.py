@@ -1,5 +1,7 @@
 """The card page's forms: ordinary mistakes are said beside the field, with the page whole."""
 
+import asyncio
+
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -7,23 +9,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.config import Settings
 from healthcode.domain.clock import FixedClock
+from healthcode.photos import decoding
+from tests.api.test_cards_api import jpeg_file
 from tests.factories import card_application, csrf_token, logged_in_resident
 from tests.integration.test_cards import ADULT
 
 Client = AsyncTestClient[Litestar]
 
 
-@pytest.mark.settings(realname_delay_s=0)
-async def test_upload_without_a_photo_is_said_beside_the_field(
+async def card_waiting_for_photos(
     client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
-) -> None:
+) -> tuple[str, str]:
+    """A logged-in resident's card page waiting for its photos, and the page's CSRF token."""
     resident = await logged_in_resident(db, settings, clock)
     client.cookies.set("hc_session", resident.token)
     view = await card_application(
         db, settings, clock, resident.resident.id, document_type="resident_id", number=ADULT, photos=False
     )
     page = f"/cards/{view.card.public_id}"
-    token = await csrf_token(client, page)
+    return page, await csrf_token(client, page)
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_upload_without_a_photo_is_said_beside_the_field(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    page, token = await card_waiting_for_photos(client, db, settings, clock)
     for files in ({}, {"file": ("", b"", "application/octet-stream")}):  # no part, or an empty one
         response = await client.post(f"{page}/photos", data={"side": "front", "_csrf_token": token}, files=files)
         assert response.status_code == 422
@@ -31,6 +42,20 @@ async def test_upload_without_a_photo_is_said_beside_the_field(
         assert "请先选择照片，再点“上传”。" in response.text
         assert "字段" not in response.text, "no technical message"
         assert 'id="photo-back"' in response.text, "the page comes back whole"
+
+
+@pytest.mark.settings(realname_delay_s=0, photo_decode_wait_s=0.05)
+async def test_upload_while_every_decoding_slot_is_busy_says_to_send_it_again_beside_the_field(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page, token = await card_waiting_for_photos(client, db, settings, clock)
+    monkeypatch.setattr(decoding, "_semaphore", lambda slots: asyncio.Semaphore(0))  # every slot taken
+    files = {"file": ("id.jpg", jpeg_file()[1], "image/jpeg")}
+    response = await client.post(f"{page}/photos", data={"side": "front", "_csrf_token": token}, files=files)
+    assert response.status_code == 503
+    assert 'id="photo-front-error"' in response.text
+    assert "现在正在核验的照片较多，请过几秒钟再上传您的照片。" in response.text
+    assert 'id="photo-back"' in response.text, "the page comes back whole"
 
 
 @pytest.mark.settings(realname_delay_s=0)

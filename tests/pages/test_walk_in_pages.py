@@ -5,6 +5,7 @@ later (二次申领). Every step is audited."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -18,6 +19,7 @@ from healthcode.codes.keys import KeyService
 from healthcode.config import Settings
 from healthcode.db.models import Application, AuditRecord, Card, Declaration, SmsOutboxMessage
 from healthcode.domain.clock import FixedClock
+from healthcode.photos import decoding
 from healthcode.reviews.service import ReviewService
 from healthcode.web.assets import asset_url
 from tests import factories
@@ -263,3 +265,30 @@ async def test_only_clerks_register_walk_ins(
     )
     assert refused.status_code == 403
     assert await db.scalar(select(func.count()).select_from(Card)) == 0
+
+
+@pytest.mark.settings(photo_decode_wait_s=0.05)
+async def test_a_photo_the_desk_cannot_take_is_said_beside_its_side(
+    client: Client, clerk: tuple[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token, _ = clerk
+    page = await register(client, token, "王老汉", NUMBER)
+    not_a_photo = await client.post(
+        f"{page}/photos",
+        data={"_csrf_token": token},
+        files={"photo-back": ("id.pdf", b"%PDF-1.7\n1 0 obj\n<< >>\nendobj\n", "application/pdf")},
+    )
+    assert not_a_photo.status_code == 415
+    assert field_error(not_a_photo.text, "photo-back") == "Upload a photo in JPEG, PNG or HEIC format."
+
+    monkeypatch.setattr(decoding, "_semaphore", lambda slots: asyncio.Semaphore(0))  # every slot taken
+    busy = await client.post(
+        f"{page}/photos",
+        data={"_csrf_token": token},
+        files={"photo-front": ("front.jpg", factories.photo_bytes(fmt="JPEG"), "image/jpeg")},
+    )
+    assert busy.status_code == 503
+    assert field_error(busy.text, "photo-front") == (
+        "Many photos are being checked right now. Please send yours again in a few seconds."
+    )
+    assert 'data-state="awaiting_photos"' in busy.text, "the page comes back whole"

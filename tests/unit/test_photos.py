@@ -270,15 +270,66 @@ def test_truncated_photo_is_unreadable(fmt: str, cut: Callable[[bytes], bytes]) 
 def test_large_photo_is_scaled_to_the_long_side_limit() -> None:
     upload = encode(two_tone((5000, 3000)), "JPEG", quality=80)
     clean = clean_photo(upload, max_bytes=LIMIT)
-    assert MAX_SIDE == 2400
-    assert (clean.width, clean.height) == (2400, 1440)
-    assert reopen(clean).size == (2400, 1440)
+    assert MAX_SIDE == 2048
+    # decoded at half size (2500 x 1500), then scaled to the limit
+    assert (clean.width, clean.height) == (2048, 1229)
+    assert reopen(clean).size == (2048, 1229)
 
 
 def test_large_sideways_photo_is_scaled_then_turned() -> None:
     upload = encode(two_tone((5000, 3000)), "JPEG", quality=80, exif=phone_exif(orientation=8))
     clean = clean_photo(upload, max_bytes=LIMIT)
-    assert (clean.width, clean.height) == (1440, 2400)
+    assert (clean.width, clean.height) == (1229, 2048)
+
+
+@pytest.mark.parametrize(
+    ("size", "stored"),
+    [
+        pytest.param((4000, 3000), (2000, 1500), id="12-megapixel-phone-at-half"),
+        pytest.param((4032, 3024), (2016, 1512), id="iphone-12-megapixel-at-half"),
+        pytest.param((8064, 6048), (2016, 1512), id="48-megapixel-at-a-quarter"),
+    ],
+)
+def test_phone_jpeg_is_decoded_at_reduced_scale_without_resampling(
+    size: tuple[int, int], stored: tuple[int, int]
+) -> None:
+    # scaled by Pillow instead, the long side would be exactly MAX_SIDE
+    upload = encode(two_tone(size), "JPEG", quality=70)
+    clean = clean_photo(upload, max_bytes=LIMIT, max_pixels=50_000_000)
+    assert (clean.width, clean.height) == stored
+
+
+def test_reduced_scale_phone_jpeg_is_turned_upright() -> None:
+    upload = encode(two_tone((4000, 3000)), "JPEG", quality=70, exif=phone_exif(orientation=6))
+    clean = clean_photo(upload, max_bytes=LIMIT)
+    assert (clean.width, clean.height) == (1500, 2000)
+    assert_no_metadata(clean)
+    stored = reopen(clean).convert("RGB")
+    assert stored.getpixel((750, 100))[0] > 200  # type: ignore[index]  # red, the left edge, on top
+    assert stored.getpixel((750, 1900))[2] > 200  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("max_pixels", "refused_at"),
+    [
+        pytest.param(1_000_000, 8, id="declared-over-8-times-the-limit"),
+        pytest.param(2_000_000, 2, id="decoded-half-size-over-the-limit"),
+    ],
+)
+def test_jpeg_pixel_limits_count_what_is_decoded(max_pixels: int, refused_at: int) -> None:
+    upload = encode(two_tone((4000, 3000)), "JPEG", quality=50)  # 12 MP declared, 3 MP decoded
+    assert clean_photo(upload, max_bytes=LIMIT, max_pixels=3_000_000).width == 2000
+    error = refused(upload, max_pixels=max_pixels)
+    assert isinstance(error, TooLarge)
+    assert error.code == "photo_dimensions"
+    assert error.params == {"max_megapixels": refused_at}
+
+
+def test_png_of_the_issue_is_refused_by_its_header_when_over_the_limit() -> None:
+    # 6300 x 6300 declared in a few hundred bytes: refused before a byte of pixels is decoded
+    error = refused(png_header(6300, 6300), max_pixels=39_000_000)
+    assert isinstance(error, TooLarge)
+    assert error.params == {"max_megapixels": 39}
 
 
 def test_small_photo_keeps_its_size() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,7 +27,7 @@ from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.masking import mask_document, mask_name
 from healthcode.i18n import translate
-from healthcode.photos.images import clean_photo
+from healthcode.photos.decoding import clean_photo_bounded
 from healthcode.privacy.sealed import Sealer
 from healthcode.sms.provider import make_provider
 
@@ -122,7 +121,12 @@ async def keep_photo(
     db: AsyncSession, settings: Settings, clock: Clock, application: Application, side: str, data: bytes
 ) -> None:
     """Clean (re-encode, strip metadata), encrypt and keep one side's photo, replacing an earlier one."""
-    image = await asyncio.to_thread(clean_photo, data, max_bytes=settings.photo_max_bytes)
+    image = await clean_photo_bounded(
+        data,
+        max_bytes=settings.photo_max_bytes,
+        slots=settings.photo_decodes,
+        wait_s=settings.photo_decode_wait_s,
+    )
     existing = await db.scalar(
         select(ApplicationPhoto).where(ApplicationPhoto.application_id == application.id, ApplicationPhoto.side == side)
     )

@@ -5,8 +5,13 @@ claims: the bytes are sniffed, decoded by the one Pillow plugin for that kind, a
 re-encoded into a fresh file. Re-encoding is what strips metadata: EXIF (with the GPS position
 a phone writes), XMP, ICC profiles, JPEG comments and PNG text chunks never reach the new file.
 
-Pure function of the bytes; decoding is CPU work, so callers on an event loop should run
-:func:`clean_photo` in a worker thread.
+A phone's 12-megapixel JPEG is decoded at half its size (libjpeg's DCT scaling: less work and a
+quarter of the memory), since the stored photo is no larger than that anyway; docs/adr/0018
+gives the figures behind this and the alternative measured (keeping the original JPEG's pixels).
+
+Pure function of the bytes; decoding is CPU work, so callers on an event loop go through
+:func:`healthcode.photos.decoding.clean_photo_bounded`, which runs it in a worker thread and
+bounds how many run at once.
 """
 
 from __future__ import annotations
@@ -23,8 +28,19 @@ from healthcode.domain.i18n import N_
 ACCEPTED = ("image/jpeg", "image/png", "image/heic")
 """Media types a photo may have, as judged from its content."""
 
-MAX_SIDE = 2400
+MAX_SIDE = 2048
 """Longest side of a stored photo in pixels: a document stays legible, storage stays small."""
+
+MIN_DRAFT_SIDE = 1920
+"""A JPEG is decoded at 1/2, 1/4 or 1/8 of its size when its longer side keeps at least this
+many pixels: 4000 x 3000 phone photos decode straight to 2000 x 1500, with no resampling."""
+
+JPEG_DECLARED_FACTOR = 8
+"""A JPEG may declare this many times the pixel limit (phones' 108 and 200 megapixel modes): it
+is decoded at reduced scale, and the decoded pixels must be within the limit."""
+
+MAX_PIXELS = 40_000_000
+"""Most pixels a photo may be decoded to: a 40-megapixel PNG holds about 240 MB while decoded."""
 
 JPEG_QUALITY = 85
 
@@ -55,12 +71,15 @@ class CleanImage:
     height: int
 
 
-def clean_photo(data: bytes, *, max_bytes: int, max_pixels: int = 40_000_000) -> CleanImage:
+def clean_photo(data: bytes, *, max_bytes: int, max_pixels: int = MAX_PIXELS) -> CleanImage:
     """Check an uploaded photo and return it re-encoded, upright and without metadata.
 
     Checks run cheapest first, so hostile input costs little: the byte size before anything is
     decoded, then the type from the magic numbers, then the pixel count from the header (a small
-    file can declare a huge image, a "decompression bomb"), and only then the pixels.
+    file can declare a huge image, a "decompression bomb"), and only then the pixels. A JPEG is
+    decoded at reduced scale where the stored photo is smaller (see :func:`_draft`): it may
+    declare up to :data:`JPEG_DECLARED_FACTOR` times ``max_pixels``, and what is decoded must
+    stay within ``max_pixels``; PNG and HEIC are decoded whole, so their header must.
 
     The EXIF orientation is applied, so a photo taken with the phone held sideways is stored
     upright. Photos larger than :data:`MAX_SIDE` pixels on their longer side are scaled down to
@@ -86,16 +105,18 @@ def clean_photo(data: bytes, *, max_bytes: int, max_pixels: int = 40_000_000) ->
     output_type = "image/png" if media_type == "image/png" else "image/jpeg"
     image = _open(data, media_type, max_pixels)
     try:
-        pixels = _prepare(image, output_type)
-    except Image.DecompressionBombError:
-        raise _too_many_pixels(max_pixels) from None
-    except Exception as exc:
-        # Decoders of hostile input fail in many ways (OSError, ValueError, struct.error, ...);
-        # all mean the same to the resident. The cause stays chained for whoever debugs.
-        raise _unreadable() from exc
+        try:
+            pixels = _prepare(image, output_type)
+        except Image.DecompressionBombError:
+            raise _too_many_pixels(max_pixels) from None
+        except Exception as exc:
+            # Decoders of hostile input fail in many ways (OSError, ValueError, struct.error, ...);
+            # all mean the same to the resident. The cause stays chained for whoever debugs.
+            raise _unreadable() from exc
+        return _encode(pixels, output_type)
     finally:
+        # the decoded pixels' memory goes back at once, not when the garbage collector runs
         image.close()
-    return _encode(pixels, output_type)
 
 
 def sniff(data: bytes) -> str | None:
@@ -140,24 +161,44 @@ def _open(data: bytes, media_type: str, max_pixels: int) -> Image.Image:
     except Exception as exc:
         # a header the plugin recognised but could not finish reading, e.g. a file cut short
         raise _unreadable() from exc
-    width, height = image.size
-    if width * height > max_pixels:
+    if media_type == "image/jpeg":
+        _refuse_over(image, max_pixels * JPEG_DECLARED_FACTOR)
+        _draft(image)
+    _refuse_over(image, max_pixels)
+    return image
+
+
+def _refuse_over(image: Image.Image, max_pixels: int) -> None:
+    if image.width * image.height > max_pixels:
         image.close()
         raise _too_many_pixels(max_pixels)
-    return image
+
+
+def _draft(image: Image.Image) -> None:
+    """Have libjpeg decode at the smallest DCT scale that keeps :data:`MIN_DRAFT_SIDE` pixels.
+
+    Only the header has been read: this changes what the decoder will produce, and ``image.size``
+    becomes the reduced size at once.
+    """
+    width, height = image.size
+    scale = next((s for s in (8, 4, 2) if max(width, height) // s >= MIN_DRAFT_SIDE), 1)
+    if scale > 1:
+        image.draft(None, (max(1, width // scale), max(1, height // scale)))
 
 
 def _prepare(image: Image.Image, output_type: str) -> Image.Image:
     """Decode, scale down, turn upright and convert to a mode the output format stores."""
     image = _flatten_palette(image)
     # A square box bounds the longer side whatever the orientation, so scaling may come before
-    # turning: for JPEG, thumbnail() then lets the decoder skip detail at 1/2, 1/4 or 1/8 scale.
+    # turning (JPEGs already come out of the decoder at about this size, see _draft).
     image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    image = ImageOps.exif_transpose(image)
+    ImageOps.exif_transpose(image, in_place=True)
     image = _output_mode(image, output_type)
-    # A new image from the pixels alone: nothing of the original's info (EXIF, XMP, ICC, comments,
-    # text chunks) can be carried into the saved file, whatever Pillow's save defaults are.
-    return Image.frombytes(image.mode, image.size, image.tobytes())
+    # Pillow's savers take some metadata from ``info`` when not told otherwise (the JPEG comment
+    # does): an empty one means nothing of the original (EXIF, XMP, ICC, comments, text chunks)
+    # can be carried into the saved file. The encoders are given no metadata either.
+    image.info = {}
+    return image
 
 
 def _has_alpha(image: Image.Image) -> bool:
@@ -196,7 +237,8 @@ def _encode(image: Image.Image, output_type: str) -> CleanImage:
     if output_type == "image/png":
         image.save(out, "PNG", optimize=True)
     else:
-        image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        # Huffman optimisation would save 7 % of the bytes for twice the encoding time.
+        image.save(out, "JPEG", quality=JPEG_QUALITY)
     return CleanImage(content=out.getvalue(), media_type=output_type, width=image.width, height=image.height)
 
 

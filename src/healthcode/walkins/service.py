@@ -28,7 +28,7 @@ from healthcode.domain.clock import Clock
 from healthcode.domain.colours import Decision
 from healthcode.domain.declarations import Answers
 from healthcode.domain.documents import DocumentType, normalize_document_number, normalize_name, parse_document_type
-from healthcode.domain.errors import Conflict, InvalidInput, InvalidInputs, NotFound
+from healthcode.domain.errors import Conflict, DomainError, InvalidInput, InvalidInputs, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
 from healthcode.privacy.sealed import Sealer
@@ -176,8 +176,11 @@ class WalkInService(AuditedService):
                 )
             try:
                 await keep_photo(self.db, self.settings, self.clock, application, side, content)
-            except InvalidInput as problem:
-                raise InvalidInput(problem.code, problem.message, field=f"photo-{side}", **problem.params) from None
+            except DomainError as problem:
+                # the photo's problems (too large, not a photo, busy, ...) are said beside its side
+                if problem.field == "file":
+                    problem.field = f"photo-{side}"
+                raise
         missing = await missing_photos(self.db, application, walk_in.document_type)
         if not missing:
             await self.verifier.submit(application)
