@@ -23,14 +23,6 @@ _names = count()
 
 
 @pytest.fixture
-def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("HEALTHCODE_ENV", "test")
-    monkeypatch.setenv("HEALTHCODE_DATABASE_URL", database_url)
-    monkeypatch.setenv("HEALTHCODE_VAR_DIR", str(tmp_path / "var"))
-    return Settings()
-
-
-@pytest.fixture
 def empty_database(tmp_path: Path) -> Iterator[str]:
     """A new database with no tables, on the same server."""
     if BACKEND != "postgresql":

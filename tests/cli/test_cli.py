@@ -20,14 +20,6 @@ from tests.unit.test_config import PROD_SECRETS
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("HEALTHCODE_ENV", "test")
-    monkeypatch.setenv("HEALTHCODE_DATABASE_URL", database_url)
-    monkeypatch.setenv("HEALTHCODE_VAR_DIR", str(tmp_path / "var"))
-    return Settings()
-
-
 def run_sql(settings: Settings, *statements: str) -> None:
     async def main() -> None:
         engine = make_engine(settings.database_url)

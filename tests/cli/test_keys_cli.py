@@ -18,14 +18,6 @@ from tests.integration.test_keys import OTHER_ISSUER, foreign_list, token_for
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("HEALTHCODE_ENV", "test")
-    monkeypatch.setenv("HEALTHCODE_DATABASE_URL", database_url)
-    monkeypatch.setenv("HEALTHCODE_VAR_DIR", str(tmp_path / "var"))
-    return Settings()
-
-
 def active_key(settings: Settings) -> SigningKey:
     async def main() -> SigningKey:
         engine = make_engine(settings.database_url)

@@ -53,10 +53,8 @@ AT = "2026-03-05T12:00"
 
 
 @pytest.fixture
-def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("HEALTHCODE_ENV", "test")
-    monkeypatch.setenv("HEALTHCODE_DATABASE_URL", database_url)
-    monkeypatch.setenv("HEALTHCODE_VAR_DIR", str(tmp_path / "var"))
+def env(env: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The shared environment, with real-name checks decided at once."""
     monkeypatch.setenv("HEALTHCODE_REALNAME_DELAY_S", "0")
     return Settings()
 

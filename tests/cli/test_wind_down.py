@@ -19,14 +19,6 @@ from tests.conftest import BACKEND
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("HEALTHCODE_ENV", "test")
-    monkeypatch.setenv("HEALTHCODE_DATABASE_URL", database_url)
-    monkeypatch.setenv("HEALTHCODE_VAR_DIR", str(tmp_path / "var"))
-    return Settings()
-
-
 def stored(database_url: str) -> dict[str, list[tuple[object, ...]]]:
     async def main() -> dict[str, list[tuple[object, ...]]]:
         engine = make_engine(database_url)

@@ -149,11 +149,16 @@ ANSWER_SOURCES = frozenset({"declaration", "risk_area"})
 
 def _require_issued(view: CardView) -> None:
     if view.status != "approved":
-        raise Conflict(
-            "card_not_approved",
-            N_("This card is not issued yet: declare once the real-name check has passed."),
-            field="card_id",
-        )
+        raise not_issued()
+
+
+def not_issued() -> Conflict:
+    """A declaration for a card whose real-name check has not passed yet."""
+    return Conflict(
+        "card_not_approved",
+        N_("This card is not issued yet: declare once the real-name check has passed."),
+        field="card_id",
+    )
 
 
 def _declaration(answers: Answers, declared_at: datetime, **row: Any) -> Declaration:

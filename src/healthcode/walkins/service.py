@@ -22,7 +22,7 @@ from healthcode.cards.service import OPEN_STATES, document_index, keep_photo, mi
 from healthcode.cards.verification import Verifier, make_verifier
 from healthcode.config import Settings
 from healthcode.db.models import Application, Card, StaffAccount
-from healthcode.declarations.service import DeclarationService, Declared, make_declaration_service
+from healthcode.declarations.service import DeclarationService, Declared, make_declaration_service, not_issued
 from healthcode.domain.cards import REJECTION_REASONS, ApplicationKind
 from healthcode.domain.clock import Clock
 from healthcode.domain.colours import Decision
@@ -198,13 +198,7 @@ class WalkInService(AuditedService):
         """An issued card whose holder declares at the desk (a walk-in, or anyone without a phone
         at hand); the read is audited."""
         staff = await self.authorize(principal)
-        card = await self._card(public_id)
-        if card.status != "approved":
-            raise Conflict(
-                "card_not_approved",
-                N_("This card is not issued yet: declare once the real-name check has passed."),
-                field="card_id",
-            )
+        card = await self._issued(public_id)
         await self.audit.record(f"staff:{staff.id}", "walkins.declaration_form", f"card:{card.public_id}")
         await self.db.commit()
         return card
@@ -217,13 +211,7 @@ class WalkInService(AuditedService):
         """Keep the declaration the person gave at the desk (``taken_by`` the clerk) and recolour
         their card. Commits."""
         staff = await self.authorize(principal)
-        card = await self._card(public_id)
-        if card.status != "approved":
-            raise Conflict(
-                "card_not_approved",
-                N_("This card is not issued yet: declare once the real-name check has passed."),
-                field="card_id",
-            )
+        card = await self._issued(public_id)
         await self.audit.record(f"staff:{staff.id}", "walkins.declare", f"card:{card.public_id}")
         return await self.declarations.keep(card, answers, taken_by=f"staff:{staff.id}")
 
@@ -253,6 +241,12 @@ class WalkInService(AuditedService):
         card = await self.db.scalar(select(Card).where(Card.public_id == public_id))
         if card is None:
             raise NotFound("card_not_found", N_("No such card."), field="card_id")
+        return card
+
+    async def _issued(self, public_id: str) -> Card:
+        card = await self._card(public_id)
+        if card.status != "approved":
+            raise not_issued()
         return card
 
     async def _open_application(self, card: Card) -> bool:
