@@ -115,9 +115,11 @@
     return field ? field.value : "";
   }
 
-  var uploading = false;
-  function upload() {
+  // One run sends batch after batch until the queue is empty; it says what the whole run sent.
+  var uploading = false, run = { recorded: 0, rejected: 0, reason: "" };
+  function upload(chained) {
     if (uploading) return;
+    if (chained !== true) run = { recorded: 0, rejected: 0, reason: "" };
     var batch = [];
     for (var i = 0; i < queue.length && batch.length < BATCH; i++) {
       if (queue[i].done && mine(queue[i])) batch.push(queue[i]);
@@ -139,17 +141,18 @@
       answer.rejected.forEach(function (item) { settled.add(item.ref); });
       queue = queue.filter(function (scan) { return !settled.has(scan.ref); });
       save();
-      if (queueNode && (answer.recorded.length || answer.rejected.length)) {
+      run.recorded += answer.recorded.length;
+      run.rejected += answer.rejected.length;
+      if (answer.rejected.length) run.reason = answer.rejected[0].message;
+      if (queueNode && (run.recorded || run.rejected)) {
         var words = [];
-        if (answer.recorded.length) words.push(say(texts.sent, { count: answer.recorded.length }));
-        if (answer.rejected.length) {
-          words.push(say(texts.rejected, { count: answer.rejected.length, reason: answer.rejected[0].message }));
-        }
+        if (run.recorded) words.push(say(texts.sent, { count: run.recorded }));
+        if (run.rejected) words.push(say(texts.rejected, { count: run.rejected, reason: run.reason }));
         queueNode.textContent = words.join(" ");
         queueNode.dataset.kept = "1";
       }
       // the next batch after the page has had its turn: a day's scans never freeze the desk
-      if (settled.size) later(upload); else showStatus();
+      if (settled.size) later(function () { upload(true); }); else showStatus();
     }, function () {
       uploading = false;
       uploadFailed = true; // kept for the next refresh (signed out, no network)
