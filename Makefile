@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-pg lint format bench bench-network load surge messages clean
+.PHONY: install run test test-sqlite test-pg lint format bench bench-network bench-desk load surge messages clean
 
 $(STAMP): pyproject.toml
 	@echo "Installing the platform and its Python packages into $(VENV) (about two minutes the first time)..."
@@ -56,6 +56,10 @@ clean:
 ## The code page's QR under chromium's Slow 3G, cold and warm (needs chromium)
 bench-network: $(STAMP)
 	$(BIN)/python benchmarks/slow_network.py
+
+## The checkpoint desk in chromium: Enter to verdict (online, hung, offline, CPU 4x), 1,000 people, 10,000 queued scans uploaded
+bench-desk: $(STAMP)
+	$(BIN)/python benchmarks/checkpoint_desk.py $(DESK_ARGS)
 
 ## Requests/s and p99 of the code endpoint and verification next to a bare endpoint (needs wrk)
 load: $(STAMP)
