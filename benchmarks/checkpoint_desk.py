@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -128,8 +129,9 @@ def scan_and_decide(desk: Any, token: str) -> None:
     desk.wait_for_function("document.getElementById('result').hidden && document.activeElement.id === 'token'")
 
 
-def never_answered(route: Any) -> None:
-    """A weak network: the request is sent and nothing comes back."""
+def held_in(routes: list[Any]) -> Callable[[Any], None]:
+    """A route handler that keeps the request unanswered (a weak network), for aborting at the end."""
+    return lambda route: routes.append(route)
 
 
 def latency(desk: Any, codes: Codes, scans: int) -> list[float]:
@@ -150,10 +152,11 @@ def open_desk(browser: Any, server: LiveServer, username: str, site: str) -> tup
 
 
 def heap(cdp: Any) -> tuple[float, int]:
+    """The JS heap in use after a full garbage collection (MB), and the nodes in the document."""
     cdp.send("HeapProfiler.collectGarbage")
     used = cdp.send("Runtime.getHeapUsage")["usedSize"] / 1e6
-    nodes = int(cdp.send("Memory.getDOMCounters")["nodes"])
-    return used, nodes
+    nodes = cdp.send("Runtime.evaluate", {"expression": "document.getElementsByTagName('*').length"})
+    return used, int(nodes["result"]["value"])
 
 
 def main() -> None:
@@ -183,15 +186,18 @@ def main() -> None:
                 for mode in ("online", "hung network", "offline", "hung network, CPU 4x"):
                     context, desk = open_desk(browser, server, f"gate.{mode.split()[0]}.{len(report)}", site)
                     cdp = context.new_cdp_session(desk)
+                    hung: list[Any] = []  # a weak network: requests sent, nothing comes back
                     if "hung" in mode:
-                        desk.route("**/staff/checkpoint/scan", never_answered)
-                        desk.route("**/staff/checkpoint/offline-scans", never_answered)
+                        desk.route("**/staff/checkpoint/scan", held_in(hung))
+                        desk.route("**/staff/checkpoint/offline-scans", held_in(hung))
                     if mode == "offline":
                         context.set_offline(True)
                     if "CPU 4x" in mode:
                         cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
                     latency(desk, codes, 3)  # warm up
                     report.append(f"  {mode}: {figures(latency(desk, codes, args.scans))}")
+                    for route in hung:
+                        route.abort()
                     context.close()
 
                 # 2. a gate's shift: people in a row, online
@@ -221,7 +227,7 @@ def main() -> None:
                 )
                 report.append(
                     f"  JS heap after GC: {before:.2f} MB after 20 scans, {after:.2f} MB after {args.people} more;"
-                    f" DOM nodes {nodes_before} -> {nodes_after};"
+                    f" elements in the page {nodes_before} -> {nodes_after};"
                     f" log lines {desk.locator('#scans li').count()}"
                 )
 

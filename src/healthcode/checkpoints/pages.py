@@ -148,7 +148,6 @@ SCRIPT_TEXTS = {
         "The server's answer for {name} came after the decision and differs: {verdict}. {reason}"
         " If the person is still here, check them again."
     ),
-    "saved": N_("Saved on this device. It will be sent when the network is back."),
     "not_acceptable": N_("Not acceptable"),
     "claims": N_("The code claims: {colour}"),
     "temperature_invalid": N_("Enter a body temperature between {low} and {high} °C, such as 36.5."),
