@@ -20,13 +20,11 @@ opens the desk, then measures in the page:
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, staff_page
 
+from benchmarks.slow_network import call
 from healthcode.cli.demo_people import DEMO_PEOPLE
 
 DESK = "/staff/checkpoint"
@@ -74,16 +73,6 @@ requestAnimationFrame(function frame(now) {
 });
 """
 QUEUE_LENGTH = "(JSON.parse(localStorage.getItem('hc.checkpoint.queue') || '[]')).length"
-
-
-def call(url: str, body: dict[str, object] | None = None, token: str = "") -> Any:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 class Codes:
