@@ -234,3 +234,18 @@ def test_a_long_queue_goes_in_batches(browser: Any, demo_server: LiveServer) -> 
         assert "250" in desk.locator("#offline-queue").inner_text()
     finally:
         context.close()
+
+
+def test_a_shift_longer_than_the_sign_in_keeps_the_scans_and_says_so(browser: Any, demo_server: LiveServer) -> None:
+    context, desk = open_desk(browser, demo_server, "gate.late")
+    try:
+        context.clear_cookies()  # the staff sign-in ended during the shift
+        scan(desk, ResidentApp(demo_server, person("green").phone).live_code()["token"])
+        desk.wait_for_selector("#result[data-reason=ok]")
+        desk.locator("#temperature").fill("36.5")
+        desk.locator("#temperature").press("Enter")
+        desk.wait_for_function("document.getElementById('offline-queue').textContent.includes('重新登录')")
+        assert "有 1 条离线扫码记录等待上传" in desk.locator("#offline-queue").inner_text()
+        assert len(desk.evaluate(QUEUE)) == 1, "kept on the device"
+    finally:
+        context.close()

@@ -138,6 +138,7 @@ SCRIPT_TEXTS = {
     "kept": N_("This desk keeps the lists from {time}."),
     "none_kept": N_("This desk has no lists it can trust: sign out and sign in again to set it up."),
     "waiting": N_("{count} scans made offline are waiting to be sent."),
+    "signed_out": N_("Your sign-in has ended: sign in again on this device to send them."),
     "sent": N_("{count} scans made offline were sent."),
     "rejected": N_("{count} scans made offline could not be recorded: {reason}"),
     "checked_here": N_("Checked on this device with keys and revocations from {time}; the server is told."),

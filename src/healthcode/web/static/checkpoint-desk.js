@@ -29,7 +29,7 @@
   var verifier = window.HealthCodeToken;
   var lists = window.HealthCodeDeskLists;
   var subtle = !!(verifier && verifier.available && lists && lists.available);
-  var online = true, uploadFailed = false, refused = [];
+  var online = true, uploadFailed = false, signedOut = false, refused = [];
 
   function say(template, values) {
     return template.replace(/\{(\w+)\}/g, function (all, name) {
@@ -41,9 +41,13 @@
   function later(task) { setTimeout(task, 0); }
 
   // --- the queue: this page's copy is the one it works with; storage keeps it across reloads ------
+  // Writing it is one task as long as the queue (tens of milliseconds for a day's 10,000 scans), so
+  // an upload run writes it once, at its end: a page gone mid-run sends some scans again, and the
+  // server knows them by their ids.
   var queue = [];
   try { queue = JSON.parse(localStorage.getItem(QUEUE)) || []; } catch (error) { queue = []; }
   // a verdict left open when the page went away (reload, closed tab) is still a scan to send
+  var reopened = queue.some(function (scan) { return !scan.done; });
   queue.forEach(function (scan) { scan.done = true; });
   var saving = false;
   function save() {
@@ -83,6 +87,7 @@
     queue.forEach(function (scan) { if (mine(scan) && !scan.server) waiting++; });
     if (queueNode && (waiting || !queueNode.dataset.kept)) {
       queueNode.textContent = waiting && (!online || uploadFailed) ? say(texts.waiting, { count: waiting }) : "";
+      if (waiting && signedOut) queueNode.textContent += " " + texts.signed_out;
     }
   }
 
@@ -93,7 +98,9 @@
     options.credentials = "same-origin";
     return fetch(url, options).then(function (response) {
       clearTimeout(timer);
-      if (!response.ok) throw new Error("HTTP " + response.status);
+      // the sign-in has ended (a shift longer than it): sent to the sign-in page, or refused
+      signedOut = response.redirected || response.status === 401 || response.status === 403;
+      if (!response.ok || signedOut) throw new Error("HTTP " + response.status);
       return response.json();
     }, function (error) { clearTimeout(timer); throw error; });
   }
@@ -124,7 +131,12 @@
     for (var i = 0; i < queue.length && batch.length < BATCH; i++) {
       if (queue[i].done && mine(queue[i])) batch.push(queue[i]);
     }
-    if (!batch.length) { uploadFailed = false; showStatus(); return; }
+    if (!batch.length) {
+      if (chained === true) save(); // the end of a run
+      uploadFailed = false;
+      showStatus();
+      return;
+    }
     uploading = true;
     within(config.urls.upload, {
       method: "POST",
@@ -140,7 +152,6 @@
       var settled = new Set(answer.recorded.concat(answer.duplicates));
       answer.rejected.forEach(function (item) { settled.add(item.ref); });
       queue = queue.filter(function (scan) { return !settled.has(scan.ref); });
-      save();
       run.recorded += answer.recorded.length;
       run.rejected += answer.rejected.length;
       if (answer.rejected.length) run.reason = answer.rejected[0].message;
@@ -152,9 +163,10 @@
         queueNode.dataset.kept = "1";
       }
       // the next batch after the page has had its turn: a day's scans never freeze the desk
-      if (settled.size) later(function () { upload(true); }); else showStatus();
+      if (settled.size) later(function () { upload(true); }); else { save(); showStatus(); }
     }, function () {
       uploading = false;
+      save();
       uploadFailed = true; // kept for the next refresh (signed out, no network)
       showStatus();
     });
@@ -455,7 +467,7 @@
   if (lists) lists.setUp(config.pin);
   window.addEventListener("online", refresh);
   window.addEventListener("offline", function () { online = false; showStatus(); });
-  save();
+  if (reopened) save();
   showStatus();
   refresh();
   setInterval(refresh, REFRESH_MS);
