@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOWEST := .venv-lowest
 
-.PHONY: install run test test-sqlite test-pg test-lowest audit lint format bench bench-network bench-photos load surge messages clean
+.PHONY: install run test test-sqlite test-pg test-lowest audit lint format bench bench-network bench-photos bench-desk load surge messages clean
 
 $(STAMP): pyproject.toml
 	@echo "Installing the platform and its Python packages into $(VENV) (about two minutes the first time)..."
@@ -72,6 +72,10 @@ bench-network: $(STAMP)
 ## Photo cleaning (CPU, memory) and applications/s with two 12-megapixel phone photos each, 2 workers
 bench-photos: $(STAMP)
 	$(BIN)/python -m benchmarks.photos $(PHOTO_ARGS)
+
+## The checkpoint desk in chromium: Enter to verdict (online, hung, offline, CPU 4x), 1,000 people, 10,000 queued scans uploaded
+bench-desk: $(STAMP)
+	$(BIN)/python benchmarks/checkpoint_desk.py $(DESK_ARGS)
 
 ## Requests/s and p99 of the code endpoint and verification next to a bare endpoint (needs wrk)
 load: $(STAMP)

@@ -11,7 +11,7 @@ from tests.browser.test_cards_in_browser import apply, citizen, declare, upload_
 from tests.browser.test_checkpoint_desk import DESK, ResidentApp, bind_to_a_site
 
 FOCUSED_ID = "document.activeElement && document.activeElement.id"
-INSIDE_VERDICT = "!!document.activeElement.closest('#result, #offline-result')"
+INSIDE_VERDICT = "!!document.activeElement.closest('#result, #result')"
 
 
 def accessibility_tree(page: Any) -> list[tuple[str, str]]:
@@ -61,14 +61,14 @@ def test_the_checkpoint_desk_by_keyboard_alone(browser: Any, demo_server: LiveSe
         desk.locator("#temperature").focus()
         desk.keyboard.type("36.6")
         desk.keyboard.press("Tab")
-        assert desk.evaluate(FOCUSED_ID) == "deny", "Refuse comes first after the temperature"
+        assert desk.evaluate(FOCUSED_ID) == "refuse", "Refuse comes first after the temperature"
         desk.keyboard.press("Tab")
         assert desk.evaluate("document.activeElement.tagName") == "SUMMARY"
         desk.keyboard.press("Enter")  # opens the exception step
         desk.locator("#allow-exception").press("Enter")  # no reason chosen: refused, said in the dialog
-        desk.wait_for_selector("#result #error-summary")
-        assert desk.evaluate(FOCUSED_ID) == "error-summary", "the decision error takes focus, inside the verdict"
-        assert desk.title().startswith("出错：红码")
+        desk.wait_for_selector("#result #exception_reason-error:visible")
+        assert "请拒绝通行，或选择仍要放行的原因" in desk.locator("#exception_reason-error").inner_text()
+        assert desk.evaluate("document.activeElement.name") == "exception_reason", "the reasons take focus"
         tab_stays_inside_the_verdict(desk)
         desk.locator("#temperature").fill("36.6")
         desk.locator("#exception summary").focus()
@@ -109,13 +109,13 @@ def test_the_checkpoint_desk_by_keyboard_alone(browser: Any, demo_server: LiveSe
         context.set_offline(True)
         desk.locator("#token").fill("HC1:nonsense")
         desk.locator("#token").press("Enter")
-        desk.locator("#offline-result").wait_for(state="visible")
-        desk.wait_for_function("document.activeElement && document.activeElement.id === 'offline-verdict'")
+        desk.locator("#result").wait_for(state="visible")
+        desk.wait_for_function("document.activeElement && document.activeElement.id === 'verdict'")
         tree = accessibility_tree(desk)
         assert ("alertdialog", "不予认可") in tree, tree
         assert not {"banner", "contentinfo"} & {role for role, _ in tree}, f"the desk around is inert: {tree}"
         tab_stays_inside_the_verdict(desk)
-        desk.locator("#offline-next").click()
+        desk.locator("#next").click()
         assert desk.evaluate(FOCUSED_ID) == "token"
         assert desk.locator("header").evaluate("header => header.inert") is False, "the desk is usable again"
         context.set_offline(False)

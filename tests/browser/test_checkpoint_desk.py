@@ -1,7 +1,8 @@
 """The checkpoint desk (SPEC §8) in chromium: a scanner types a live code into the focused input,
-the verdict fills the screen; then the network goes away, the page checks codes by itself against
-the keys and revocations it cached, keeps the scans, and sends them when the network is back,
-where a fever taken offline turns the person's code yellow."""
+the page checks it against the keys and revocations it keeps and the verdict fills the screen at
+once, on one page for the whole shift; when the network goes away nothing changes for the official,
+the scans wait on the device and are sent when the network is back, where a fever taken offline
+turns the person's code yellow."""
 
 import json
 import re
@@ -91,7 +92,7 @@ def test_scanning_online_then_offline(browser: Any, demo_server: LiveServer) -> 
         desk.goto(DESK)
         desk.wait_for_selector("#offline-status[data-state=ready]")
         assert desk.evaluate("navigator.serviceWorker.ready.then(() => true)"), "the desk is kept for offline use"
-        assert "离线核验已就绪" in desk.locator("#offline-status").inner_text()
+        assert "本机核验已就绪" in desk.locator("#offline-status").inner_text()
         assert desk.evaluate("document.activeElement.id") == "token", "the scanner types into the input"
         no_serious_problems(desk)
 
@@ -106,27 +107,32 @@ def test_scanning_online_then_offline(browser: Any, demo_server: LiveServer) -> 
         no_serious_problems(desk)
         desk.get_by_role("button", name="放行", exact=True).click()
         desk.wait_for_selector("#notice")
+        assert desk.locator("#notice").inner_text() == "已放行，请查验下一位。"
+        first = desk.locator("#scans li").first
+        assert "绿码" in first.inner_text(), "the log is written in place"
+        assert "已放行" in first.inner_text()
+        desk.wait_for_function("!JSON.parse(localStorage.getItem('hc.checkpoint.queue') || '[]').length")
 
         # offline: the page checks by itself and says with what
         context.set_offline(True)
         desk.locator("#token").fill(token)
         desk.locator("#token").press("Enter")
-        screen = desk.locator("#offline-result")
+        screen = desk.locator("#result")
         screen.wait_for(state="visible")
         assert screen.get_attribute("data-reason") == "ok"
         assert "colour-green" in (screen.get_attribute("class") or "")
-        assert desk.locator("#offline-verdict").inner_text() == "绿码"
-        assert desk.locator("#offline-name").inner_text() == PERSON.name[0] + "*"
-        assert desk.locator("#offline-last-four").inner_text() == PERSON.number[-4:]
-        assert "在本机核验" in desk.locator("#offline-source").inner_text()
+        assert desk.locator("#verdict").inner_text() == "绿码"
+        assert desk.locator("#masked-name").inner_text() == PERSON.name[0] + "*"
+        assert desk.locator("#last-four").inner_text() == PERSON.number[-4:]
+        assert "在本机核验" in desk.locator("#verdict-source").inner_text()
         no_serious_problems(desk)
-        desk.locator("#offline-temperature").fill("99")
-        desk.locator("#offline-deny").click()
-        assert "34.0" in desk.locator("#offline-temperature-error").inner_text()
-        desk.locator("#offline-temperature").fill("38.5")
-        assert desk.locator("#offline-allow").is_hidden(), "a fever is not let through as usual"
-        assert desk.locator("#offline-refuse").is_visible()
-        desk.locator("#offline-temperature").press("Enter")  # Enter refuses
+        desk.locator("#temperature").fill("99")
+        desk.locator("#deny").click()
+        assert "34.0" in desk.locator("#temperature-error").inner_text()
+        desk.locator("#temperature").fill("38.5")
+        assert desk.locator("#allow").is_hidden(), "a fever is not let through as usual"
+        assert desk.locator("#refuse").is_visible()
+        desk.locator("#temperature").press("Enter")  # Enter refuses
         screen.wait_for(state="hidden")
         assert desk.evaluate("document.activeElement.id") == "token"
         assert "1" in desk.locator("#offline-queue").inner_text()
@@ -135,8 +141,8 @@ def test_scanning_online_then_offline(browser: Any, demo_server: LiveServer) -> 
         desk.locator("#token").press("Enter")
         screen.wait_for(state="visible")
         assert screen.get_attribute("data-reason") == "bad_signature"
-        assert desk.locator("#offline-verdict").inner_text() == "不予认可"
-        desk.locator("#offline-next").click()
+        assert desk.locator("#verdict").inner_text() == "不予认可"
+        desk.locator("#next").click()
         assert "2" in desk.locator("#offline-queue").inner_text()
 
         # a revoked code fails offline too, once the device's revocation list names it
@@ -151,13 +157,13 @@ def test_scanning_online_then_offline(browser: Any, demo_server: LiveServer) -> 
         desk.locator("#token").press("Enter")
         screen.wait_for(state="visible")
         assert screen.get_attribute("data-reason") == "revoked"
-        assert desk.locator("#offline-name").inner_text() == PERSON.name[0] + "*", "whose code it was"
-        desk.locator("#offline-next").click()
+        assert desk.locator("#masked-name").inner_text() == PERSON.name[0] + "*", "whose code it was"
+        desk.locator("#next").click()
         desk.locator("#token").fill("hello")
         desk.locator("#token").press("Enter")
         screen.wait_for(state="visible")
         assert screen.get_attribute("data-reason") == "malformed"
-        desk.locator("#offline-next").click()
+        desk.locator("#next").click()
         desk.evaluate(
             """id => { const data = JSON.parse(localStorage.getItem('hc.checkpoint.data'));
                        data.revocations.revoked = data.revocations.revoked.filter(x => x !== id);
@@ -221,8 +227,9 @@ def test_the_camera_scans_a_code_and_a_person_without_a_phone_is_checked_by_docu
         assert desk.locator("#verdict").inner_text() == "黄码"
         assert desk.locator("#last-four").inner_text() == person.number[-4:]
         # a yellow code: typing the temperature and pressing Enter refuses, never allows
-        desk.get_by_label("体温").fill("36.5")
-        desk.get_by_label("体温").press("Enter")
+        verdict = desk.get_by_role("alertdialog")
+        verdict.get_by_label("体温").fill("36.5")
+        verdict.get_by_label("体温").press("Enter")
         desk.wait_for_selector("#notice")
         assert desk.locator("#notice").inner_text() == "已拒绝通行。请核验下一位。"
         assert "黄码" in desk.locator("#scans li").first.inner_text()
@@ -252,7 +259,7 @@ def test_offline_checks_tell_server_errors_expired_future_and_unknown_codes_apar
     try:
         desk.goto(DESK)
         desk.wait_for_selector("#offline-status[data-state=ready]")
-        screen = desk.locator("#offline-result")
+        screen = desk.locator("#result")
 
         # a proxy's error page is no answer: the device checks the code
         desk.route("**/staff/checkpoint/scan", lambda route: route.fulfill(status=502, body="Bad Gateway"))
@@ -260,13 +267,13 @@ def test_offline_checks_tell_server_errors_expired_future_and_unknown_codes_apar
         desk.locator("#token").press("Enter")
         screen.wait_for(state="visible")
         assert screen.get_attribute("data-reason") == "ok"
-        assert desk.locator("#offline-verdict").inner_text() == "红码"
+        assert desk.locator("#verdict").inner_text() == "红码"
         # a red code: Refuse comes first; letting through is the exception's own step, with a reason
-        assert desk.locator("#offline-allow").is_hidden()
-        assert desk.locator("#offline-buttons button:visible").all_inner_texts() == ["拒绝通行"]
+        assert desk.locator("#allow").is_hidden()
+        assert desk.locator("#decision-buttons button:visible").all_inner_texts() == ["拒绝通行"]
         desk.get_by_text("仍要放行（例外）…").click()
         desk.get_by_role("button", name="例外放行").click()
-        assert "请拒绝通行，或选择仍要放行的原因" in desk.locator("#offline-exception-error").inner_text()
+        assert "请拒绝通行，或选择仍要放行的原因" in desk.locator("#exception_reason-error").inner_text()
         desk.get_by_label("送发热门诊").check()
         desk.get_by_role("button", name="例外放行").click()
         screen.wait_for(state="hidden")
@@ -287,7 +294,7 @@ def test_offline_checks_tell_server_errors_expired_future_and_unknown_codes_apar
             screen.wait_for(state="visible")
             assert screen.get_attribute("data-reason") == reason
             assert "unacceptable" in (screen.get_attribute("class") or "")
-            desk.locator("#offline-next").click()
+            desk.locator("#next").click()
             screen.wait_for(state="hidden")
     finally:
         context.close()

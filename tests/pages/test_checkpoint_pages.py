@@ -3,6 +3,7 @@
 The pages are read in English, so the assertions hold before and after the zh-CN catalog grows.
 """
 
+import json
 import re
 
 import pytest
@@ -390,3 +391,34 @@ async def test_the_desk_service_worker_may_control_the_desk(client: Client) -> N
     assert response.headers["content-type"].startswith("text/javascript")
     assert response.headers["service-worker-allowed"] == DESK
     assert "caches.match" in response.text
+
+
+async def test_the_desks_script_is_told_the_servers_verdict_in_json(
+    client: Client, official: str, token: str, db: AsyncSession
+) -> None:
+    answer = await client.post(
+        f"{DESK}/scan",
+        data={"token": token, "ref": "page-ref-000003", "_csrf_token": official},
+        headers={"Accept": "application/json"},
+    )
+    assert answer.status_code == 201
+    scan = await db.scalar(select(Scan))
+    assert scan is not None
+    body = answer.json()
+    assert body["scan_id"] == scan.id
+    assert {key: body["verification"][key] for key in ("valid", "reason", "colour")} == {
+        "valid": True,
+        "reason": "ok",
+        "colour": "green",
+    }
+    assert body["verification"]["masked_document"] == scan.masked_document
+    assert answer.headers["cache-control"] == "no-store"
+
+
+async def test_the_desk_carries_the_keys_it_pins_when_it_is_set_up(
+    client: Client, official: str, token: str, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    desk = await client.get(DESK)
+    config = json.loads(text_of(desk.text, "checkpoint-config"))
+    published = json.loads((await client.get("/.well-known/healthcode/trust-list.json")).text)
+    assert config["pin"] == {"issuer": settings.issuer, "keys": published["keys"]}

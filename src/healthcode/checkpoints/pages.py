@@ -1,15 +1,16 @@
-"""The checkpoint desk pages under ``/staff/checkpoint`` (SPEC §8), online mode.
+"""The checkpoint desk pages under ``/staff/checkpoint`` (SPEC §8).
 
 The desk page keeps one big input focused: a keyboard-wedge scanner types the token and presses
-Enter, which posts it. The verdict comes from the app's in-memory verifier (the one behind
-``POST /api/v1/verifications``), so verifying reads no database; the scan is then logged.
+Enter. With script, the page decides by itself at once (``token-verify.js``, WebCrypto, against the
+trust and revocation lists ``checkpoint-lists.js`` keeps, checked against the key pinned when the
+desk was set up) and tells the server in the background (``POST /staff/checkpoint/scan`` asking for
+JSON): a server answer that differs replaces the verdict. Decisions and temperatures wait on the
+device and go to ``POST /staff/checkpoint/offline-scans`` in batches, where each token is verified
+again as of when it was scanned; a scan the server logged already (same ``ref``) gets its decision
+there. One page serves the whole shift (``checkpoint-desk.js``). See docs/adr/0011 and 0017.
 
-When the network is gone the page verifies by itself (``token-verify.js``, WebCrypto, against the
-trust and revocation lists ``checkpoint-offline.js`` cached) and keeps the scans on the device; it
-sends them to ``POST /staff/checkpoint/offline-scans`` when the network is back, where each token is
-verified again as of when it was scanned and logged as an offline scan. The page gives every scan
-an id (``ref``) when it posts it, so a scan that reached the server although its answer did not is
-logged once. See docs/adr/0011.
+Without script the form posts, the server's verifier (the one behind ``POST /api/v1/verifications``,
+in memory) answers with the result page, and the decision is posted from there.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ from healthcode.checkpoints.service import (
     parse_temperature,
 )
 from healthcode.codes.api import runtime
+from healthcode.codes.keys import KeyService
 from healthcode.codes.live import card_of_claims
 from healthcode.codes.revocations import OFFLINE_SCAN_MAX_AGE, REVOCATION_LIST_PATH
+from healthcode.codes.schemas import VerificationOut, verification_out
 from healthcode.codes.trust import TRUST_LIST_PATH
 from healthcode.codes.verification import VerificationResult
 from healthcode.colours.service import COLOUR_WORDS
@@ -55,7 +58,7 @@ from healthcode.domain.passage import (
     plainly_acceptable,
 )
 from healthcode.domain.roles import Role
-from healthcode.domain.tokens import TokenKind
+from healthcode.domain.tokens import TokenKind, jwk_of
 from healthcode.domain.tokens.format import MAX_TOKEN_CHARS
 from healthcode.web.assets import asset_bytes, asset_url
 from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
@@ -70,7 +73,8 @@ DESK_FILES: tuple[str, ...] = (
     "checkpoint.css",
     "checkpoint.js",
     "token-verify.js",
-    "checkpoint-offline.js",
+    "checkpoint-lists.js",
+    "checkpoint-desk.js",
 )
 DESK_FILES += ("mongolian.css", "fonts/noto-sans-mongolian.woff2")  # the desk in Mongolian, offline too
 DESK_ASSETS = [*map(asset_url, DESK_FILES), "/static/vendor/jsqr-1.4.0.min.js"]  # jsQR: loaded by name
@@ -116,26 +120,50 @@ NOTICES = {
 OFFLINE_UPLOAD_MAX = 100
 OFFLINE_CLOCK_AHEAD = timedelta(minutes=5)
 _DEVICE_REF = re.compile(r"[A-Za-z0-9-]{8,64}")
-# What the page's script says, in the page's language (it verifies offline by itself).
-OFFLINE_TEXTS = {
-    "ready": N_("Offline checking is ready: keys and revocations from {time} ({minutes} min ago)."),
+# What the page's script says, in the page's language (it decides on the device by itself).
+SCRIPT_TEXTS = {
+    "ready": N_("Codes are checked on this device: keys and revocations from {time} ({minutes} min ago)."),
     "offline": N_(
         "No network: codes are checked on this device with keys and revocations from {time} ({minutes} min ago)."
     ),
     "stale": N_("The keys and revocations on this device are {hours} hours old. Connect to the network soon."),
     "none": N_("No network and no keys on this device yet: connect once so that codes can be checked offline."),
     "unsupported": N_("This browser cannot check codes offline. Use a current Chrome, Edge, Firefox or Safari."),
+    "refused_trust": N_(
+        "The list of keys from the server failed the check against the key pinned when this desk was set up,"
+        " and was not taken."
+    ),
+    "refused_revocations": N_(
+        "The list of revocations from the server failed the check against the keys of this desk, and was not taken."
+    ),
+    "kept": N_("This desk keeps the lists from {time}."),
+    "none_kept": N_("This desk has no lists it can trust: sign out and sign in again to set it up."),
     "waiting": N_("{count} scans made offline are waiting to be sent."),
+    "signed_out": N_("Your sign-in has ended: sign in again on this device to send them."),
     "sent": N_("{count} scans made offline were sent."),
     "rejected": N_("{count} scans made offline could not be recorded: {reason}"),
-    "checked_here": N_("Checked on this device without network, with keys and revocations from {time}."),
-    "saved": N_("Saved on this device. It will be sent when the network is back."),
+    "checked_here": N_("Checked on this device with keys and revocations from {time}; the server is told."),
+    "server_replaced": N_(
+        "The server answered differently from this device (its lists are newer): this is the server's verdict."
+    ),
+    "server_late": N_(
+        "The server's answer for {name} came after the decision and differs: {verdict}. {reason}"
+        " If the person is still here, check them again."
+    ),
     "not_acceptable": N_("Not acceptable"),
     "claims": N_("The code claims: {colour}"),
     "temperature_invalid": N_("Enter a body temperature between {low} and {high} °C, such as 36.5."),
     "temperature_required": N_("This site takes everyone's temperature: enter it before letting the person through."),
     "exception_required": N_("This is not a valid green code: refuse, or choose why the person is let through anyway."),
+    "no_colour": N_("No colour"),
+    "allowed": N_("Allowed"),
+    "refused": N_("Refused"),
+    "exception": N_("Let through as an exception: {reason}"),
+    "undecided": N_("No decision recorded"),
+    "checked_offline": N_("checked offline"),
 }
+LOG_LENGTH = 20
+"""Scans the desk's log shows (the page keeps it at this length through the shift)."""
 
 
 def device_of(request: Request[Any, Any, Any]) -> str:
@@ -182,6 +210,13 @@ def result_page(
     )
 
 
+async def pinned_keys(service: CheckpointService) -> dict[str, Any]:
+    """What a desk pins when it is set up (its first page after signing in): this issuer and the
+    public keys of its trust list; later lists must be signed by a key the desk holds."""
+    keys = await KeyService(service.db, service.settings, service.clock).own_verifying_keys()
+    return {"issuer": service.settings.issuer, "keys": [jwk_of(key) for key in keys]}
+
+
 async def desk_page(
     service: CheckpointService,
     desk: Desk,
@@ -195,7 +230,7 @@ async def desk_page(
         template_name="checkpoints/desk.html",
         context={
             "desk": desk,
-            "scans": await service.scans(desk),
+            "scans": await service.scans(desk, LOG_LENGTH),
             "reason_texts": REASON_TEXTS,
             "log_reasons": LOG_REASONS,
             "exception_labels": {reason.value: reason.label for reason in PassException},
@@ -204,7 +239,10 @@ async def desk_page(
             "errors": errors or {},
             "form": form or {},
             "max_token": MAX_TOKEN_CHARS,
-            "offline_texts": OFFLINE_TEXTS,
+            "script_texts": SCRIPT_TEXTS,
+            "notices": NOTICES,
+            "log_length": LOG_LENGTH,
+            "pin": await pinned_keys(service),
             "colour_advice": COLOUR_ADVICE,
             "temperature_range": (LOWEST_TEMPERATURE, HIGHEST_TEMPERATURE),
             "fever_at": FEVER_AT,
@@ -230,6 +268,14 @@ async def desk(
     return await desk_page(service, await service.desk(staff_or_none), notice=done)
 
 
+class ScanOut(msgspec.Struct):
+    """What the desk's script learns when it tells the server of a scan it decided by itself: the
+    logged scan and the server's verification (API.md's answer of ``POST /checkpoint/scans``)."""
+
+    scan_id: int
+    verification: VerificationOut
+
+
 @post("/scan")
 async def scan(
     request: Request[Any, Any, Any],
@@ -238,7 +284,9 @@ async def scan(
     db: DbSession,
     settings: SettingsDep,
     clock: ClockDep,
-) -> Template:
+) -> Template | Response[ScanOut]:
+    """Log a scan and answer with the result page, or with JSON (:class:`ScanOut`) when the desk's
+    script asks for it (``Accept: application/json``)."""
     service = CheckpointService(db, settings, clock)
     here = await service.desk(staff_or_none)
     token = text(data, "token", MAX_TOKEN_CHARS + 10)
@@ -247,6 +295,8 @@ async def scan(
     logged = await service.log_scan(
         here, scanned_of(settings, result), device_of(request), ref if _DEVICE_REF.fullmatch(ref) else None
     )
+    if "application/json" in request.headers.get("accept", ""):
+        return Response(ScanOut(logged.id, verification_out(result)), headers=NO_STORE)
     return result_page(here, logged, token=token)
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from healthcode.audit.service import AuditedService
 from healthcode.cards.service import card_by_document
@@ -191,15 +192,23 @@ class CheckpointService(AuditedService):
 
     async def log_scan(self, desk: Desk, scanned: Scanned, device: str, ref: str | None = None) -> Scan:
         """Log one scanned or typed code at the desk's site; ``ref`` is the page's id for the scan,
-        and a scan already logged under it (the page posted twice) is returned as it is."""
-        if ref is not None:
-            earlier = await self.db.scalar(select(Scan).where(Scan.device_ref == ref, Scan.site_id == desk.site.id))
-            if earlier is not None:
-                return earlier
+        and a scan already logged under it (the page posted twice, or its queue was uploaded at the
+        same moment) is returned as it is."""
+        site_id = desk.site.id
+        earlier_query = select(Scan).where(Scan.device_ref == ref, Scan.site_id == site_id)
+        if ref is not None and (earlier := await self.db.scalar(earlier_query)) is not None:
+            return earlier
         scan = self._scan(desk, scanned, device, self.clock.now())
         scan.device_ref = ref
         self.db.add(scan)
-        await self.db.commit()
+        try:
+            await self.db.commit()
+        except IntegrityError:  # the upload of the same scan committed first
+            await self.db.rollback()
+            earlier = await self.db.scalar(earlier_query) if ref is not None else None
+            if earlier is None:
+                raise
+            return earlier
         return scan
 
     def _scan(self, desk: Desk, scanned: Scanned, device: str, at: datetime) -> Scan:

@@ -15,12 +15,12 @@ JSON of the rest, with a key of this issuer's trust list). A revocation stays li
 token would have expired anyway, plus :data:`OFFLINE_SCAN_MAX_AGE`: scans a checkpoint made offline
 are verified as of their scan time when they are uploaded, up to that long after. ``issued_at`` is
 the last revocation or the start of the current hour, whichever is later, so every worker serves
-the same bytes.
+the same bytes; it is never before the signing key's window opens (a reader checks that window).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 
@@ -80,8 +80,13 @@ class RevocationService(AuditedService):
         """The signed revocation list as JSON bytes, and its ETag (see the module's notes)."""
         rows = await self._current()
         content = {"issuer": self.settings.issuer, "revoked": sorted(row.token_id for row in rows)}
-        key = await KeyService(self.db, self.settings, self.clock).signing_key()
-        return published_document(content, key, [row.revoked_at for row in rows], self.clock.now())
+        keys = KeyService(self.db, self.settings, self.clock)
+        key = await keys.signing_key()
+        # never issued before its signer's window opens (a key made within the hour), so that a reader
+        # checking the signer's window (a checkpoint desk, another region) takes the list
+        opened = [k.not_before for k in await keys.own_verifying_keys() if k.kid == key.kid and k.not_before]
+        changes = [row.revoked_at for row in rows] + [datetime.fromtimestamp(moment, UTC) for moment in opened]
+        return published_document(content, key, changes, self.clock.now())
 
     async def _current(self) -> list[RevokedToken]:
         cutoff = self.clock.now() - timedelta(seconds=VERIFY_LEEWAY_S) - OFFLINE_SCAN_MAX_AGE

@@ -1,8 +1,8 @@
 // The checkpoint desk's service worker (SPEC §8): the desk page and its scripts open without a
-// network, so a desk reloaded or reopened offline still checks codes (checkpoint-offline.js).
+// network, so a desk reloaded or reopened offline still checks codes (checkpoint-desk.js).
 // Network first, always: the cache only answers when the network does not. Nothing else is kept.
 "use strict";
-var CACHE = "hc-checkpoint-v3";
+var CACHE = "hc-checkpoint-v4";
 var DESK = "/staff/checkpoint";
 // The desk's files under their digest names, set by the server in front of this script.
 var ASSETS = self.DESK_ASSETS || [];
