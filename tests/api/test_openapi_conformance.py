@@ -48,8 +48,7 @@ LAST = ("DELETE /api/v1/me",)
 def log_in(settings: Settings, clock: FixedClock) -> Callable[[], str]:
     """A new login of a resident with an issued, declared card (made again after the account's
     deletion): each operation gets its own, so that logging a device out ends only that one."""
-    engine = make_engine(settings.database_url)
-    asyncio.run(_with_db(engine, lambda db: KeyService(db, settings, clock).generate("test")))
+    asyncio.run(_with_db(settings, lambda db: KeyService(db, settings, clock).generate("test")))
 
     async def login(db: Any) -> str:
         resident = await factories.logged_in_resident(db, settings, clock)
@@ -59,12 +58,18 @@ def log_in(settings: Settings, clock: FixedClock) -> Callable[[], str]:
             )
         return resident.token
 
-    return lambda: asyncio.run(_with_db(engine, login))
+    return lambda: asyncio.run(_with_db(settings, login))
 
 
-async def _with_db(engine: Any, work: Callable[[Any], Any]) -> Any:
-    async with make_sessionmaker(engine)() as db:
-        return await work(db)
+async def _with_db(settings: Settings, work: Callable[[Any], Any]) -> Any:
+    """``work`` with a session of an engine of its own: each call runs on a new event loop, and
+    an asyncpg connection belongs to the loop that opened it."""
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as db:
+            return await work(db)
+    finally:
+        await engine.dispose()
 
 
 async def make_card_service_cards(db: Any, settings: Settings, clock: FixedClock, resident_id: int) -> list[Any]:
