@@ -36,6 +36,7 @@ from healthcode.db.models import (
     SmsChallenge,
     SmsOutboxMessage,
     Ticket,
+    TicketReply,
 )
 from healthcode.domain.cards import LinkStatus
 from healthcode.domain.crypto import opaque_id
@@ -102,6 +103,8 @@ class AccountDeletion(AuditedService):
         await self.db.execute(delete(CardHolder).where(CardHolder.resident_id == resident_id))
         for card in plan.erased:
             await self._erase(card)
+        mine = select(Ticket.id).where(Ticket.resident_id == resident_id)
+        await self.db.execute(delete(TicketReply).where(TicketReply.ticket_id.in_(mine)))
         await self.db.execute(delete(Ticket).where(Ticket.resident_id == resident_id))
         await self.db.execute(delete(SmsChallenge).where(SmsChallenge.phone == resident.phone))
         await self.db.execute(delete(SmsOutboxMessage).where(SmsOutboxMessage.phone == resident.phone))

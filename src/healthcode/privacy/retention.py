@@ -30,6 +30,7 @@ from healthcode.db.models import (
     SmsChallenge,
     SmsOutboxMessage,
     Ticket,
+    TicketReply,
 )
 from healthcode.domain.i18n import N_
 
@@ -137,7 +138,11 @@ def _photos(cutoff: datetime) -> list[Delete | Update]:
 
 
 def _tickets(cutoff: datetime) -> list[Delete | Update]:
-    return [delete(Ticket).where(_batch(Ticket, Ticket.created_at < cutoff))]
+    old = select(Ticket.id).where(Ticket.created_at < cutoff)
+    return [
+        delete(TicketReply).where(_batch(TicketReply, TicketReply.ticket_id.in_(old))),
+        delete(Ticket).where(_batch(Ticket, Ticket.created_at < cutoff)),
+    ]
 
 
 def _lists(cutoff: datetime) -> list[Delete | Update]:

@@ -45,6 +45,7 @@ from healthcode.db.models import (
     SmsChallenge,
     SmsOutboxMessage,
     Ticket,
+    TicketReply,
 )
 
 # Deleted in this order: each table before the ones its rows point to.
@@ -58,6 +59,7 @@ PURGED: tuple[type[Base], ...] = (
     RecodeRecord,
     PaperCertificate,
     RevokedToken,
+    TicketReply,
     Ticket,
     Card,
     AuthSession,

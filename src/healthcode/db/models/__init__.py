@@ -19,7 +19,7 @@ from healthcode.db.models.jobs import JobLease
 from healthcode.db.models.sessions import AuthSession
 from healthcode.db.models.sms import SmsOutboxMessage
 from healthcode.db.models.staff import StaffAccount
-from healthcode.db.models.support import Ticket
+from healthcode.db.models.support import Ticket, TicketReply
 
 __all__ = [
     "Aggregate",
@@ -49,4 +49,5 @@ __all__ = [
     "StaffAccount",
     "StaffSite",
     "Ticket",
+    "TicketReply",
 ]
