@@ -7,12 +7,15 @@ The pages are read in English, so the assertions hold before and after the zh-CN
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from healthcode.accounts.service import LoginService
 from healthcode.config import Settings
-from healthcode.db.models import AuditRecord, SmsOutboxMessage, Ticket, TicketReply
+from healthcode.db.models import AuditRecord, SmsChallenge, SmsOutboxMessage, Ticket, TicketReply
 from healthcode.domain.clock import FixedClock
+from healthcode.domain.errors import DomainError
+from healthcode.sms.provider import make_provider
 from healthcode.support.service import SupportService
 from tests import factories
 from tests.integration.test_support import ADULT
@@ -118,3 +121,26 @@ async def test_only_support_agents_open_the_desk(
     await factories.sign_in_staff(client, await factories.staff(db, settings, clock), clock)  # a reviewer
     assert (await client.get("/staff/support")).status_code == 403
     assert (await client.get(f"/staff/support/{ticket}")).status_code == 403
+
+
+async def test_agent_resets_the_daily_sms_limit_of_the_residents_number(
+    client: Client, agent: str, ticket: int, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    accounts = LoginService(db, settings, clock, make_provider(settings, db, clock))
+    limit = settings.sms_limits.daily_limit
+    for n in range(limit):
+        await accounts.send_code(PHONE, f"10.0.0.{n}", "en")
+        clock.advance(seconds=settings.sms_limits.resend_interval_s + 1)
+    with pytest.raises(DomainError):
+        await accounts.send_code(PHONE, "10.1.0.1", "en")
+
+    reset = await client.post(f"/staff/support/{ticket}/sms-quota", data={"_csrf_token": agent})
+    assert reset.status_code == 200
+    assert "count from zero again" in reset.text
+    sent_before = await db.scalar(select(func.count()).select_from(SmsChallenge))
+    assert sent_before == limit  # the send log is kept as it was
+
+    await accounts.send_code(PHONE, "10.1.0.1", "en")
+    audited = await db.scalar(select(AuditRecord).where(AuditRecord.action == "support.sms_quota_reset"))
+    assert audited is not None
+    assert audited.actor.startswith("staff:")

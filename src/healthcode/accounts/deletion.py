@@ -35,6 +35,7 @@ from healthcode.db.models import (
     Scan,
     SmsChallenge,
     SmsOutboxMessage,
+    SmsQuotaReset,
     Ticket,
     TicketReply,
 )
@@ -107,6 +108,7 @@ class AccountDeletion(AuditedService):
         await self.db.execute(delete(TicketReply).where(TicketReply.ticket_id.in_(mine)))
         await self.db.execute(delete(Ticket).where(Ticket.resident_id == resident_id))
         await self.db.execute(delete(SmsChallenge).where(SmsChallenge.phone == resident.phone))
+        await self.db.execute(delete(SmsQuotaReset).where(SmsQuotaReset.phone == resident.phone))
         await self.db.execute(delete(SmsOutboxMessage).where(SmsOutboxMessage.phone == resident.phone))
         await self.db.delete(resident)
         await self.audit.record(

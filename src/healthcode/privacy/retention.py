@@ -29,6 +29,7 @@ from healthcode.db.models import (
     Scan,
     SmsChallenge,
     SmsOutboxMessage,
+    SmsQuotaReset,
     Ticket,
     TicketReply,
 )
@@ -108,6 +109,7 @@ def _batch(model: type, *where: ColumnElement[bool]) -> ColumnElement[bool]:
 def _sms(cutoff: datetime) -> list[Delete | Update]:
     return [
         delete(SmsChallenge).where(_batch(SmsChallenge, SmsChallenge.sent_at < cutoff)),
+        delete(SmsQuotaReset).where(_batch(SmsQuotaReset, SmsQuotaReset.reset_at < cutoff)),
         delete(SmsOutboxMessage).where(_batch(SmsOutboxMessage, SmsOutboxMessage.sent_at < cutoff)),
     ]
 

@@ -44,6 +44,7 @@ from healthcode.db.models import (
     SigningKeyRecord,
     SmsChallenge,
     SmsOutboxMessage,
+    SmsQuotaReset,
     Ticket,
     TicketReply,
 )
@@ -64,6 +65,7 @@ PURGED: tuple[type[Base], ...] = (
     Card,
     AuthSession,
     SmsChallenge,
+    SmsQuotaReset,
     SmsOutboxMessage,
     Resident,
     ListEntry,

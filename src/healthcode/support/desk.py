@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.audit.service import AuditedService
 from healthcode.config import Settings
-from healthcode.db.models import Resident, StaffAccount, Ticket, TicketReply
+from healthcode.db.models import Resident, SmsQuotaReset, StaffAccount, Ticket, TicketReply
 from healthcode.domain.clock import Clock
 from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import NotFound
@@ -155,6 +155,23 @@ class DeskService(AuditedService):
         )
         await self.db.commit()
         return reply
+
+    async def reset_sms_quota(self, principal: Principal | None, ticket_id: int) -> SmsQuotaReset:
+        """The resident's number may get today's full number of login codes again (FAQ 5, 16).
+        The codes already sent stay in the send log; only those sent before now stop counting."""
+        staff = await self._authorize(principal)
+        ticket = await self._ticket(ticket_id)
+        resident = await self.db.get(Resident, ticket.resident_id)
+        if resident is None:
+            raise ticket_not_found()
+        reset = SmsQuotaReset(phone=resident.phone, reset_at=self.clock.now(), staff_id=staff.id)
+        self.db.add(reset)
+        ticket.updated_at = reset.reset_at
+        await self.audit.record(
+            f"staff:{staff.id}", "support.sms_quota_reset", f"resident:{resident.id}", ticket=ticket.id
+        )
+        await self.db.commit()
+        return reset
 
     async def _detail(self, ticket: Ticket, staff: StaffAccount) -> TicketDetail:
         resident = await self.db.get(Resident, ticket.resident_id)

@@ -26,6 +26,7 @@ _TEXT_READ_LIMIT = 2 * TEXT_MAX_LENGTH + 1
 NOTICES = {
     "assigned": N_("The ticket is yours now."),
     "replied": N_("Reply sent. The resident has been told by text message."),
+    "sms_quota_reset": N_("Today's login codes for this number count from zero again."),
 }
 
 CONTEXT_LABELS = {
@@ -105,6 +106,14 @@ async def assign(
     return Redirect(f"{DESK_PATH}/{ticket_id}?done=assigned", status_code=303)
 
 
+@post("/{ticket_id:int}/sms-quota")
+async def reset_sms_quota(
+    ticket_id: RowId, staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
+) -> Redirect:
+    await DeskService(db, settings, clock).reset_sms_quota(staff_or_none, ticket_id)
+    return Redirect(f"{DESK_PATH}/{ticket_id}?done=sms_quota_reset", status_code=303)
+
+
 @post("/{ticket_id:int}/reply")
 async def reply(
     ticket_id: RowId,
@@ -125,4 +134,4 @@ async def reply(
     return Redirect(f"{DESK_PATH}/{ticket_id}?done=replied", status_code=303)
 
 
-router = Router(path=DESK_PATH, route_handlers=[queue, ticket, assign, reply], include_in_schema=False)
+router = Router(path=DESK_PATH, route_handlers=[queue, ticket, assign, reset_sms_quota, reply], include_in_schema=False)

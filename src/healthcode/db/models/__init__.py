@@ -1,6 +1,6 @@
 """Every table of the platform, one module per feature; importing this fills ``Base.metadata``."""
 
-from healthcode.db.models.accounts import Resident, SmsChallenge
+from healthcode.db.models.accounts import Resident, SmsChallenge, SmsQuotaReset
 from healthcode.db.models.audit import AuditHead, AuditRecord
 from healthcode.db.models.cards import Application, ApplicationPhoto, Card, CardHolder
 from healthcode.db.models.certificates import PaperCertificate
@@ -46,6 +46,7 @@ __all__ = [
     "Site",
     "SmsChallenge",
     "SmsOutboxMessage",
+    "SmsQuotaReset",
     "StaffAccount",
     "StaffSite",
     "Ticket",

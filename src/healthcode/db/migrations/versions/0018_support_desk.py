@@ -1,5 +1,6 @@
 """support desk: tickets are assigned to an agent and carry the time of their last change; agents'
-replies (encrypted like the ticket's text) in ticket_replies
+replies (encrypted like the ticket's text) in ticket_replies; agents' resets of a number's daily
+SMS count in sms_quota_resets
 
 Revision ID: 0018
 Revises: 0017
@@ -41,9 +42,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_replies")),
     )
     op.create_index("ix_ticket_replies_ticket", "ticket_replies", ["ticket_id"])
+    op.create_table(
+        "sms_quota_resets",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("phone", sa.String(length=11), nullable=False),
+        sa.Column("reset_at", healthcode.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("staff_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["staff_id"], ["staff_accounts.id"], name=op.f("fk_sms_quota_resets_staff_id_staff_accounts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_quota_resets")),
+    )
+    op.create_index("ix_sms_quota_resets_phone_at", "sms_quota_resets", ["phone", "reset_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sms_quota_resets_phone_at", table_name="sms_quota_resets")
+    op.drop_table("sms_quota_resets")
     op.drop_index("ix_ticket_replies_ticket", table_name="ticket_replies")
     op.drop_table("ticket_replies")
     with op.batch_alter_table("tickets") as batch:
