@@ -18,8 +18,8 @@ from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.domain.phone import mask_mobile
 from healthcode.domain.tickets import TEXT_MAX_LENGTH, TicketCategory, parse_category, parse_error_code, status_label
-from healthcode.support.desk_pages import DESKS
-from healthcode.support.desk_pages import router as desk_router
+from healthcode.support.desk.pages import DESKS
+from healthcode.support.desk.pages import router as desk_router
 from healthcode.support.service import CardFacts, SupportService
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
 from healthcode.web.errors import STATUS, translated

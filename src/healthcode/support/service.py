@@ -32,7 +32,7 @@ from healthcode.domain.tickets import (
     parse_error_code,
 )
 from healthcode.privacy.sealed import Sealer
-from healthcode.support.desk import Reply, load_replies
+from healthcode.support.desk.service import Reply, load_replies
 
 REPORTED_MAX_LENGTH = 40
 """The longest name or number a ticket keeps as typed when the checks refused it."""

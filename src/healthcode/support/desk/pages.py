@@ -13,7 +13,7 @@ from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
 from healthcode.domain.tickets import TEXT_MAX_LENGTH, TicketCategory, status_label
-from healthcode.support.desk import DeskService, TicketDetail
+from healthcode.support.desk.service import DeskService, TicketDetail
 from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
 from healthcode.web.features import Desk
 from healthcode.web.forms import FormData, field_errors, text
