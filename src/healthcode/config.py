@@ -173,6 +173,9 @@ class Settings(BaseSettings):
         7, ge=0, description="Days document photos are kept after their application was decided"
     )
     retention_tickets_days: int = Field(180, ge=1, description="Days support tickets are kept")
+    support_target_hours: int = Field(
+        48, ge=1, description="Hours within which a support ticket should be solved; older open ones are marked late"
+    )
     retention_list_days: int = Field(
         90,
         ge=1,

@@ -35,7 +35,9 @@ from healthcode.db.models import (
     Scan,
     SmsChallenge,
     SmsOutboxMessage,
+    SmsQuotaReset,
     Ticket,
+    TicketReply,
 )
 from healthcode.domain.cards import LinkStatus
 from healthcode.domain.crypto import opaque_id
@@ -102,8 +104,11 @@ class AccountDeletion(AuditedService):
         await self.db.execute(delete(CardHolder).where(CardHolder.resident_id == resident_id))
         for card in plan.erased:
             await self._erase(card)
+        mine = select(Ticket.id).where(Ticket.resident_id == resident_id)
+        await self.db.execute(delete(TicketReply).where(TicketReply.ticket_id.in_(mine)))
         await self.db.execute(delete(Ticket).where(Ticket.resident_id == resident_id))
         await self.db.execute(delete(SmsChallenge).where(SmsChallenge.phone == resident.phone))
+        await self.db.execute(delete(SmsQuotaReset).where(SmsQuotaReset.phone == resident.phone))
         await self.db.execute(delete(SmsOutboxMessage).where(SmsOutboxMessage.phone == resident.phone))
         await self.db.delete(resident)
         await self.audit.record(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.config import Settings
 from healthcode.db.locks import lock_key
-from healthcode.db.models import AuthSession, Resident, SmsChallenge
+from healthcode.db.models import AuthSession, Resident, SmsChallenge, SmsQuotaReset
 from healthcode.domain import sms
 from healthcode.domain.clock import Clock, local_day_bounds
 from healthcode.domain.i18n import N_
@@ -62,13 +62,22 @@ class LoginService:
 
     async def _history(self, phone: str, client_ip: str, now: datetime) -> sms.SendHistory:
         day_start, _ = local_day_bounds(now, self.settings.zone)
-        sent_today, last_sent = (
+        reset = await self.db.scalar(
+            select(func.max(SmsQuotaReset.reset_at)).where(
+                SmsQuotaReset.phone == phone, SmsQuotaReset.reset_at >= day_start
+            )
+        )
+        counted_from = reset or day_start
+        sent_today, _ = (
             await self.db.execute(
                 select(func.count(), func.max(SmsChallenge.sent_at)).where(
-                    SmsChallenge.phone == phone, SmsChallenge.sent_at >= day_start
+                    SmsChallenge.phone == phone, SmsChallenge.sent_at >= counted_from
                 )
             )
         ).one()
+        last_sent = await self.db.scalar(
+            select(func.max(SmsChallenge.sent_at)).where(SmsChallenge.phone == phone, SmsChallenge.sent_at >= day_start)
+        )
         ip_count, ip_oldest = (
             await self.db.execute(
                 select(func.count(), func.min(SmsChallenge.sent_at)).where(

@@ -48,10 +48,18 @@ class TicketStatus(StrEnum):
     """Where a ticket stands. Stored and in the API: append only (the agents' queue adds more)."""
 
     OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"  # for the resident: an agent asked them something
+    SOLVED = "solved"
+    REFUSED = "refused"  # with a reason, given in a reply
 
     @property
     def label(self) -> str:
         return _STATUS_LABELS[self]
+
+    @property
+    def closed(self) -> bool:
+        return self in (TicketStatus.SOLVED, TicketStatus.REFUSED)
 
 
 _LABELS: dict[TicketCategory, str] = {
@@ -79,7 +87,37 @@ _IDENTITY_CATEGORIES = frozenset(
 
 _STATUS_LABELS: dict[TicketStatus, str] = {
     TicketStatus.OPEN: N_("Waiting for an agent"),
+    TicketStatus.IN_PROGRESS: N_("An agent is working on it"),
+    TicketStatus.WAITING: N_("Waiting for your answer"),
+    TicketStatus.SOLVED: N_("Solved"),
+    TicketStatus.REFUSED: N_("Refused"),
 }
+
+# Where an agent may move a ticket from each status. A closed ticket may be opened again.
+STATUS_FLOW: dict[TicketStatus, frozenset[TicketStatus]] = {
+    TicketStatus.OPEN: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.REFUSED}),
+    TicketStatus.IN_PROGRESS: frozenset({TicketStatus.WAITING, TicketStatus.SOLVED, TicketStatus.REFUSED}),
+    TicketStatus.WAITING: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.SOLVED, TicketStatus.REFUSED}),
+    TicketStatus.SOLVED: frozenset({TicketStatus.IN_PROGRESS}),
+    TicketStatus.REFUSED: frozenset({TicketStatus.IN_PROGRESS}),
+}
+
+
+def next_status(current: str, wanted: str) -> TicketStatus:
+    """``wanted`` if the flow allows it from ``current``; otherwise a clear refusal."""
+    try:
+        target = TicketStatus((wanted or "").strip())
+    except ValueError:
+        raise InvalidInput("ticket_status_unknown", N_("Choose a status from the list."), field="status") from None
+    if target not in STATUS_FLOW.get(TicketStatus(current), frozenset()):
+        raise InvalidInput(
+            "ticket_status_not_allowed",
+            N_("A ticket cannot move from “{current}” to “{wanted}”."),
+            field="status",
+            current=current,
+            wanted=target.value,
+        )
+    return target
 
 
 def parse_category(raw: str) -> TicketCategory:

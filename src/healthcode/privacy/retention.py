@@ -29,7 +29,9 @@ from healthcode.db.models import (
     Scan,
     SmsChallenge,
     SmsOutboxMessage,
+    SmsQuotaReset,
     Ticket,
+    TicketReply,
 )
 from healthcode.domain.i18n import N_
 
@@ -107,6 +109,7 @@ def _batch(model: type, *where: ColumnElement[bool]) -> ColumnElement[bool]:
 def _sms(cutoff: datetime) -> list[Delete | Update]:
     return [
         delete(SmsChallenge).where(_batch(SmsChallenge, SmsChallenge.sent_at < cutoff)),
+        delete(SmsQuotaReset).where(_batch(SmsQuotaReset, SmsQuotaReset.reset_at < cutoff)),
         delete(SmsOutboxMessage).where(_batch(SmsOutboxMessage, SmsOutboxMessage.sent_at < cutoff)),
     ]
 
@@ -137,7 +140,11 @@ def _photos(cutoff: datetime) -> list[Delete | Update]:
 
 
 def _tickets(cutoff: datetime) -> list[Delete | Update]:
-    return [delete(Ticket).where(_batch(Ticket, Ticket.created_at < cutoff))]
+    old = select(Ticket.id).where(Ticket.created_at < cutoff)
+    return [
+        delete(TicketReply).where(_batch(TicketReply, TicketReply.ticket_id.in_(old))),
+        delete(Ticket).where(_batch(Ticket, Ticket.created_at < cutoff)),
+    ]
 
 
 def _lists(cutoff: datetime) -> list[Delete | Update]:

@@ -23,6 +23,7 @@ from healthcode.db.models import (
     SigningKeyRecord,
     StaffAccount,
     Ticket,
+    TicketReply,
 )
 from healthcode.domain.crypto import DataKeyring
 
@@ -54,6 +55,7 @@ SEALED_COLUMNS = (
     SealedColumn(ListImport, "report_enc", lambda upload: f"import:{upload.id}:report"),
     SealedColumn(SigningKeyRecord, "private_key_enc", lambda key: f"signing_key:{key.id}:private"),
     SealedColumn(Ticket, "text_enc", lambda ticket: f"ticket:{ticket.id}:text"),
+    SealedColumn(TicketReply, "text_enc", lambda reply: f"ticket_reply:{reply.id}:text"),
     SealedColumn(RecodeRecord, "evidence_enc", lambda recode: f"recode:{recode.id}:evidence"),
     SealedColumn(RecodeRecord, "resident_note_enc", lambda recode: f"recode:{recode.id}:resident_note"),
     SealedColumn(RecodeRecord, "appeal_text_enc", lambda recode: f"recode:{recode.id}:appeal_text"),

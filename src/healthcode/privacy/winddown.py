@@ -44,7 +44,9 @@ from healthcode.db.models import (
     SigningKeyRecord,
     SmsChallenge,
     SmsOutboxMessage,
+    SmsQuotaReset,
     Ticket,
+    TicketReply,
 )
 
 # Deleted in this order: each table before the ones its rows point to.
@@ -58,10 +60,12 @@ PURGED: tuple[type[Base], ...] = (
     RecodeRecord,
     PaperCertificate,
     RevokedToken,
+    TicketReply,
     Ticket,
     Card,
     AuthSession,
     SmsChallenge,
+    SmsQuotaReset,
     SmsOutboxMessage,
     Resident,
     ListEntry,

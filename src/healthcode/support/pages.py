@@ -18,12 +18,15 @@ from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.domain.phone import mask_mobile
 from healthcode.domain.tickets import TEXT_MAX_LENGTH, TicketCategory, parse_category, parse_error_code, status_label
+from healthcode.support.desk.pages import DESKS
+from healthcode.support.desk.pages import router as desk_router
 from healthcode.support.service import CardFacts, SupportService
 from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
 from healthcode.web.errors import STATUS, translated
 from healthcode.web.forms import FormData, field_errors, text
 
 LIST_PATH = "/support/tickets"
+__all__ = ["DESKS", "router"]
 # The form caps the text at TEXT_MAX_LENGTH characters, but browsers send each line break as two.
 _TEXT_READ_LIMIT = 2 * TEXT_MAX_LENGTH + 1
 _TYPED_FIELDS = {"name": 60, "document_type": 40, "document_number": 40}
@@ -179,8 +182,9 @@ async def my_tickets(
     return Template(template_name="support/list.html", context=context)
 
 
-router = Router(
+resident_router = Router(
     path="/support",
     route_handlers=[new_ticket, new_ticket_with_what_was_typed, file_ticket, my_tickets],
     include_in_schema=False,
 )
+router = Router(path="/", route_handlers=[resident_router, desk_router], include_in_schema=False)

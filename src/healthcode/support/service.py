@@ -32,6 +32,7 @@ from healthcode.domain.tickets import (
     parse_error_code,
 )
 from healthcode.privacy.sealed import Sealer
+from healthcode.support.desk.service import Reply, load_replies
 
 REPORTED_MAX_LENGTH = 40
 """The longest name or number a ticket keeps as typed when the checks refused it."""
@@ -95,6 +96,7 @@ class TicketView:
     status: str
     created_at: datetime
     text: str
+    replies: list[Reply] = field(default_factory=list)
 
 
 class SupportService:
@@ -166,7 +168,15 @@ class SupportService:
             select(Ticket).where(Ticket.resident_id == resident_id).order_by(Ticket.created_at.desc(), Ticket.id.desc())
         )
         return [
-            TicketView(t.id, t.category, t.status, t.created_at, self.sealer.open_text(t, "text_enc")) for t in rows
+            TicketView(
+                t.id,
+                t.category,
+                t.status,
+                t.created_at,
+                self.sealer.open_text(t, "text_enc"),
+                await load_replies(self.db, self.sealer, t.id),
+            )
+            for t in rows.all()
         ]
 
     async def card_facts(self, resident_id: int, public_id: str) -> CardFacts:

@@ -1,6 +1,6 @@
 """Every table of the platform, one module per feature; importing this fills ``Base.metadata``."""
 
-from healthcode.db.models.accounts import Resident, SmsChallenge
+from healthcode.db.models.accounts import Resident, SmsChallenge, SmsQuotaReset
 from healthcode.db.models.audit import AuditHead, AuditRecord
 from healthcode.db.models.cards import Application, ApplicationPhoto, Card, CardHolder
 from healthcode.db.models.certificates import PaperCertificate
@@ -19,7 +19,7 @@ from healthcode.db.models.jobs import JobLease
 from healthcode.db.models.sessions import AuthSession
 from healthcode.db.models.sms import SmsOutboxMessage
 from healthcode.db.models.staff import StaffAccount
-from healthcode.db.models.support import Ticket
+from healthcode.db.models.support import Ticket, TicketReply
 
 __all__ = [
     "Aggregate",
@@ -46,7 +46,9 @@ __all__ = [
     "Site",
     "SmsChallenge",
     "SmsOutboxMessage",
+    "SmsQuotaReset",
     "StaffAccount",
     "StaffSite",
     "Ticket",
+    "TicketReply",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from healthcode.db.base import Base
@@ -41,3 +41,16 @@ class SmsChallenge(Base):
     expires_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(default=0)
     used_at: Mapped[datetime | None]
+
+
+class SmsQuotaReset(Base):
+    """A support agent started a number's daily SMS count afresh (FAQ 5, 16): the codes sent that
+    day before ``reset_at`` no longer count. The send log itself is never changed."""
+
+    __tablename__ = "sms_quota_resets"
+    __table_args__ = (Index("ix_sms_quota_resets_phone_at", "phone", "reset_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(11))
+    reset_at: Mapped[datetime]
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))

@@ -29,3 +29,20 @@ class Ticket(Base):
     context: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    updated_at: Mapped[datetime | None]
+
+
+class TicketReply(Base):
+    """An agent's reply on a ticket (what the resident reads on the ticket page and gets by SMS),
+    or an agent's note when a status changes; the text is encrypted like the ticket's."""
+
+    __tablename__ = "ticket_replies"
+    __table_args__ = (Index("ix_ticket_replies_ticket", "ticket_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
+    status: Mapped[str | None] = mapped_column(String(16))
+    text_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
