@@ -14,6 +14,7 @@ from healthcode.db.models.colours import (
     RecodeRecord,
     RiskAreaRecord,
     RuleSetRecord,
+    TestResultRecord,
 )
 from healthcode.db.models.jobs import JobLease
 from healthcode.db.models.sessions import AuthSession
@@ -48,5 +49,6 @@ __all__ = [
     "SmsOutboxMessage",
     "StaffAccount",
     "StaffSite",
+    "TestResultRecord",
     "Ticket",
 ]
