@@ -181,16 +181,25 @@ class Checker(Generic[R]):
         raise NotImplementedError
 
 
-class CaseChecker(Checker[CaseRow]):
-    """Case-list rows: a document (checked as an application's is), a list, a period."""
+class PersonChecker(Checker[R]):
+    """Rows that name a person by document, checked as an application's is (``today`` bounds the
+    birth dates in document numbers)."""
 
     def __init__(self, header: Header, today: date) -> None:
         super().__init__(header)
         self.today = today
 
-    def read(self, line: int, row: Sequence[object]) -> CaseRow:
+    def document(self, row: Sequence[object]) -> tuple[DocumentType, str]:
+        """The row's document type (empty: a resident ID) and its number, normalised."""
         doc_type = _document_type(self.cell(row, "document_type"))
-        number = _document_number(doc_type, self.cell(row, "document_number"), self.today)
+        return doc_type, _document_number(doc_type, self.cell(row, "document_number"), self.today)
+
+
+class CaseChecker(PersonChecker[CaseRow]):
+    """Case-list rows: a document, a list, a period."""
+
+    def read(self, line: int, row: Sequence[object]) -> CaseRow:
+        doc_type, number = self.document(row)
         kind = _word(self.cell(row, "list"), "list", LIST_WORDS, "list_kind_unknown", _NOT_A_LIST, LIST_CHOICES)
         since = _required_date(self.cell(row, "since"), "since")
         until = _optional_date(self.cell(row, "until"), "until")
@@ -260,19 +269,16 @@ class AreaChecker(Checker[AreaRow]):
         raise _Rejection("region_code", "region_unknown", message, value=_shown(code))
 
 
-class TestChecker(Checker[TestRow]):
-    """Test-result rows: a document (checked as an application's is), the sample's date, the result.
+class TestChecker(PersonChecker[TestRow]):
+    """Test-result rows: a document, the sample's date, the result.
 
     A sample dated after today is refused (a typing error, and it would colour a card ahead of time).
     """
 
-    def __init__(self, header: Header, today: date) -> None:
-        super().__init__(header)
-        self.today = today
+    __test__ = False  # not a pytest test class, despite the name
 
     def read(self, line: int, row: Sequence[object]) -> TestRow:
-        doc_type = _document_type(self.cell(row, "document_type"))
-        number = _document_number(doc_type, self.cell(row, "document_number"), self.today)
+        doc_type, number = self.document(row)
         taken_on = _required_date(self.cell(row, "taken_on"), "taken_on")
         if taken_on > self.today:
             raise _Rejection(
