@@ -13,7 +13,7 @@ def test_a_positive_sample_uploaded_at_the_desk_turns_the_card_red(
     browser: Any, page: Any, live_server: LiveServer
 ) -> None:
     number = citizen("15010219760606123")
-    log_in(page, live_server, "15000150031")
+    log_in(page, live_server, "15000150071")
     apply(page, "郑十", "resident_id", number)
     upload_all(page)
     wait_for_approval(page)
