@@ -179,8 +179,8 @@ class Settings(BaseSettings):
     retention_list_days: int = Field(
         90,
         ge=1,
-        description="Days list entries are kept after they ended or were cleared, and uploaded list files "
-        "and their reports after the import",
+        description="Days list entries are kept after they ended or were cleared, test results after their "
+        "sample was taken, and uploaded list files and their reports after the import",
     )
     session_ttl_days: int = Field(30, ge=1, description="Days a resident's device login lasts")
     staff_session_ttl_hours: int = Field(8, ge=1, description="Hours a staff sign-in lasts")

@@ -4,6 +4,7 @@ import asyncio
 import csv
 import io
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,58 @@ def test_an_unknown_kind_is_a_usage_error(env: Settings, tmp_path: Path) -> None
     result = runner.invoke(app, ["lists", "import", "--kind", "people", str(listed)])
     assert result.exit_code == 2
     assert "--kind must be one of: cases, areas" in result.stderr
+
+
+TEST_HEADER = ["证件类型", "证件号码", "姓名", "采样日期", "检测结果", "检测机构"]
+
+
+def test_a_positive_test_result_turns_the_card_red_and_stores_nothing_in_clear(env: Settings, tmp_path: Path) -> None:
+    card_id = approved_card(env)
+    today = SystemClock().now().date().isoformat()
+    results = csv_file(tmp_path / "tests.csv", [TEST_HEADER, ["身份证", ADULT, "张三", today, "阳性", "第一检测中心"]])
+
+    result = runner.invoke(app, ["lists", "import", "--kind", "tests", str(results)])
+
+    assert result.exit_code == 0, result.output
+    assert "1 rows, 1 accepted, 0 rejected, 1 cards changed colour" in result.stdout
+    assert card_colour(env, card_id) == "red"
+
+    async def stored() -> list[str]:
+        engine = make_engine(env.database_url)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT * FROM test_results"))).all()
+        await engine.dispose()
+        return [str(value) for row in rows for value in row]
+
+    values = asyncio.run(stored())
+    assert len(values) == 5
+    assert not any(ADULT in value or "张三" in value or "检测中心" in value for value in values)
+
+
+def test_a_negative_test_result_leaves_the_card_green(env: Settings, tmp_path: Path) -> None:
+    card_id = approved_card(env)
+    today = SystemClock().now().date().isoformat()
+    results = csv_file(tmp_path / "tests.csv", [TEST_HEADER, ["", ADULT, "", today, "阴性", ""]])
+
+    result = runner.invoke(app, ["lists", "import", "--kind", "tests", str(results)])
+
+    assert result.exit_code == 0, result.output
+    assert "1 rows, 1 accepted, 0 rejected, 0 cards changed colour" in result.stdout
+    assert card_colour(env, card_id) == "green"
+    assert count(env, "test_results") == 1
+
+
+def test_a_later_negative_result_does_not_clear_a_positive_one(env: Settings, tmp_path: Path) -> None:
+    card_id = approved_card(env)
+    today = SystemClock().now().date()
+    earlier = (today - timedelta(days=2)).isoformat()
+    header = ["document_number", "taken_on", "result"]
+    positive = csv_file(tmp_path / "positive.csv", [header, [ADULT, earlier, "positive"]])
+    negative = csv_file(tmp_path / "negative.csv", [header, [ADULT, today.isoformat(), "negative"]])
+    assert runner.invoke(app, ["lists", "import", "--kind", "tests", str(positive)]).exit_code == 0
+    assert card_colour(env, card_id) == "red"
+
+    result = runner.invoke(app, ["lists", "import", "--kind", "tests", str(negative)])
+
+    assert result.exit_code == 0, result.output
+    assert card_colour(env, card_id) == "red"

@@ -17,10 +17,12 @@ from healthcode.db.models import (
     AuthSession,
     Declaration,
     SmsOutboxMessage,
+    TestResultRecord,
     Ticket,
 )
 from healthcode.declarations.service import answers_from, make_declaration_service
 from healthcode.domain.clock import FixedClock
+from healthcode.lists.service import make_list_import_service
 from healthcode.privacy.jobs import purge_expired
 from healthcode.privacy.retention import Purge, retentions
 from healthcode.sms.provider import OutboxProvider
@@ -69,6 +71,26 @@ async def test_data_past_its_time_goes_and_what_the_rules_read_stays(
     later = await Purge(db, settings, clock).run()
     assert later["tickets"] == 1
     assert later["sessions"] == 1, "a login 30 days past its end goes"
+
+
+async def test_test_results_follow_the_list_retention(db: AsyncSession, settings: Settings, clock: FixedClock) -> None:
+    number = "15010219900307123" + ric.calc_check_digit("15010219900307123" + "0")
+    today = clock.now().astimezone(settings.zone).date().isoformat()
+    imports = make_list_import_service(db, settings, clock)
+    data = f"document_number,taken_on,result\n{number},{today},positive\n".encode()
+    upload = await imports.queue("test", "tests", "tests.csv", data)
+    assert (await imports.run(upload.id)).status == "done"
+    assert await count(db, TestResultRecord) == 1
+
+    clock.advance(days=settings.retention_list_days)
+    kept = await Purge(db, settings, clock).run()
+    assert await count(db, TestResultRecord) == 1, "kept while the sample is within the period"
+
+    clock.advance(days=2)
+    gone = await Purge(db, settings, clock).run()
+    assert gone["lists"] >= 1
+    assert await count(db, TestResultRecord) == 0
+    assert kept["lists"] == 0
 
 
 def test_every_kind_has_its_setting(settings: Settings) -> None:

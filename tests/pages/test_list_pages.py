@@ -181,7 +181,7 @@ async def test_a_file_the_desk_cannot_use_is_refused_beside_the_field(client: Cl
         files={"file": ("cases.csv", CASES_CSV, "text/csv")},
     )
     assert unknown.status_code == 422
-    assert field_error(unknown.text, "kind") == "Choose a case list or a risk-area list."
+    assert field_error(unknown.text, "kind") == "Choose a case list, a risk-area list or test results."
     assert "No list has been uploaded yet." in unknown.text
 
 
@@ -234,3 +234,32 @@ async def test_the_upload_needs_the_csrf_token(client: Client, official: str, db
     )
     assert response.status_code == 403
     assert await db.get(ListImport, 1) is None
+
+
+async def test_official_imports_test_results_and_a_positive_sample_turns_the_card_red(
+    client: Client, official: str, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    resident = await factories.resident(db, clock)
+    view = await factories.card_application(
+        db, settings, clock, resident.id, document_type="resident_id", number=LISTED
+    )
+    desk = await client.get("/staff/lists")
+    assert '<option value="tests">Test results</option>' in desk.text
+    columns = re.search(r'<details class="columns" id="columns-tests">(.*?)</details>', desk.text, re.S)
+    assert columns, "the desk explains the columns of a test-result file"
+    assert '<code>taken_on</code> <span lang="zh-CN">采样日期</span>' in columns.group(1)
+    assert "Required. positive (阳性) or negative (阴性)." in columns.group(1)
+    today = clock.now().astimezone(settings.zone).date().isoformat()
+    results = f"证件号码,采样日期,检测结果,检测机构\n{LISTED},{today},阳性,第一检测中心\n".encode()
+
+    location = await upload(client, official, results, "tests.csv", kind="tests")
+    done = await run_queued_import(db, settings, clock)
+
+    assert (done.kind, done.status, done.accepted_rows, done.recoloured_cards) == ("tests", "done", 1, 1)
+    finished = await client.get(location)
+    assert "Test results" in finished.text
+    card = await db.get(Card, view.card.id, populate_existing=True)
+    assert card is not None
+    assert card.colour == "red"
+    reasons = factories.reasons_of(settings, card)
+    assert [reason["rule"] for reason in reasons] == ["test.positive"]

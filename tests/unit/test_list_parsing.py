@@ -1,4 +1,4 @@
-"""SPEC §10: authority list files (case lists, risk areas) from CSV or XLSX, checked row by row.
+"""SPEC §10: authority list files (case lists, risk areas, test results) from CSV or XLSX, checked row by row.
 
 Every resident ID here is made up: a region code, a birth date and a sequence number, completed with
 the check character stdnum computes. None belongs to a real person.
@@ -26,6 +26,7 @@ from healthcode.lists.parsing import (
     ListFileError,
     ParsedFile,
     RejectedRow,
+    TestRow,
     detect_format,
     parse_list_file,
 )
@@ -537,7 +538,7 @@ def test_a_header_without_rows_is_an_empty_list() -> None:
     assert parse("cases", [CASE_HEADER]) == ParsedFile("cases", [], [], 0)
 
 
-def test_the_kind_must_be_cases_or_areas() -> None:
+def test_the_kind_must_be_cases_areas_or_tests() -> None:
     with pytest.raises(ValueError, match="kind"):
         parse_list_file("people", "list.csv", csv_file([CASE_HEADER]), today=TODAY)
 
@@ -686,3 +687,70 @@ def test_shared_strings_are_bounded_by_the_rows_a_list_may_have() -> None:
     with pytest.raises(ListFileError) as refused:
         parse_list_file("cases", "big.xlsx", workbook_with_shared_strings(9, dense=True), today=TODAY, max_rows=10)
     assert refused.value.code == "file_expands_too_much"
+
+
+# --- test results ----------------------------------------------------------------------------------
+
+TEST_HEADER = ["document_number", "taken_on", "result"]
+
+
+@pytest.mark.parametrize(
+    ("header", "row"),
+    [
+        pytest.param(
+            ["document_type", "document_number", "name", "taken_on", "result", "lab"],
+            ["resident_id", ID, "张三", "2020-02-05", "positive", "第一检测中心"],
+            id="english",
+        ),
+        pytest.param(
+            ["证件类型", "证件号码", "姓名", "采样日期", "检测结果", "检测机构"],
+            ["居民身份证", ID, "张三", "2020年2月5日", "阳性", "第一检测中心"],
+            id="chinese",
+        ),
+    ],
+)
+def test_test_results_in_either_language(header: list[str], row: list[str]) -> None:
+    parsed = parse("tests", [header, row])
+    expected = TestRow(2, T.RESIDENT_ID, ID, FEB5, True, "张三", "第一检测中心")
+    assert (parsed.accepted, parsed.rejected, parsed.total) == ([expected], [], 1)
+
+
+@pytest.mark.parametrize(
+    ("typed", "positive"), [("阳性", True), ("Positive", True), ("阴性", False), ("NEGATIVE", False)]
+)
+def test_test_results_are_positive_or_negative(typed: str, positive: bool) -> None:
+    (row,) = parse("tests", [TEST_HEADER, [ID, "2020-02-05", typed]]).accepted
+    assert isinstance(row, TestRow)
+    assert row.positive is positive
+
+
+@pytest.mark.parametrize(
+    ("row", "code", "column"),
+    [
+        ([ID, "2020-02-05", "inconclusive"], "result_unknown", "result"),
+        ([ID, "2020-02-05", ""], "required_missing", "result"),
+        ([ID, "", "positive"], "required_missing", "taken_on"),
+        ([ID, "2026-03-02", "positive"], "date_future", "taken_on"),
+        (["150102199003071234", "2020-02-05", "positive"], "document_checksum", "document_number"),
+    ],
+)
+def test_test_result_rows_are_rejected_with_code_and_column(row: list[str], code: str, column: str) -> None:
+    parsed = parse("tests", [TEST_HEADER, row])
+    assert parsed.accepted == []
+    assert [(r.line, r.code, r.column) for r in parsed.rejected] == [(2, code, column)]
+    assert parsed.rejected[0].message
+
+
+def test_the_same_result_twice_is_kept_once_but_two_results_of_a_day_both_count() -> None:
+    parsed = parse(
+        "tests",
+        [TEST_HEADER, [ID, "2020-02-05", "阳性"], [ID, "2020-02-05", "positive"], [ID, "2020-02-05", "阴性"]],
+    )
+    assert [(r.line, r.positive) for r in parsed.accepted if isinstance(r, TestRow)] == [(2, True), (4, False)]
+    assert [(r.line, r.code) for r in parsed.rejected] == [(3, "duplicate_row")]
+
+
+def test_a_test_file_needs_its_sample_date_and_result_columns() -> None:
+    error = file_error("tests", "tests.csv", csv_file([["document_number"], [ID]]))
+    assert error.code == "file_column_missing"
+    assert error.params["missing"] == ["taken_on", "result"]

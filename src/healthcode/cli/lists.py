@@ -30,7 +30,7 @@ from healthcode.privacy.sealed import Sealer
 
 ACTOR = "cli"
 
-app = typer.Typer(help="Authority lists: case lists and risk areas.", no_args_is_help=True)
+app = typer.Typer(help="Authority lists: case lists, risk areas and test results.", no_args_is_help=True)
 
 
 def report_path(path: Path) -> Path:
@@ -77,9 +77,11 @@ def _write_private(path: Path, data: bytes) -> None:
 @app.command("import")
 def import_list(
     file: Path = typer.Argument(..., help="The list file, CSV (UTF-8 or GB18030/GBK) or XLSX, with a header row"),
-    kind: str = typer.Option(..., "--kind", help="cases (authority case lists) or areas (risk areas)"),
+    kind: str = typer.Option(
+        ..., "--kind", help="cases (authority case lists), areas (risk areas) or tests (laboratory test results)"
+    ),
 ) -> None:
-    """Import a case list or a risk-area list now and recolour the people it concerns.
+    """Import a case list, a risk-area list or test results now and recolour the people it concerns.
 
     Good rows are imported, bad rows reported in FILE.rejected.csv beside the file (exit 0).
 

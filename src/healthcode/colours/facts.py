@@ -6,14 +6,24 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.db.models import Card, Declaration, FeverRecord, ListEntry, RecodeRecord, RiskAreaRecord
-from healthcode.domain.colours import Colour, Facts, FeverReading, Recode, RiskArea
+from healthcode.db.models import (
+    Card,
+    Declaration,
+    FeverRecord,
+    ListEntry,
+    RecodeRecord,
+    RiskAreaRecord,
+    TestResultRecord,
+)
+from healthcode.domain.colours import Colour, Facts, FeverReading, Recode, RiskArea, TestResult
 from healthcode.domain.colours import Declaration as DeclarationFact
 from healthcode.domain.colours import ListEntry as ListFact
+from healthcode.domain.colours.matching import local_midnight
 from healthcode.domain.recodes import RECODE_REASONS
 from healthcode.i18n import LANGUAGES, translate
 from healthcode.privacy.sealed import Sealer
@@ -59,10 +69,13 @@ def latest_declarations(*columns: Any, where: Sequence[ColumnElement[bool]] = ()
 
 
 async def facts_for(
-    db: AsyncSession, sealer: Sealer, cards: Sequence[Card], areas: tuple[RiskArea, ...]
+    db: AsyncSession, sealer: Sealer, cards: Sequence[Card], areas: tuple[RiskArea, ...], zone: ZoneInfo
 ) -> dict[int, Facts]:
-    """Facts of each card, in five queries whatever the number of cards (recodes' notes for the
-    resident are opened with ``sealer``)."""
+    """Facts of each card, in six queries whatever the number of cards (recodes' notes for the
+    resident are opened with ``sealer``).
+
+    A laboratory result names only the day its sample was taken: it counts as taken at 00:00 that
+    day in ``zone``, the region's, so the rules see the day the laboratory wrote."""
     ids = [card.id for card in cards]
     declarations = {
         row.card_id: declaration_fact(row)
@@ -75,6 +88,13 @@ async def facts_for(
         )
     ):
         by_index[entry.document_index].append(ListFact(entry.kind, entry.since, entry.until))
+    tests: dict[str, list[TestResult]] = defaultdict(list)
+    for result in await db.scalars(
+        select(TestResultRecord)
+        .where(TestResultRecord.document_index.in_([card.document_index for card in cards]))
+        .order_by(TestResultRecord.taken_on)
+    ):
+        tests[result.document_index].append(TestResult(local_midnight(result.taken_on, zone), result.positive))
     recodes: dict[int, list[Recode]] = defaultdict(list)
     for recode in await db.scalars(
         select(RecodeRecord).where(RecodeRecord.card_id.in_(ids), RecodeRecord.status == "approved")
@@ -99,7 +119,7 @@ async def facts_for(
             declaration=declarations.get(card.id),
             lists=tuple(by_index.get(card.document_index, ())),
             risk_areas=areas,
-            tests=(),
+            tests=tuple(tests.get(card.document_index, ())),
             recodes=tuple(recodes.get(card.id, ())),
             fever_readings=tuple(fevers.get(card.id, ())),
         )

@@ -131,7 +131,7 @@ class ColourService:
         """One chunk: how many changed colour, and the cards another writer changed meanwhile."""
         query = select(Card).where(Card.id.in_(ids)).execution_options(populate_existing=True)
         cards = list(await self.db.scalars(query))
-        facts = await facts_for(self.db, self.sealer, cards, areas)
+        facts = await facts_for(self.db, self.sealer, cards, areas, self.settings.zone)
         stamp = secrets.randbits(62)
         updates: list[dict[str, Any]] = []
         changes: dict[int, Change] = {}

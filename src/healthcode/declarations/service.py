@@ -77,7 +77,7 @@ class DeclarationService:
         """:meth:`preview` for an issued card, whoever declares for it (a phone or a desk)."""
         now = self.clock.now()
         areas = await risk_areas(self.db, now.astimezone(self.settings.zone).date())
-        facts = (await facts_for(self.db, Sealer(self.settings.keyring), [card], areas))[card.id]
+        facts = (await facts_for(self.db, Sealer(self.settings.keyring), [card], areas, self.settings.zone))[card.id]
         facts = replace(facts, declaration=declaration_fact(_declaration(answers, now)))
         return evaluate(await self.colours.ruleset(), facts, now, self.settings.zone)
 

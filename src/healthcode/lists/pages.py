@@ -1,4 +1,5 @@
-"""The health authority's list desk under ``/staff/lists``: upload a case list or a risk-area list,
+"""The health authority's list desk under ``/staff/lists``: upload a case list, a risk-area list or
+laboratory test results,
 follow its import, and download the rows that were left out.
 
 Uploads are only queued here; the background job (or ``healthcode`` CLI) runs them, and the import
@@ -17,9 +18,8 @@ from litestar.response import Redirect, Response, Template
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
-from healthcode.lists.parsing import KINDS
+from healthcode.lists.parsing import COLUMNS, KINDS
 from healthcode.lists.service import MAX_FILE_BYTES, ListImportService, make_list_import_service
-from healthcode.lists.vocabulary import AREA_COLUMNS, CASE_COLUMNS
 from healthcode.sessions.service import Principal
 from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
 from healthcode.web.features import Desk
@@ -35,7 +35,7 @@ REFRESH_SECONDS = 2
 # The first rejected rows are shown on the import page with their reasons; the report has them all.
 SHOWN_REJECTIONS = 100
 
-KIND_LABELS = {"cases": N_("Case list"), "areas": N_("Risk areas")}
+KIND_LABELS = {"cases": N_("Case list"), "areas": N_("Risk areas"), "tests": N_("Test results")}
 STATUS_LABELS = {
     "queued": N_("Waiting to start"),
     "running": N_("Running"),
@@ -54,9 +54,11 @@ COLUMN_HINTS = {
     "level": N_("Required. high, medium or low; low lifts the area's earlier level."),
     "effective_from": N_("Required. The date the level applies from, such as 2020-02-05."),
     "effective_to": N_("Optional. The date the level ends; empty while it lasts."),
+    "taken_on": N_("Required. The date the sample was taken, such as 2020-02-05; not after today."),
+    "result": N_("Required. positive (阳性) or negative (阴性)."),
+    "lab": N_("Optional. The laboratory; shown in the report of rejected rows only."),
     "name": N_("Optional. Shown in the report of rejected rows only."),
 }
-COLUMNS = {"cases": CASE_COLUMNS, "areas": AREA_COLUMNS}
 
 DESKS = [Desk(Role.AUTHORITY, DESK_PATH, N_("Authority lists and risk areas"))]
 

@@ -1,8 +1,8 @@
-"""Parsing authority list files (SPEC §5, §10): case lists and risk areas, checked row by row.
+"""Parsing authority list files (SPEC §5, §10): case lists, risk areas and test results, checked row by row.
 
 A file is read in one pass (:mod:`healthcode.lists.files`), its header matched to the columns of its
 kind in English or Chinese (:mod:`healthcode.lists.vocabulary`), and each row either accepted as a
-:class:`CaseRow` / :class:`AreaRow` or rejected with the first problem found, as a
+:class:`CaseRow` / :class:`AreaRow` / :class:`TestRow` or rejected with the first problem found, as a
 :class:`RejectedRow` with a stable ``code``, the column at fault and a translatable message for
 the operator's report (:mod:`healthcode.lists.report`). Every non-blank data row ends up in exactly
 one of the two lists, so ``len(accepted) + len(rejected) == total``. Only a fault of the whole file (empty, no header, a
@@ -11,7 +11,8 @@ missing column, not CSV/XLSX, too many rows) raises :class:`ListFileError`.
 Line numbers are the file's: the header is line 1, blank rows count but are skipped. Document
 numbers are checked and stored exactly as an application's are (``normalize_document_number``), so
 a listed number matches the card it names. A row that repeats an accepted row (the same document on
-the same list; for areas, the same region from the same day) is rejected as ``duplicate_row``.
+the same list; for areas, the same region from the same day; for tests, the same result of the
+same document on the same sample date) is rejected as ``duplicate_row``.
 
 Pure function of the bytes and ``today``; parsing 100,000 rows is seconds of CPU, so callers on an
 event loop should run :func:`parse_list_file` in a worker thread.
@@ -25,8 +26,27 @@ from datetime import date
 
 from healthcode.domain.i18n import N_
 from healthcode.lists.files import HEAD_SIZE, ListFileError, detect_format, empty_file, open_rows
-from healthcode.lists.rows import AreaChecker, AreaRow, CaseChecker, CaseRow, Header, RejectedRow
-from healthcode.lists.vocabulary import AREA_COLUMNS, CASE_COLUMNS, HEADERS, Column, cell_text, fold, is_empty
+from healthcode.lists.rows import (
+    AreaChecker,
+    AreaRow,
+    CaseChecker,
+    CaseRow,
+    Checker,
+    Header,
+    RejectedRow,
+    TestChecker,
+    TestRow,
+)
+from healthcode.lists.vocabulary import (
+    AREA_COLUMNS,
+    CASE_COLUMNS,
+    HEADERS,
+    TEST_COLUMNS,
+    Column,
+    cell_text,
+    fold,
+    is_empty,
+)
 
 __all__ = [
     "AreaRow",
@@ -34,11 +54,14 @@ __all__ = [
     "ListFileError",
     "ParsedFile",
     "RejectedRow",
+    "TestRow",
     "detect_format",
     "parse_list_file",
 ]
 
-KINDS = ("cases", "areas")
+KINDS = ("cases", "areas", "tests")
+COLUMNS: dict[str, tuple[Column, ...]] = {"cases": CASE_COLUMNS, "areas": AREA_COLUMNS, "tests": TEST_COLUMNS}
+"""The columns of a file of each kind."""
 PROGRESS_EVERY = 10_000
 
 
@@ -47,7 +70,7 @@ class ParsedFile:
     """The outcome of one file: ``total`` non-blank data rows, each accepted or rejected."""
 
     kind: str
-    accepted: list[CaseRow] | list[AreaRow]
+    accepted: list[CaseRow] | list[AreaRow] | list[TestRow]
     rejected: list[RejectedRow]
     total: int
 
@@ -61,7 +84,8 @@ def parse_list_file(
     max_rows: int = 1_000_000,
     progress: Callable[[int], None] | None = None,
 ) -> ParsedFile:
-    """Parse a ``"cases"`` or ``"areas"`` file; ``progress`` is called every 10,000 data rows with the count.
+    """Parse a ``"cases"``, ``"areas"`` or ``"tests"`` file; ``progress`` is called every 10,000 data
+    rows with the count.
 
     ``today`` bounds the birth dates in document numbers. Raises :class:`ListFileError` when the file
     as a whole cannot be used, including when it has more than ``max_rows`` data rows.
@@ -70,8 +94,8 @@ def parse_list_file(
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     fmt = detect_format(filename, data[:HEAD_SIZE])
     with open_rows(fmt, filename, data, max_rows=max_rows) as rows:
-        header = _read_header(filename, CASE_COLUMNS if kind == "cases" else AREA_COLUMNS, rows)
-        checker: CaseChecker | AreaChecker = CaseChecker(header, today) if kind == "cases" else AreaChecker(header)
+        header = _read_header(filename, COLUMNS[kind], rows)
+        checker = _checker(kind, header, today)
         total = 0
         for line, row in enumerate(rows, start=2):
             if _is_blank(row):
@@ -88,6 +112,14 @@ def parse_list_file(
             if progress is not None and total % PROGRESS_EVERY == 0:
                 progress(total)
     return ParsedFile(kind, checker.accepted, checker.rejected, total)
+
+
+def _checker(kind: str, header: Header, today: date) -> Checker[CaseRow] | Checker[AreaRow] | Checker[TestRow]:
+    if kind == "cases":
+        return CaseChecker(header, today)
+    if kind == "tests":
+        return TestChecker(header, today)
+    return AreaChecker(header)
 
 
 def _read_header(filename: str, columns: tuple[Column, ...], rows: Iterator[Sequence[object]]) -> Header:

@@ -1,7 +1,9 @@
-"""One row of a list file, read by column and accepted as a case or area, or rejected with a reason.
+"""One row of a list file, read by column and accepted as a case, area or test result, or rejected
+with a reason.
 
 A row is checked column by column in the file's order of importance (document type, number, list,
-dates; for areas region, level, dates) and rejected with the first problem found: one
+dates; for areas region, level, dates; for test results document type, number, sample date,
+result) and rejected with the first problem found: one
 :class:`RejectedRow` per row, whose ``code`` is stable and whose message (a msgid and its
 parameters, so that each reader gets it in their own language) tells the operator what to change.
 Numbers typed into Excel number cells lose their last digits; such cells are refused with a message
@@ -30,6 +32,9 @@ from healthcode.lists.vocabulary import (
     LEVEL_WORDS,
     LIST_CHOICES,
     LIST_WORDS,
+    RESULT_CHOICES,
+    RESULT_WORDS,
+    TEST_COLUMNS,
     cell_text,
     fold,
     is_empty,
@@ -64,6 +69,22 @@ class AreaRow:
     effective_from: date
     effective_to: date | None
     name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TestRow:
+    """A laboratory result: the sample of the person with this document, taken on ``taken_on``,
+    was ``positive`` or not. ``name`` and ``lab`` are what the file gives, for reports only."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    line: int
+    document_type: DocumentType
+    document_number: str
+    taken_on: date
+    positive: bool
+    name: str | None = None
+    lab: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +138,7 @@ class _Rejection(Exception):
         self.params = {name: str(value) for name, value in params.items()}
 
 
-R = TypeVar("R", CaseRow, AreaRow)
+R = TypeVar("R", CaseRow, AreaRow, TestRow)
 
 
 class Checker(Generic[R]):
@@ -160,16 +181,25 @@ class Checker(Generic[R]):
         raise NotImplementedError
 
 
-class CaseChecker(Checker[CaseRow]):
-    """Case-list rows: a document (checked as an application's is), a list, a period."""
+class PersonChecker(Checker[R]):
+    """Rows that name a person by document, checked as an application's is (``today`` bounds the
+    birth dates in document numbers)."""
 
     def __init__(self, header: Header, today: date) -> None:
         super().__init__(header)
         self.today = today
 
-    def read(self, line: int, row: Sequence[object]) -> CaseRow:
+    def document(self, row: Sequence[object]) -> tuple[DocumentType, str]:
+        """The row's document type (empty: a resident ID) and its number, normalised."""
         doc_type = _document_type(self.cell(row, "document_type"))
-        number = _document_number(doc_type, self.cell(row, "document_number"), self.today)
+        return doc_type, _document_number(doc_type, self.cell(row, "document_number"), self.today)
+
+
+class CaseChecker(PersonChecker[CaseRow]):
+    """Case-list rows: a document, a list, a period."""
+
+    def read(self, line: int, row: Sequence[object]) -> CaseRow:
+        doc_type, number = self.document(row)
         kind = _word(self.cell(row, "list"), "list", LIST_WORDS, "list_kind_unknown", _NOT_A_LIST, LIST_CHOICES)
         since = _required_date(self.cell(row, "since"), "since")
         until = _optional_date(self.cell(row, "until"), "until")
@@ -239,9 +269,56 @@ class AreaChecker(Checker[AreaRow]):
         raise _Rejection("region_code", "region_unknown", message, value=_shown(code))
 
 
+class TestChecker(PersonChecker[TestRow]):
+    """Test-result rows: a document, the sample's date, the result.
+
+    A sample dated after today is refused (a typing error, and it would colour a card ahead of time).
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    def read(self, line: int, row: Sequence[object]) -> TestRow:
+        doc_type, number = self.document(row)
+        taken_on = _required_date(self.cell(row, "taken_on"), "taken_on")
+        if taken_on > self.today:
+            raise _Rejection(
+                "taken_on",
+                "date_future",
+                N_("{header} {date} is after today. Check the date the sample was taken."),
+                header=_COLUMN_LABELS["taken_on"],
+                date=taken_on.isoformat(),
+            )
+        text = _required_text(self.cell(row, "result"), "result")
+        positive = lookup(RESULT_WORDS, text)
+        if positive is None:
+            raise _Rejection(
+                "result",
+                "result_unknown",
+                N_("“{value}” is not a test result. Use {choices}."),
+                value=_shown(text),
+                choices=RESULT_CHOICES,
+            )
+        lab = cell_text(self.cell(row, "lab")) or None
+        return TestRow(line, doc_type, number, taken_on, positive, _name(self.cell(row, "name")), lab)
+
+    def identity(self, parsed: TestRow) -> tuple[object, ...]:
+        return (parsed.document_type, parsed.document_number, parsed.taken_on, parsed.positive)
+
+    def duplicate(self, parsed: TestRow, first: int) -> _Rejection:
+        return _Rejection(
+            "document_number",
+            "duplicate_row",
+            N_(
+                "The same result for the same document and sample date is already at line {first}; "
+                "only line {first} is imported."
+            ),
+            first=first,
+        )
+
+
 # --- cells ------------------------------------------------------------------------------------------
 
-_COLUMN_LABELS = {column.name: column.label for column in CASE_COLUMNS + AREA_COLUMNS}
+_COLUMN_LABELS = {column.name: column.label for column in CASE_COLUMNS + AREA_COLUMNS + TEST_COLUMNS}
 # "1.50102E+17": what Excel shows, and saves to CSV, for an 18-digit number in a number cell.
 _SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?E\+?[0-9]+", re.IGNORECASE)
 _EXCEL_NUMBER = N_(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 
 from sqlalchemy import bindparam, insert, select, update
@@ -20,7 +20,7 @@ from healthcode.colours.service import ColourService, make_colour_service
 from healthcode.config import Settings
 from healthcode.db.base import table_of
 from healthcode.db.leases import LeaseLost, Leases, process_holder
-from healthcode.db.models import Card, Declaration, ListEntry, ListImport, RiskAreaRecord
+from healthcode.db.models import Card, Declaration, ListEntry, ListImport, RiskAreaRecord, TestResultRecord
 from healthcode.domain.clock import Clock
 from healthcode.domain.colours import RiskArea
 from healthcode.domain.colours.matching import TRAVEL_WINDOW_DAYS
@@ -31,7 +31,7 @@ from healthcode.i18n import translate
 from healthcode.lists.files import HEAD_SIZE, ListFileError, detect_format
 from healthcode.lists.parsing import KINDS, ParsedFile, parse_list_file
 from healthcode.lists.report import read_rows, report_csv, seal_rows
-from healthcode.lists.rows import AreaRow, CaseRow, RejectedRow
+from healthcode.lists.rows import AreaRow, CaseRow, RejectedRow, TestRow
 from healthcode.privacy.sealed import Sealer
 from healthcode.sessions.service import Principal
 from healthcode.staff.service import StaffService
@@ -79,7 +79,9 @@ class ListImportService(AuditedService):
 
     async def queue(self, actor: str, kind: str, filename: str, data: bytes) -> ListImport:
         if kind not in KINDS:
-            raise InvalidInput("list_kind_unknown", N_("Choose a case list or a risk-area list."), field="kind")
+            raise InvalidInput(
+                "list_kind_unknown", N_("Choose a case list, a risk-area list or test results."), field="kind"
+            )
         if len(data) > MAX_FILE_BYTES:
             raise InvalidInput("list_file_too_large", N_("The file is too large; split it."), field="file")
         try:
@@ -226,7 +228,6 @@ class ListImportService(AuditedService):
     async def _apply(self, upload: ListImport, parsed: ParsedFile) -> list[int]:
         """Insert the accepted rows; return the ids of the cards whose colour may change."""
         if upload.kind == "cases":
-            rows = [r for r in parsed.accepted if isinstance(r, CaseRow)]
             entries = [
                 {
                     "document_index": document_index(self.settings, r.document_type, r.document_number),
@@ -235,16 +236,22 @@ class ListImportService(AuditedService):
                     "until": r.until,
                     "import_id": upload.id,
                 }
-                for r in rows
+                for r in parsed.accepted
+                if isinstance(r, CaseRow)
             ]
-            for start in range(0, len(entries), BATCH):
-                await self.db.execute(insert(table_of(ListEntry)), entries[start : start + BATCH])
-            indexes = sorted({str(e["document_index"]) for e in entries})
-            ids: list[int] = []
-            for start in range(0, len(indexes), BATCH):
-                chunk = indexes[start : start + BATCH]
-                ids.extend(await self.db.scalars(select(Card.id).where(Card.document_index.in_(chunk))))
-            return ids
+            return await self._insert_by_document(ListEntry, entries)
+        if upload.kind == "tests":
+            results = [
+                {
+                    "document_index": document_index(self.settings, r.document_type, r.document_number),
+                    "taken_on": r.taken_on,
+                    "positive": r.positive,
+                    "import_id": upload.id,
+                }
+                for r in parsed.accepted
+                if isinstance(r, TestRow)
+            ]
+            return await self._insert_by_document(TestResultRecord, results)
         areas = [r for r in parsed.accepted if isinstance(r, AreaRow)]
         values = [
             {
@@ -265,6 +272,19 @@ class ListImportService(AuditedService):
         return await self._travellers(
             [RiskArea(r.region_code, r.level, r.effective_from, r.effective_to) for r in areas]
         )
+
+    async def _insert_by_document(
+        self, model: type[ListEntry | TestResultRecord], rows: Sequence[Mapping[str, object]]
+    ) -> list[int]:
+        """Insert rows that name people by document index; return the ids of those people's cards."""
+        for start in range(0, len(rows), BATCH):
+            await self.db.execute(insert(table_of(model)), rows[start : start + BATCH])
+        indexes = sorted({str(row["document_index"]) for row in rows})
+        ids: list[int] = []
+        for start in range(0, len(indexes), BATCH):
+            chunk = indexes[start : start + BATCH]
+            ids.extend(await self.db.scalars(select(Card.id).where(Card.document_index.in_(chunk))))
+        return ids
 
     async def _travellers(self, areas: list[RiskArea]) -> list[int]:
         """Cards whose latest declaration (within the travel window) names a region these areas cover."""

@@ -50,6 +50,14 @@ AREA_COLUMNS = (
     Column("effective_to", "解除日期", required=False),
     Column("name", "地区名称", required=False),
 )
+TEST_COLUMNS = (
+    Column("document_type", "证件类型", required=False),
+    Column("document_number", "证件号码", required=True),
+    Column("taken_on", "采样日期", required=True),
+    Column("result", "检测结果", required=True),
+    Column("name", "姓名", required=False),
+    Column("lab", "检测机构", required=False),
+)
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 
@@ -73,9 +81,13 @@ def lookup(words: dict[str, T], text: str) -> T | None:
 
 
 HEADERS: dict[str, str] = _folded(
-    {alias: column.name for column in CASE_COLUMNS + AREA_COLUMNS for alias in (column.name, column.chinese)}
+    {
+        alias: column.name
+        for column in CASE_COLUMNS + AREA_COLUMNS + TEST_COLUMNS
+        for alias in (column.name, column.chinese)
+    }
 )
-"""Every accepted header, folded, to its column name (the two kinds share only ``name``)."""
+"""Every accepted header, folded, to its column name (kinds share ``name`` and the document columns)."""
 
 _D = DocumentType
 DOCUMENT_TYPE_WORDS: dict[str, DocumentType] = _folded(
@@ -148,6 +160,18 @@ LEVEL_WORDS: dict[str, str] = _folded(
 )
 
 LEVEL_CHOICES = "high (高风险), medium (中风险) or low (低风险, which lifts the area's earlier level)"
+
+RESULT_WORDS: dict[str, bool] = _folded(
+    {
+        "positive": True,
+        "negative": False,
+        "阳性": True,
+        "阴性": False,
+    }
+)
+"""A test's result as laboratories write it: True for positive."""
+
+RESULT_CHOICES = "positive (阳性) or negative (阴性)"
 
 # YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD (one- or two-digit month and day, as Excel writes 2020/2/5),
 # YYYYMMDD and 2020年2月5日; a time after the date (Excel's CSV export of a date-time cell) is ignored.

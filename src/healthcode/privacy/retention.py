@@ -30,6 +30,7 @@ from healthcode.db.models import (
     SmsChallenge,
     SmsOutboxMessage,
     SmsQuotaReset,
+    TestResultRecord,
     Ticket,
     TicketReply,
 )
@@ -56,7 +57,11 @@ KINDS: list[tuple[str, str, str]] = [
     ("scans", N_("Checkpoint scans and fevers recorded"), "retention_scans_days"),
     ("photos", N_("Document photos after the application was decided"), "retention_photos_days"),
     ("tickets", N_("Support tickets"), "retention_tickets_days"),
-    ("lists", N_("Ended list entries, uploaded list files and their reports"), "retention_list_days"),
+    (
+        "lists",
+        N_("Ended list entries, test results, uploaded list files and their reports"),
+        "retention_list_days",
+    ),
 ]
 
 
@@ -155,5 +160,6 @@ def _lists(cutoff: datetime) -> list[Delete | Update]:
     )
     return [
         delete(ListEntry).where(_batch(ListEntry, ended)),
+        delete(TestResultRecord).where(_batch(TestResultRecord, TestResultRecord.taken_on < cutoff.date())),
         update(ListImport).where(_batch(ListImport, *finished)).values(file_enc=None, report_enc=None),
     ]

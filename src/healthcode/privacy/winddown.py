@@ -4,8 +4,8 @@ card deleted its data in December 2022.
 Before anything is deleted, counts without personal data are kept as :class:`Aggregate` rows
 (applications per day and outcome, declarations per day, scans and fevers per day and site, cards
 per colour). Then residents, their sessions and SMS, cards, links, applications and photos,
-declarations, scans and fevers, recodes, certificates and revocations, tickets, list entries and
-uploaded lists are deleted, and the signing keys' private parts emptied. The audit trail is kept
+declarations, scans and fevers, recodes, certificates and revocations, tickets, list entries, test
+results and uploaded lists are deleted, and the signing keys' private parts emptied. The audit trail is kept
 whole (it names ids and actions, never personal data) and stays verifiable; the wind-down is its
 last entry. The database's free space is then overwritten (SQLite ``VACUUM``, PostgreSQL
 ``VACUUM FULL``) so that deleted rows do not linger in the files. Destroying the data keys is the
@@ -45,6 +45,7 @@ from healthcode.db.models import (
     SmsChallenge,
     SmsOutboxMessage,
     SmsQuotaReset,
+    TestResultRecord,
     Ticket,
     TicketReply,
 )
@@ -69,6 +70,7 @@ PURGED: tuple[type[Base], ...] = (
     SmsOutboxMessage,
     Resident,
     ListEntry,
+    TestResultRecord,
     ListImport,
 )
 DESTROYED_KEYS = ("data_keys", "index_key", "card_key")

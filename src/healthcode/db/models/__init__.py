@@ -14,6 +14,7 @@ from healthcode.db.models.colours import (
     RecodeRecord,
     RiskAreaRecord,
     RuleSetRecord,
+    TestResultRecord,
 )
 from healthcode.db.models.jobs import JobLease
 from healthcode.db.models.sessions import AuthSession
@@ -49,6 +50,7 @@ __all__ = [
     "SmsQuotaReset",
     "StaffAccount",
     "StaffSite",
+    "TestResultRecord",
     "Ticket",
     "TicketReply",
 ]

@@ -78,6 +78,22 @@ class ListEntry(Base):
     cleared_at: Mapped[datetime | None]
 
 
+class TestResultRecord(Base):
+    """A laboratory result from an authority's test-result list, found by the document's blind
+    index like a list entry (the person may have no card yet): the day the sample was taken and
+    whether it was positive. Names and laboratories in the file are for the report only."""
+
+    __test__ = False  # not a pytest test class, despite the name
+    __tablename__ = "test_results"
+    __table_args__ = (Index("ix_test_results_document", "document_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_index: Mapped[str] = mapped_column(String(64))
+    taken_on: Mapped[date] = mapped_column(Date)
+    positive: Mapped[bool]
+    import_id: Mapped[int] = mapped_column(ForeignKey("list_imports.id"))
+
+
 class RiskAreaRecord(Base):
     """A region the authority declared high or medium risk for a period."""
 
