@@ -65,3 +65,18 @@ async def test_verification_goes_on_when_redis_is_gone(db: AsyncSession, setting
     async with servers(settings, clock, "redis://127.0.0.1:9/0") as (first, _):  # nothing listens there
         statuses = [(await first.post(URL, json={"token": token})).status_code for _ in range(RATE + 1)]
         assert statuses == [200] * RATE + [429], "the process's own count still limits"
+
+
+async def test_a_limiter_without_redis_says_so_once_a_minute(caplog: pytest.LogCaptureFixture) -> None:
+    """Falling back to memory is logged, but not once per verification."""
+    from redis.asyncio import Redis
+
+    from healthcode.codes.ratelimit import SharedRateLimiter
+
+    gone = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    limiter = SharedRateLimiter(gone, "hc:test:", rate=100)
+    with caplog.at_level("WARNING", logger="healthcode.codes"):
+        for second in (0.0, 1.0, 30.0, 61.0):
+            assert await limiter.hit("client", second) == 0
+    await gone.aclose()
+    assert [r.getMessage().startswith("rate limit kept in this process") for r in caplog.records] == [True, True]

@@ -91,6 +91,7 @@ class SharedRateLimiter:
         self.local = RateLimiter(rate, period)
         self.prefix = prefix
         self.script: Any = redis.register_script(_GCRA)
+        self._warned_at = -math.inf
 
     async def hit(self, key: str, now: float) -> int:
         local = self.local
@@ -99,6 +100,8 @@ class SharedRateLimiter:
                 keys=[self.prefix + key], args=[repr(now), repr(local.interval), repr(local.burst)]
             )
         except (RedisError, OSError) as error:
-            log.warning("rate limit kept in this process: Redis is unreachable (%s)", error)
+            if now - self._warned_at >= WARN_EVERY_S:  # once a minute, not once a request
+                self._warned_at = now
+                log.warning("rate limit kept in this process: Redis is unreachable (%s)", error)
             return local.hit_now(key, now)
         return int(wait)
