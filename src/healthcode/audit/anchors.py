@@ -76,8 +76,3 @@ class Anchors:
             if best is None or (checkpoint.seq, checkpoint.at) > (best.seq, best.at):
                 best = checkpoint
         return best, problems
-
-    def due(self, now: datetime, interval_s: int) -> bool:
-        """No anchor was written in the last ``interval_s`` seconds (by the files' times)."""
-        newest, _ = self.newest()
-        return newest is None or (now - newest.at).total_seconds() >= interval_s

@@ -8,15 +8,17 @@ from healthcode.background import Job, JobContext
 
 
 async def anchor_if_due(job: JobContext) -> int:
-    """Write an anchor of the chain's head when ``HEALTHCODE_AUDIT_ANCHOR_DIR`` is set and the
-    newest is older than ``HEALTHCODE_AUDIT_ANCHOR_INTERVAL_S``."""
+    """Write an anchor of the chain's head when ``HEALTHCODE_AUDIT_ANCHOR_DIR`` is set, once every
+    ``HEALTHCODE_AUDIT_ANCHOR_INTERVAL_S`` in the whole cluster (a lease, not a look at the folder,
+    whose anchors would each be read and verified at every pass)."""
     settings = job.settings
     if settings.audit_anchor_dir is None:
         return 0
-    anchors = Anchors.of(settings.audit_anchor_dir, settings.audit_key)
-    if not anchors.due(job.clock.now(), settings.audit_anchor_interval_s):
+    if not await job.leases.once_every("audit.anchor.interval", settings.audit_anchor_interval_s):
         return 0
-    anchors.write(await AuditTrail(job.db, settings.audit_key, job.clock).head())
+    Anchors.of(settings.audit_anchor_dir, settings.audit_key).write(
+        await AuditTrail(job.db, settings.audit_key, job.clock).head()
+    )
     return 1
 
 
