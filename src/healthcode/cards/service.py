@@ -13,7 +13,7 @@ from healthcode.cards.verification import Verifier, make_verifier
 from healthcode.config import Settings
 from healthcode.db.models import Application, ApplicationPhoto, Card, CardHolder, Resident
 from healthcode.domain import cards as rules
-from healthcode.domain.cards import REJECTION_REASONS, LinkStatus, Relationship
+from healthcode.domain.cards import REJECTION_REASONS, ApplicationKind, LinkStatus, Relationship
 from healthcode.domain.clock import Clock
 from healthcode.domain.crypto import blind_index, card_id, opaque_id
 from healthcode.domain.documents import (
@@ -117,6 +117,36 @@ async def new_card(
     return card
 
 
+async def new_application(
+    db: AsyncSession,
+    settings: Settings,
+    card: Card,
+    kind: ApplicationKind,
+    name: str,
+    now: datetime,
+    *,
+    holder_id: int | None = None,
+    resident_id: int | None = None,
+    registered_by: str | None = None,
+) -> Application:
+    """An application for ``card`` waiting for its photos, with the name as typed (sealed): from a
+    phone (``holder_id``, ``resident_id``) or registered at a desk (``registered_by``)."""
+    application = Application(
+        card_id=card.id,
+        holder_id=holder_id,
+        resident_id=resident_id,
+        registered_by=registered_by,
+        kind=kind.value,
+        name_enc=b"",
+        state="awaiting_photos",
+        created_at=now,
+    )
+    db.add(application)
+    await db.flush()
+    Sealer(settings.keyring).seal_text(application, "name_enc", name)
+    return application
+
+
 async def keep_photo(
     db: AsyncSession, settings: Settings, clock: Clock, application: Application, side: str, data: bytes
 ) -> None:
@@ -200,18 +230,9 @@ class CardService:
         )
         self.db.add(holder)
         await self.db.flush()
-        application = Application(
-            card_id=card.id,
-            holder_id=holder.id,
-            resident_id=resident_id,
-            kind=kind.value,
-            name_enc=b"",
-            state="awaiting_photos",
-            created_at=now,
+        await new_application(
+            self.db, self.settings, card, kind, name, now, holder_id=holder.id, resident_id=resident_id
         )
-        self.db.add(application)
-        await self.db.flush()
-        self.sealer.seal_text(application, "name_enc", name)
         await self.db.commit()
         return await self._view(card, holder)
 

@@ -18,7 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.audit.service import AuditedService
-from healthcode.cards.service import OPEN_STATES, document_index, keep_photo, missing_photos, new_card
+from healthcode.cards.service import (
+    OPEN_STATES,
+    document_index,
+    keep_photo,
+    missing_photos,
+    new_application,
+    new_card,
+)
 from healthcode.cards.verification import Verifier, make_verifier
 from healthcode.config import Settings
 from healthcode.db.models import Application, Card, StaffAccount
@@ -31,7 +38,6 @@ from healthcode.domain.documents import DocumentType, normalize_document_number,
 from healthcode.domain.errors import Conflict, DomainError, InvalidInput, InvalidInputs, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
-from healthcode.privacy.sealed import Sealer
 from healthcode.sessions.service import Principal
 from healthcode.staff.service import StaffService
 
@@ -104,7 +110,6 @@ class WalkInService(AuditedService):
         super().__init__(db, settings, clock)
         self.verifier = verifier
         self.declarations = declarations
-        self.sealer = Sealer(settings.keyring)
 
     async def authorize(self, principal: Principal | None) -> StaffAccount:
         """The signed-in clerk; 401 without a staff sign-in, 403 without the clerk role."""
@@ -123,19 +128,9 @@ class WalkInService(AuditedService):
             raise card_exists(card)
         if card is None:
             card = await new_card(self.db, self.settings, document_type, number, name, now)
-        application = Application(
-            card_id=card.id,
-            holder_id=None,
-            resident_id=None,
-            registered_by=f"staff:{staff.id}",
-            kind=ApplicationKind.NEW.value,
-            name_enc=b"",
-            state="awaiting_photos",
-            created_at=now,
+        application = await new_application(
+            self.db, self.settings, card, ApplicationKind.NEW, name, now, registered_by=f"staff:{staff.id}"
         )
-        self.db.add(application)
-        await self.db.flush()
-        self.sealer.seal_text(application, "name_enc", name)
         await self.audit.record(
             f"staff:{staff.id}",
             "walkins.register",
