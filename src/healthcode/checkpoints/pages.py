@@ -243,6 +243,7 @@ async def desk_page(
             "notices": NOTICES,
             "log_length": LOG_LENGTH,
             "pin": await pinned_keys(service),
+            "time_zone": service.settings.timezone,
             "colour_advice": COLOUR_ADVICE,
             "temperature_range": (LOWEST_TEMPERATURE, HIGHEST_TEMPERATURE),
             "fever_at": FEVER_AT,

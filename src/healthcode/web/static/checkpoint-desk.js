@@ -36,8 +36,29 @@
       return values && values[name] !== undefined ? values[name] : all;
     });
   }
+  // Times in the region's zone, as the server writes them in the log, whatever the device's zone.
+  var parts = (function () {
+    try {
+      var format = new Intl.DateTimeFormat("en-CA", {
+        timeZone: config.timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit"
+      });
+      return function (ms) {
+        var found = {};
+        format.formatToParts(new Date(ms)).forEach(function (p) { found[p.type] = p.value; });
+        return found;
+      };
+    } catch (e) {
+      return function (ms) {
+        var d = new Date(ms);
+        return { year: String(d.getFullYear()), month: two(d.getMonth() + 1), day: two(d.getDate()),
+                 hour: two(d.getHours()), minute: two(d.getMinutes()) };
+      };
+    }
+  })();
   function two(n) { return ("0" + n).slice(-2); }
-  function clock(ms) { var d = new Date(ms); return two(d.getHours()) + ":" + two(d.getMinutes()); }
+  function clock(ms) { var p = parts(ms); return p.hour + ":" + p.minute; }
+  function day(ms) { var p = parts(ms); return p.year + "-" + p.month + "-" + p.day + " " + clock(ms); }
   function later(task) { setTimeout(task, 0); }
 
   // --- the queue: this page's copy is the one it works with; storage keeps it across reloads ------
@@ -297,8 +318,7 @@
     dot.className = "dot " + (scan.colour || "");
     dot.setAttribute("aria-hidden", "true");
     item.appendChild(dot);
-    var d = new Date(scan.scannedAt * 1000);
-    var when = d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + " " + two(d.getHours()) + ":" + two(d.getMinutes());
+    var when = day(scan.scannedAt * 1000);
     item.appendChild(document.createTextNode(" " + when + " · "));
     var name = document.createElement("span");
     name.textContent = scan.name || "—";
