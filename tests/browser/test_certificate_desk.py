@@ -53,7 +53,7 @@ def printed_token(pdf: bytes) -> str:
         image = document[0].render(scale=150 / 72).to_pil().convert("L")
     finally:
         document.close()
-    codes = zxingcpp.read_barcodes(image)
+    codes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     assert len(codes) == 1
     return str(codes[0].text)
 
