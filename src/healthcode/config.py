@@ -83,7 +83,25 @@ class Settings(BaseSettings):
     service_hours: str = Field("09:00-12:00, 14:00-17:00", description="Hotline service hours shown on every page")
     default_language: str = Field("zh_CN", description="Language when the browser asks for none we have")
 
-    sms_provider: Literal["outbox"] = Field("outbox", description="SMS adapter; outbox keeps texts in the DB")
+    sms_provider: Literal["outbox", "http"] = Field(
+        "outbox",
+        description="SMS adapter: outbox keeps texts in the database for developers and tests (nothing leaves); "
+        "http hands each text to the carrier's gateway at HEALTHCODE_SMS_HTTP_URL, once, after its change commits",
+    )
+    sms_http_url: str = Field(
+        "",
+        description="The carrier gateway for sms_provider=http: each text is POSTed as JSON "
+        '{"id", "to", "text"}; "id" is the same on every retry of one text, for the gateway to drop repeats',
+    )
+    sms_http_token: str = Field("", description="Bearer token sent to the carrier gateway (empty: none sent)")
+    sms_http_timeout_s: float = Field(5.0, gt=0, le=60, description="Seconds to wait for the gateway's answer")
+    sms_delivery_tries: int = Field(
+        8,
+        ge=1,
+        le=20,
+        description="Tries to hand one text to the gateway before it is marked failed; retries wait 5 s, "
+        "then twice as long each time, at most 10 minutes",
+    )
     sms_daily_limit: int = Field(5, ge=1, description="Codes per number per calendar day")
     sms_resend_interval_s: int = Field(60, ge=0, description="Seconds between two codes to one number")
     sms_ip_hourly_limit: int = Field(30, ge=1, description="Codes per client address per hour")
@@ -223,6 +241,12 @@ class Settings(BaseSettings):
                 ip_network(entry, strict=False)
             except ValueError:
                 raise ValueError(f"HEALTHCODE_TRUSTED_PROXIES: {entry!r} is not an address or a network") from None
+        return self
+
+    @model_validator(mode="after")
+    def _sms_gateway(self) -> Settings:
+        if self.sms_provider == "http" and not self.sms_http_url.startswith(("https://", "http://")):
+            raise ValueError("HEALTHCODE_SMS_PROVIDER=http needs HEALTHCODE_SMS_HTTP_URL (https://...)")
         return self
 
     @model_validator(mode="after")
