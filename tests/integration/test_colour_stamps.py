@@ -8,8 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from stdnum.cn import ric
 
 from healthcode.colours import service as colour_module
 from healthcode.colours.service import make_colour_service
@@ -18,6 +19,7 @@ from healthcode.db.engine import make_sessionmaker
 from healthcode.db.models import Card, ListImport, RiskAreaRecord, SmsOutboxMessage
 from healthcode.declarations.service import answers_from, make_declaration_service
 from healthcode.domain.clock import FixedClock
+from tests import factories
 from tests.integration.test_declarations import HEALTHY, issued_card
 
 pytestmark = pytest.mark.settings(realname_delay_s=0)
@@ -69,9 +71,14 @@ async def test_three_overlapping_passes_text_a_change_once(
     hold_after_reading(monkeypatch, all_read.wait)
     sessions = make_sessionmaker(engine)
 
-    async def one_pass() -> int:
+    card_id = await db.scalar(select(Card.id).where(Card.public_id == card))
+    assert card_id is not None
+
+    async def one_pass() -> int:  # as three writers that all read the card before any stored it
         async with sessions() as own:
-            return await make_colour_service(own, settings, clock).recheck_due()
+            changed = await make_colour_service(own, settings, clock).recompute([card_id])
+            await own.commit()
+            return changed
 
     changed = await asyncio.wait_for(asyncio.gather(one_pass(), one_pass(), one_pass()), timeout=60)
     assert sorted(changed) == [0, 0, 1], "one pass stores the change, the others find it done"
@@ -113,3 +120,52 @@ async def test_a_pass_that_read_before_a_declaration_does_not_overwrite_it(
     new = (await texts(db))[len(before) :]
     assert len(new) == 1, new
     assert "黄码" in new[0]
+
+
+async def test_workers_rechecking_at_once_share_the_due_cards(
+    db: AsyncSession, engine: AsyncEngine, settings: Settings, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: each chunk of due cards is claimed (SKIP LOCKED), so two workers recolour
+    different cards instead of the same ones twice."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the parallel case is PostgreSQL's")
+    monkeypatch.setattr(colour_module, "CHUNK", 3)
+    for n in range(7):
+        number = f"1101051949123100{n}"
+        holder = await factories.resident(db, clock, f"1390013900{n}")
+        view = await factories.card_application(
+            db,
+            settings,
+            clock,
+            holder.id,
+            document_type="resident_id",
+            number=number + ric.calc_check_digit(number + "0"),
+        )
+        assert view.status == "approved"
+    await db.execute(update(Card).values(recheck_at=clock.now() - timedelta(minutes=1)))
+    await db.commit()
+    recomputed: list[list[int]] = [[], []]
+    real = colour_module.ColourService.recompute
+    both_claimed = asyncio.Barrier(2)
+
+    async def recompute(self: colour_module.ColourService, ids: Any, **kwargs: Any) -> int:
+        recomputed[self.worker].extend(ids)  # type: ignore[attr-defined]
+        if len(recomputed[self.worker]) == len(list(ids)):  # type: ignore[attr-defined]
+            await both_claimed.wait()  # each holds its first chunk while the other claims
+        return await real(self, ids, **kwargs)
+
+    monkeypatch.setattr(colour_module.ColourService, "recompute", recompute)
+    sessions = make_sessionmaker(engine)
+
+    async def worker(number: int) -> int:
+        async with sessions() as own:
+            service = make_colour_service(own, settings, clock)
+            service.worker = number  # type: ignore[attr-defined]
+            return await service.recheck_due()
+
+    await asyncio.wait_for(asyncio.gather(worker(0), worker(1)), timeout=60)
+    first, second = recomputed
+    assert first, "both took a share"
+    assert second, "both took a share"
+    assert not set(first) & set(second), "no card twice"
+    assert len(first) + len(second) == 7

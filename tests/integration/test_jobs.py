@@ -55,19 +55,19 @@ async def test_periodic_jobs_fire_once_a_pass_however_many_workers_run_them(
 ) -> None:
     passes: list[str] = []
 
-    async def recheck_due(self: object, limit: int = 0) -> int:
-        passes.append("recheck")
+    async def run_due(self: object, *args: object) -> int:
+        passes.append("realname")
         return 0
 
-    monkeypatch.setattr("healthcode.colours.service.ColourService.recheck_due", recheck_due)
+    monkeypatch.setattr("healthcode.cards.verification.Verifier.run_due", run_due)
     workers = [Jobs(engine, make_sessionmaker(engine), settings, clock) for _ in range(3)]
     for jobs in workers:
         await jobs.run_once()
-    assert passes == ["recheck"]
+    assert passes == ["realname"]
     clock.advance(seconds=settings.jobs_interval_s)
     for jobs in reversed(workers):
         await jobs.run_once()
-    assert passes == ["recheck", "recheck"]
+    assert passes == ["realname", "realname"]
 
 
 async def test_an_import_left_by_a_stopped_worker_is_taken_over_once_its_lease_expires(
@@ -127,7 +127,7 @@ def test_each_feature_brings_its_own_jobs() -> None:
     assert jobs == {
         "audit.anchor": True,
         "realname.run_due": True,
-        "colours.recheck_due": True,
+        "colours.recheck_due": False,
         "lists.run_next_import": False,
         "privacy.purge": True,
         "sms.deliver": False,

@@ -7,8 +7,9 @@ from healthcode.colours.service import make_colour_service
 
 
 async def recheck_due_cards(job: JobContext) -> int:
-    """Cards whose colour may change with time alone (colour stamps keep overlapping passes right)."""
+    """Cards whose colour may change with time alone. Every worker runs it each pass: each claims
+    its own chunks of due cards (colour stamps keep any overlap right)."""
     return await make_colour_service(job.db, job.settings, job.clock).recheck_due()
 
 
-JOBS = [Job("colours.recheck_due", recheck_due_cards)]
+JOBS = [Job("colours.recheck_due", recheck_due_cards, periodic=False)]

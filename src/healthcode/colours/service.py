@@ -169,14 +169,23 @@ class ColourService:
         return len(landed), [card.id for card in cards if card.id not in written]
 
     async def recheck_due(self, limit: int = 10_000) -> int:
-        """Cards whose colour may have changed with time alone (quarantine over, area lifted)."""
-        ids = list(
-            await self.db.scalars(
-                select(Card.id).where(Card.recheck_at <= self.clock.now()).order_by(Card.recheck_at).limit(limit)
-            )
-        )
-        changed = await self.recompute(ids)
-        await self.db.commit()
+        """Cards whose colour may have changed with time alone (quarantine over, area lifted), a
+        chunk of :data:`CHUNK` at a time, each in a transaction of its own. On PostgreSQL a chunk
+        is claimed: its rows stay locked until its commit and other workers running this at once
+        skip them (``SKIP LOCKED``) and take the next due cards, so a large pass is shared instead
+        of repeated. Elsewhere (SQLite: one writer) the stamps keep overlapping passes right."""
+        claim = self.db.get_bind().dialect.name == "postgresql"
+        changed = 0
+        for _ in range(max(1, limit // CHUNK)):
+            due = select(Card.id).where(Card.recheck_at <= self.clock.now()).order_by(Card.recheck_at).limit(CHUNK)
+            if claim:
+                due = due.with_for_update(skip_locked=True)
+            ids = list(await self.db.scalars(due))
+            if ids:
+                changed += await self.recompute(ids)
+            await self.db.commit()
+            if len(ids) < CHUNK:
+                break
         return changed
 
     async def _tell(self, changes: Sequence[Change]) -> None:
