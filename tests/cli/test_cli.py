@@ -95,7 +95,7 @@ def test_audit_verify_passes_then_finds_tampering(env: Settings) -> None:
     assert ok.exit_code == 0
     assert re.search(r"intact: \d+ entries verified", ok.stdout)
     tail = runner.invoke(app, ["audit", "tail", "--json", "--limit", "50"])
-    assert "staff.create" in {json.loads(line)["action"] for line in tail.stdout.splitlines()}
+    assert "admin.staff.create" in {json.loads(line)["action"] for line in tail.stdout.splitlines()}
 
     if env.database_url.startswith("postgresql"):
         lift = "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change"

@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.checkpoints.service import SiteService
+from healthcode.checkpoints.sites import SiteService
 from healthcode.cli.runtime import CLOCK, console, with_db
 from healthcode.config import Settings
 
