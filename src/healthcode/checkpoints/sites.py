@@ -123,7 +123,7 @@ class SiteService(AuditedService):
             .outerjoin(StaffSite, StaffSite.staff_id == StaffAccount.id)
             .order_by(StaffAccount.username)
         )
-        return [(account, site_id) for account, site_id in rows.tuples() if Role.CHECKPOINT.value in account.roles]
+        return [(account, site_id) for account, site_id in rows if Role.CHECKPOINT.value in account.roles]
 
     async def ensure_bound(
         self, username: str, name: str, region_code: str, *, temperature_required: bool = False, actor: str = "demo"

@@ -72,7 +72,7 @@ class StaffAdminService(AuditedService):
             .outerjoin(Site, Site.id == StaffSite.site_id)
             .order_by(StaffAccount.username)
         )
-        return [AccountRow(account, self._locked(account), site) for account, site in rows.tuples()]
+        return [AccountRow(account, self._locked(account), site) for account, site in rows]
 
     async def account(self, staff_id: int) -> AccountRow:
         account = await self.staff.get(staff_id)
