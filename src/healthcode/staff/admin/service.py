@@ -96,7 +96,8 @@ class StaffAdminService(AuditedService):
                     N_("You cannot remove your own administrator role. Ask another administrator."),
                     field="roles",
                 )
-            await self._keep_an_admin(account, field="roles")
+            if account.active:
+                await self._keep_an_admin(account, field="roles")
         before = list(account.roles)
         account.roles = parsed
         if Role.CHECKPOINT.value not in parsed and (binding := await self.db.get(StaffSite, account.id)):
