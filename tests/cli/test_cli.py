@@ -95,7 +95,7 @@ def test_audit_verify_passes_then_finds_tampering(env: Settings) -> None:
     assert ok.exit_code == 0
     assert re.search(r"intact: \d+ entries verified", ok.stdout)
     tail = runner.invoke(app, ["audit", "tail", "--json", "--limit", "50"])
-    assert "staff.create" in {json.loads(line)["action"] for line in tail.stdout.splitlines()}
+    assert "admin.staff.create" in {json.loads(line)["action"] for line in tail.stdout.splitlines()}
 
     if env.database_url.startswith("postgresql"):
         lift = "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change"
@@ -160,3 +160,28 @@ def test_demo_and_outbox_code_are_refused_in_prod(env: Settings, monkeypatch: py
 def test_db_upgrade_is_repeatable(env: Settings) -> None:
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
+
+
+def test_staff_administration_from_the_command_line(env: Settings) -> None:
+    runner.invoke(app, ["staff", "create", "--username", "boss", "--role", "admin"])
+    runner.invoke(app, ["staff", "create", "--username", "gate", "--role", "checkpoint"])
+    last = runner.invoke(app, ["staff", "disable", "boss"])
+    assert last.exit_code == 1
+    assert "last_admin" in last.stderr
+    roles = runner.invoke(app, ["staff", "roles", "gate", "--role", "checkpoint", "--role", "clerk"])
+    assert "gate now has the roles checkpoint, clerk" in roles.stdout
+    reset = runner.invoke(app, ["staff", "reset-password", "gate"])
+    assert re.search(r"password: \S{20,}", reset.stdout)
+    enrolled = runner.invoke(app, ["staff", "reset-authenticator", "gate"])
+    assert "otpauth://totp/HealthCode:gate" in enrolled.stdout
+    assert runner.invoke(app, ["staff", "disable", "gate"]).exit_code == 0
+    assert "no" in runner.invoke(app, ["staff", "list"]).stdout
+    assert runner.invoke(app, ["staff", "enable", "gate"]).exit_code == 0
+    created = runner.invoke(app, ["sites", "create", "东门", "--region", "150102"])
+    site_id = re.search(r"created site (\d+)", created.stdout)
+    assert site_id
+    assert runner.invoke(app, ["sites", "create", "西门", "--region", "159999"]).exit_code == 1
+    edited = runner.invoke(app, ["sites", "edit", site_id.group(1), "--region", "150103", "--temperature-required"])
+    assert "东门 (150103)" in edited.stdout
+    assert runner.invoke(app, ["sites", "bind", "gate", site_id.group(1)]).exit_code == 0
+    assert "unbound gate" in runner.invoke(app, ["sites", "unbind", "gate"]).stdout

@@ -12,9 +12,9 @@ from healthcode.checkpoints.service import (
     Desk,
     OfflineScan,
     Scanned,
-    SiteService,
     parse_temperature,
 )
+from healthcode.checkpoints.sites import SiteService
 from healthcode.codes.keys import KeyService
 from healthcode.codes.verification import make_verifier
 from healthcode.config import Settings

@@ -35,7 +35,7 @@ async def test_create_and_sign_in(staff: StaffService, clock: FixedClock, db: As
     done = await staff.sign_in("wang.li", PASSWORD, now_code(created.totp_secret, clock), client_ip="10.1.1.1")
     assert done.account.id == created.account.id
     actions = [r.action for r in await db.scalars(select(AuditRecord).order_by(AuditRecord.seq))]
-    assert actions == ["staff.create", "staff.sign_in"]
+    assert actions == ["admin.staff.create", "staff.sign_in"]
 
 
 async def test_generated_password_is_strong_and_works(staff: StaffService, clock: FixedClock) -> None:
@@ -99,7 +99,7 @@ async def test_lockout_after_five_failures_even_with_the_right_password(
     clock.advance(minutes=15)
     await staff.sign_in("li", PASSWORD, now_code(created.totp_secret, clock))
     actions = [r.action for r in await db.scalars(select(AuditRecord).order_by(AuditRecord.seq))]
-    assert actions == ["staff.create", *["staff.sign_in_failed"] * 4, "staff.locked", "staff.sign_in"]
+    assert actions == ["admin.staff.create", *["staff.sign_in_failed"] * 4, "staff.locked", "staff.sign_in"]
 
 
 async def test_unlock(staff: StaffService, clock: FixedClock) -> None:

@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.checkpoints.service import SiteService
+from healthcode.checkpoints.sites import SiteService
 from healthcode.codes.keys import KeyService
 from healthcode.codes.live import card_of_claims
 from healthcode.config import Settings

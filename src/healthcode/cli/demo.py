@@ -12,7 +12,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.checkpoints.service import SiteService
+from healthcode.checkpoints.sites import SiteService
 from healthcode.cli.demo_people import DEMO_PEOPLE, ensure_demo_people
 from healthcode.cli.runtime import CLOCK, console, errors, with_db
 from healthcode.codes.keys import KeyService

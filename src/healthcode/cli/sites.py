@@ -1,4 +1,5 @@
-"""``healthcode sites``: checkpoint sites and the checkpoint accounts bound to them (SPEC §8)."""
+"""``healthcode sites``: checkpoint sites and the checkpoint accounts bound to them (SPEC §8); the
+administrators' page ``/staff/admin/sites`` calls the same service."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.checkpoints.service import SiteService
+from healthcode.checkpoints.sites import SiteService
 from healthcode.cli.runtime import CLOCK, console, with_db
 from healthcode.config import Settings
 
@@ -38,6 +39,38 @@ def bind(username: str, site_id: int) -> None:
     async def work(db: AsyncSession, config: Settings) -> None:
         await SiteService(db, config, CLOCK).bind(username, site_id)
         console.print(f"bound {username} to site {site_id}", markup=False)
+
+    with_db(work)
+
+
+@app.command("unbind")
+def unbind(username: str) -> None:
+    """The checkpoint account no longer works at any site."""
+
+    async def work(db: AsyncSession, config: Settings) -> None:
+        await SiteService(db, config, CLOCK).unbind(username)
+        console.print(f"unbound {username}", markup=False)
+
+    with_db(work)
+
+
+@app.command("edit")
+def edit(
+    site_id: int,
+    name: str = typer.Option(None, help="New name"),
+    region: str = typer.Option(None, help="New GB/T 2260 region code"),
+    temperature_required: bool = typer.Option(
+        None, "--temperature-required/--temperature-optional", help="Whether a temperature must be taken"
+    ),
+) -> None:
+    """Change a site's name, region or temperature rule; what is not given stays."""
+
+    async def work(db: AsyncSession, config: Settings) -> None:
+        sites = SiteService(db, config, CLOCK)
+        site = await sites.get(site_id)
+        required = site.temperature_required if temperature_required is None else temperature_required
+        site = await sites.update(site_id, name or site.name, region or site.region_code, temperature_required=required)
+        console.print(f"site {site.id}: {site.name} ({site.region_code})", markup=False)
 
     with_db(work)
 

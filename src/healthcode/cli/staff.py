@@ -1,4 +1,6 @@
-"""``healthcode staff``: create, list and unlock back-office accounts."""
+"""``healthcode staff``: create, list and unlock back-office accounts, change their roles, disable
+and enable them, give them a new password or second factor. The administrators' pages
+(``/staff/admin/accounts``) call the same service, with the same rules."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.cli.runtime import CLOCK, console, errors, with_db
 from healthcode.config import Settings
+from healthcode.staff.admin.service import StaffAdminService
 from healthcode.staff.service import StaffService
 
 app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
@@ -57,6 +60,70 @@ def unlock(username: str) -> None:
     async def work(db: AsyncSession, config: Settings) -> None:
         await StaffService(db, config, CLOCK).unlock(username)
         console.print(f"unlocked {username}")
+
+    with_db(work)
+
+
+@app.command("roles")
+def set_roles(
+    username: str,
+    role: list[str] = typer.Option(..., help="The account's roles from now on; repeat for several"),
+) -> None:
+    """Replace an account's roles (the last active administrator keeps the admin role)."""
+
+    async def work(db: AsyncSession, config: Settings) -> None:
+        admin = StaffAdminService(db, config, CLOCK)
+        account = await admin.set_roles(await admin.id_of(username), role, actor="cli")
+        console.print(f"{account.username} now has the roles {', '.join(account.roles)}", markup=False)
+
+    with_db(work)
+
+
+@app.command("disable")
+def disable(username: str) -> None:
+    """The account can no longer sign in; its sessions end now."""
+
+    async def work(db: AsyncSession, config: Settings) -> None:
+        admin = StaffAdminService(db, config, CLOCK)
+        await admin.disable(await admin.id_of(username), actor="cli")
+        console.print(f"disabled {username}", markup=False)
+
+    with_db(work)
+
+
+@app.command("enable")
+def enable(username: str) -> None:
+    """Let a disabled account sign in again."""
+
+    async def work(db: AsyncSession, config: Settings) -> None:
+        admin = StaffAdminService(db, config, CLOCK)
+        await admin.enable(await admin.id_of(username), actor="cli")
+        console.print(f"enabled {username}", markup=False)
+
+    with_db(work)
+
+
+@app.command("reset-password")
+def reset_password(username: str) -> None:
+    """A new generated password, printed once; the lockout is lifted and sessions end."""
+
+    async def work(db: AsyncSession, config: Settings) -> None:
+        admin = StaffAdminService(db, config, CLOCK)
+        password = await admin.reset_password(await admin.id_of(username), actor="cli")
+        console.print(f"password: {password}", markup=False)
+
+    with_db(work)
+
+
+@app.command("reset-authenticator")
+def reset_authenticator(username: str) -> None:
+    """A new second factor, its secret and enrolment URI printed once; sessions end."""
+
+    async def work(db: AsyncSession, config: Settings) -> None:
+        admin = StaffAdminService(db, config, CLOCK)
+        enrolled = await admin.reset_authenticator(await admin.id_of(username), actor="cli")
+        console.print(f"authenticator secret: {enrolled.secret}", markup=False)
+        console.print(f"authenticator URI: {enrolled.provisioning_uri}", markup=False)
 
     with_db(work)
 

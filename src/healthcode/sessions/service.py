@@ -111,6 +111,21 @@ class SessionStore:
         )
         return list(rows)
 
+    async def revoke_all(self, kind: PrincipalKind, principal_id: int) -> int:
+        """End every live session of one principal (inside the caller's transaction): an account
+        disabled or given new credentials is signed out on every device at once; the count ended."""
+        result = await self.db.execute(
+            update(AuthSession)
+            .where(
+                AuthSession.principal_kind == kind.value,
+                AuthSession.principal_id == principal_id,
+                AuthSession.revoked_at.is_(None),
+            )
+            .values(revoked_at=self.clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def revoke(self, principal: Principal, session_id: int) -> None:
         """End one of the caller's own sessions (this device or another)."""
         row = await self.db.get(AuthSession, session_id)

@@ -1,4 +1,5 @@
-"""Back-office sign-in and the shell page that later features fill with their desks."""
+"""Back-office sign-in, the shell page that later features fill with their desks, and the
+administrators' pages of staff accounts and checkpoint sites (:mod:`healthcode.staff.admin`)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from litestar.response import Redirect, Template
 from healthcode.domain.errors import DomainError
 from healthcode.domain.roles import Role
 from healthcode.sessions.service import SessionStore
+from healthcode.staff.admin.pages import DESKS
+from healthcode.staff.admin.pages import router as admin_router
 from healthcode.staff.service import StaffService
 from healthcode.web.deps import STAFF_COOKIE, ClientIp, ClockDep, DbSession, SettingsDep, StaffOrNone, app_context
 from healthcode.web.forms import FormData, field_errors, text
 from healthcode.web.requests import fresh_csrf_cookie
 
 COOKIE_PATH = "/staff"
+__all__ = ["DESKS", "router"]
 
 
 @get("/login", name="staff_login")
@@ -77,4 +81,5 @@ async def sign_out(staff_or_none: StaffOrNone, db: DbSession, clock: ClockDep) -
     return response
 
 
-router = Router(path="/staff", route_handlers=[sign_in_form, sign_in, shell, sign_out], include_in_schema=False)
+shell_router = Router(path="/staff", route_handlers=[sign_in_form, sign_in, shell, sign_out], include_in_schema=False)
+router = Router(path="/", route_handlers=[shell_router, admin_router], include_in_schema=False)

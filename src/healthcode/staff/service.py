@@ -128,7 +128,7 @@ class StaffService(AuditedService):
             await self.db.rollback()
             raise Conflict("username_taken", N_("This user name is taken."), field="username") from None
         self.sealer.seal_text(account, "totp_secret_enc", secret)
-        await self.audit.record(actor, "staff.create", f"staff:{account.id}", roles=account.roles)
+        await self.audit.record(actor, "admin.staff.create", f"staff:{account.id}", roles=account.roles)
         await self.db.commit()
         uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
         return NewStaff(account, password, secret, uri)
@@ -201,7 +201,7 @@ class StaffService(AuditedService):
         """Clear a lockout and the failure count."""
         account = await self.by_username(username)
         account.failed_logins, account.locked_until = 0, None
-        await self.audit.record(actor, "staff.unlock", f"staff:{account.id}")
+        await self.audit.record(actor, "admin.staff.unlock", f"staff:{account.id}")
         await self.db.commit()
         return account
 
