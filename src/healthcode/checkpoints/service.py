@@ -321,6 +321,37 @@ class CheckpointService(AuditedService):
         await self.db.commit()
         return scan
 
+    async def record_decided(
+        self,
+        desk: Desk,
+        scanned: Scanned,
+        at: datetime,
+        temperature: float | None,
+        decision_raw: str,
+        exception_raw: str,
+        device: str,
+    ) -> Scan:
+        """Log a scan a device decided at once (the staff API's ``POST /checkpoint/scans``), by
+        the desk's rules: the decision is checked first (:func:`check_decision`: allowing anything
+        but a valid green code without a fever needs an exception's reason), so a refused one
+        logs nothing; a fever reading on a valid code of ours recolours the card, as at the desk."""
+        decision, exception = check_decision(
+            reason=scanned.reason,
+            colour=scanned.colour,
+            decision_raw=decision_raw,
+            exception_raw=exception_raw,
+            temperature=temperature,
+            temperature_required=desk.site.temperature_required,
+        )
+        scan = self._scan(desk, scanned, device, at)
+        scan.temperature = temperature
+        self.db.add(scan)
+        await self.db.flush()
+        await self._fever(desk, scan, scanned.card_id, temperature, at)
+        await self._record_decision(desk, scan, decision, exception, at)
+        await self.db.commit()
+        return scan
+
     async def _record_decision(
         self, desk: Desk, scan: Scan, decision: Decision, exception: PassException | None, at: datetime
     ) -> None:

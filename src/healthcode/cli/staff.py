@@ -1,4 +1,4 @@
-"""``healthcode staff``: create, list and unlock back-office accounts."""
+"""``healthcode staff``: create, list and unlock back-office accounts; their API keys (``api-key``)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from healthcode.cli import api_keys
 from healthcode.cli.runtime import CLOCK, console, errors, with_db
 from healthcode.config import Settings
 from healthcode.staff.service import StaffService
 
 app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(api_keys.app, name="api-key")
 
 
 @app.command("create")
