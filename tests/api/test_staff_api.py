@@ -139,9 +139,14 @@ async def test_an_authority_list_uploaded_through_the_api_turns_a_card_red(
 ) -> None:
     """End to end: the key's upload is queued, the import job runs it as the desk's import, the
     listed person's card turns red, and the API reports the import's progress."""
-    owner = await factories.resident(db, clock)
-    view = await factories.card_application(db, settings, clock, owner.id, document_type="resident_id", number=LISTED)
-    assert view.card.colour == "green"
+    await KeyService(db, settings, clock).generate("test")
+    owner = await factories.logged_in_resident(db, settings, clock)
+    view = await factories.card_application(
+        db, settings, clock, owner.resident.id, document_type="resident_id", number=LISTED
+    )
+    code = f"/api/v1/cards/{view.card.public_id}/code"
+    resident = {"Authorization": f"Bearer {owner.token}"}
+    assert (await client.get(code, headers=resident)).json()["colour"] == "green"
     headers, key_id, staff_id = await key_of(db, settings, clock, "official", ["authority"], ["lists"])
 
     uploaded = await client.post(
@@ -172,6 +177,7 @@ async def test_an_authority_list_uploaded_through_the_api_turns_a_card_red(
     card = await db.get(Card, view.card.id, populate_existing=True)
     assert card is not None
     assert card.colour == "red"
+    assert (await client.get(code, headers=resident)).json()["colour"] == "red", "the resident's code is red"
 
     calls = await audit_rows(db, "staff_api.call")
     assert [(row.actor, json.loads(row.detail)) for row in calls] == [
