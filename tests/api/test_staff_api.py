@@ -300,6 +300,15 @@ async def test_a_device_records_scans_by_the_desks_rules(
     assert (await db.scalar(select(FeverRecord.card_id))) == card_id
     assert (await db.get(Card, card_id, populate_existing=True)).colour != "green"  # type: ignore[union-attr]
 
+    with_ref = {"token": green, "temperature": None, "decision": "deny", "scanned_at": at, "ref": "dev1-000042"}
+    first = await client.post(SCANS, json=with_ref, headers=device)
+    again = await client.post(SCANS, json=with_ref, headers=device)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json()["scan_id"] == again.json()["scan_id"], "a scan sent again is logged once"
+    bad_ref = await client.post(SCANS, json={**with_ref, "ref": "no spaces allowed"}, headers=device)
+    assert bad_ref.status_code == 400
+    assert bad_ref.json()["error"]["field"] == "ref"
+
     for bad, field in (
         ({"temperature": 50.0}, "temperature"),
         ({"decision": "maybe"}, "decision"),

@@ -3,7 +3,8 @@
 A scanner device records a scan it decided, with the temperature taken, at the site its key's
 account is bound to, by the desk's rules: the token is verified as of ``scanned_at`` by the app's
 verifier (as an offline desk's upload is), and allowing anything but a valid green code without a
-fever needs ``exception_reason`` (else 422 ``exception_reason_required``, nothing logged).
+fever needs ``exception_reason`` (else 422 ``exception_reason_required``, nothing logged). A
+device's own ``ref`` for the scan (kept under its key's id) makes sending it again safe.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.tokens.format import MAX_TOKEN_CHARS
 from healthcode.web.deps import ClockDep, DbSession, SettingsDep
 
+REF_PATTERN = "^[A-Za-z0-9-]{8,48}$"
+
 
 class ScanIn(msgspec.Struct):
     """A scan as a device decided it: the token read, the temperature taken (°C, or null when none
@@ -39,6 +42,9 @@ class ScanIn(msgspec.Struct):
     decision: str
     scanned_at: Annotated[datetime, msgspec.Meta(tz=True)]
     exception_reason: str = ""
+    ref: Annotated[str, msgspec.Meta(pattern=REF_PATTERN)] | None = None
+    """The device's own id for the scan (8-48 letters, digits or dashes): sent again under the same
+    ref, the scan is answered as logged the first time, not logged twice."""
 
 
 @post("/", status_code=201, summary="Record a checkpoint scan with temperature and decision")
@@ -69,6 +75,7 @@ async def record_scan(
         data.decision,
         data.exception_reason,
         f"api key {caller.key.key_id}",
+        f"api-{caller.key.key_id}-{data.ref}" if data.ref else None,
     )
     return ScanOut(scan.id, verification_out(result))
 
