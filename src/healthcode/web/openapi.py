@@ -144,6 +144,12 @@ STAFF_API_KEY = "staff_api_key"
 for a key without the scope)."""
 
 
+STAFF_API_DESCRIPTIONS = {
+    401: "No working staff API key (none, wrong, revoked, or its account locked or disabled)",
+    403: "The key lacks the scope, or its account the role the scope needs",
+}
+
+
 def security_components() -> Components:
     """How a resident logs in to the API: the bearer token of ``POST /api/v1/auth/sessions``, or
     the pages' session cookie; how authorities' systems and devices call the staff API: a key."""
@@ -180,10 +186,12 @@ def describe(openapi: OpenAPI) -> None:
 def _describe_operation(name: str, path: str, operation: Operation) -> None:
     responses = operation.responses or {}
     statuses = {400, 503}
+    descriptions = DESCRIPTIONS
     if path not in PUBLIC_PATHS:
         statuses |= {401}
         if any(STAFF_API_KEY in requirement for requirement in operation.security or []):
             statuses |= {403}
+            descriptions = {**DESCRIPTIONS, **STAFF_API_DESCRIPTIONS}
         elif name != LOGIN:
             operation.security = SECURITY
     if "{" in path:
@@ -199,7 +207,7 @@ def _describe_operation(name: str, path: str, operation: Operation) -> None:
         statuses |= {404, 409}  # a card or record the body names
     error = OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{ERROR}"))
     for status in sorted(statuses):
-        responses[str(status)] = OpenAPIResponse(description=DESCRIPTIONS[status], content={"application/json": error})
+        responses[str(status)] = OpenAPIResponse(description=descriptions[status], content={"application/json": error})
     if path in LIST_SCHEMAS and "200" in responses:
         ok = responses["200"]
         if isinstance(ok, OpenAPIResponse):
