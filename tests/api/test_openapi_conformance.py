@@ -30,10 +30,14 @@ from litestar.testing import TestClient
 from schemathesis import checks
 from stdnum.cn import ric
 
+from healthcode.apikeys.service import ApiKeyService
+from healthcode.checkpoints.sites import SiteService
 from healthcode.codes.keys import KeyService
 from healthcode.config import Settings
 from healthcode.db.engine import make_engine, make_sessionmaker
+from healthcode.domain.api_keys import Scope
 from healthcode.domain.clock import FixedClock
+from healthcode.web.openapi import STAFF_API_KEY
 from tests import factories
 
 pytestmark = [pytest.mark.settings(realname_delay_s=0), pytest.mark.slow]
@@ -79,6 +83,22 @@ async def make_card_service_cards(db: Any, settings: Settings, clock: FixedClock
 
 
 @pytest.fixture
+def staff_key(settings: Settings, clock: FixedClock) -> str:
+    """A staff API key of every scope, of an account holding their roles and bound to a site: the
+    staff API's operations are called with it (a resident's login answers them 401)."""
+
+    async def make(db: Any) -> str:
+        await factories.staff(db, settings, clock, roles=["authority", "checkpoint", "admin"], username="device")
+        site = await SiteService(db, settings, clock).create("东门", "150102")
+        await SiteService(db, settings, clock).bind("device", site.id)
+        made = await ApiKeyService(db, settings, clock).create("device", [scope.value for scope in Scope])
+        return made.key
+
+    key: str = asyncio.run(_with_db(settings, make))
+    return key
+
+
+@pytest.fixture
 def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
     """The app running (start-up done) on one event loop, called over its ASGI interface."""
     with TestClient(app, base_url="http://testserver.local") as client:
@@ -107,7 +127,7 @@ def httpx_request(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("logged_in", [True, False], ids=["logged in", "anonymous"])
 def test_every_operation_answers_as_documented(
-    client: TestClient[Litestar], log_in: Callable[[], str], logged_in: bool
+    client: TestClient[Litestar], log_in: Callable[[], str], staff_key: str, logged_in: bool
 ) -> None:
     api = schemathesis.openapi.from_dict(client.get("/schema/openapi.json").json())
     operations = sorted(
@@ -118,8 +138,10 @@ def test_every_operation_answers_as_documented(
     failures: dict[str, list[str]] = {}
     for operation in operations:
         name = f"{operation.method.upper()} {operation.path}"
-        secured = bool(operation.definition.raw.get("security"))
-        headers = {"Authorization": f"Bearer {log_in()}"} if logged_in else {}
+        security = operation.definition.raw.get("security") or []
+        secured = bool(security)
+        staff_api = any(STAFF_API_KEY in requirement for requirement in security)
+        headers = {"Authorization": f"Bearer {staff_key if staff_api else log_in()}"} if logged_in else {}
         found: list[str] = []
         statuses: set[int] = set()
 
@@ -158,6 +180,11 @@ def test_the_document_names_logins_errors_and_the_lists_shape(client: TestClient
     assert apply["security"] == [{"bearer": []}, {"session_cookie": []}]
     assert apply["responses"]["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
     assert "security" not in doc["paths"]["/api/v1/verifications"]["post"]
+    assert doc["components"]["securitySchemes"]["staff_api_key"]["scheme"] == "bearer"
+    for path, method in (("/api/v1/authority/lists", "post"), ("/api/v1/checkpoint/scans", "post")):
+        staff = doc["paths"][path][method]
+        assert staff["security"] == [{"staff_api_key": []}]
+        assert {"401", "403"} <= set(staff["responses"])
     trust = doc["paths"]["/.well-known/healthcode/trust-list.json"]["get"]["responses"]["200"]
     assert trust["content"]["application/json"]["schema"]["type"] == "object"
     inputs = doc["components"]["schemas"]["CardApplicationIn"]["properties"]

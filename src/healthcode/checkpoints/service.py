@@ -252,6 +252,50 @@ class CheckpointService(AuditedService):
         await self.db.commit()
         return scan
 
+    async def record_decided(
+        self,
+        desk: Desk,
+        scanned: Scanned,
+        at: datetime,
+        temperature: float | None,
+        decision_raw: str,
+        exception_raw: str,
+        device: str,
+        ref: str | None = None,
+    ) -> Scan:
+        """Log a scan a device decided at once (the staff API's ``POST /checkpoint/scans``), by
+        the desk's rules: the decision is checked first (:func:`check_decision`: allowing anything
+        but a valid green code without a fever needs an exception's reason), so a refused one
+        logs nothing; a fever reading on a valid code of ours recolours the card, as at the desk.
+        ``ref`` is the device's own id for the scan: a scan sent again under it (the answer was
+        lost) is returned as it was logged, not logged twice."""
+        decision, exception = check_decision(
+            reason=scanned.reason,
+            colour=scanned.colour,
+            decision_raw=decision_raw,
+            exception_raw=exception_raw,
+            temperature=temperature,
+            temperature_required=desk.site.temperature_required,
+        )
+        earlier_query = select(Scan).where(Scan.device_ref == ref, Scan.site_id == desk.site.id)
+        if ref is not None and (earlier := await self.db.scalar(earlier_query)) is not None:
+            return earlier
+        scan = self._scan(desk, scanned, device, at)
+        scan.temperature, scan.device_ref = temperature, ref
+        self.db.add(scan)
+        try:
+            await self.db.flush()
+        except IntegrityError:  # the same scan sent again at the same moment was logged first
+            await self.db.rollback()
+            earlier = await self.db.scalar(earlier_query) if ref is not None else None
+            if earlier is None:
+                raise
+            return earlier
+        await self._fever(desk, scan, scanned.card_id, temperature, at)
+        await self._record_decision(desk, scan, decision, exception, at)
+        await self.db.commit()
+        return scan
+
     async def _record_decision(
         self, desk: Desk, scan: Scan, decision: Decision, exception: PassException | None, at: datetime
     ) -> None:

@@ -1,6 +1,6 @@
 """``healthcode staff``: create, list and unlock back-office accounts, change their roles, disable
-and enable them, give them a new password or second factor. The administrators' pages
-(``/staff/admin/accounts``) call the same service, with the same rules."""
+and enable them, give them a new password or second factor; their API keys (``api-key``). The
+administrators' pages (``/staff/admin/accounts``) call the same service, with the same rules."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from healthcode.cli import api_keys
 from healthcode.cli.runtime import CLOCK, console, errors, with_db
 from healthcode.config import Settings
 from healthcode.staff.admin.service import StaffAdminService
 from healthcode.staff.service import StaffService
 
 app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(api_keys.app, name="api-key")
 
 
 @app.command("create")

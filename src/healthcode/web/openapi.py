@@ -27,6 +27,7 @@ from litestar.openapi.spec.enums import OpenAPIType
 from healthcode.domain.cards import Relationship
 from healthcode.domain.declarations import CaseStatus, Symptom
 from healthcode.domain.documents import DocumentType
+from healthcode.domain.passage import Decision, PassException
 from healthcode.domain.tickets import TEXT_MAX_LENGTH, TicketCategory
 from healthcode.recodes.service import MAX_APPEAL
 from healthcode.web.deps import RESIDENT_COOKIE
@@ -128,17 +129,38 @@ INPUTS: dict[str, dict[str, Schema]] = {
     "TicketIn": {"category": _values(TicketCategory), "text": _text(1, TEXT_MAX_LENGTH)},
     "AppealIn": {"text": _text(1, MAX_APPEAL)},
     "LoginRequest": {"code": Schema(type=OpenAPIType.STRING, pattern=r"^[0-9]{6}$")},
+    "ScanIn": {
+        "decision": _values(Decision),
+        "exception_reason": Schema(type=OpenAPIType.STRING, enum=["", *PassException]),
+    },
+    "ListUpload": {"kind": Schema(type=OpenAPIType.STRING, enum=["cases", "areas", "tests"])},
 }
 """What the inputs take, beyond their types: the vocabularies and bounds the server checks (rules
 JSON Schema cannot say, such as a document's check digit, answer 422 with a specific message)."""
 
 
+STAFF_API_KEY = "staff_api_key"
+"""The security scheme of the staff API (an operation's handler names it; its calls also answer 403
+for a key without the scope)."""
+
+
+STAFF_API_DESCRIPTIONS = {
+    401: "No working staff API key (none, wrong, revoked, or its account locked or disabled)",
+    403: "The key lacks the scope, or its account the role the scope needs",
+}
+
+
 def security_components() -> Components:
     """How a resident logs in to the API: the bearer token of ``POST /api/v1/auth/sessions``, or
-    the pages' session cookie."""
+    the pages' session cookie; how authorities' systems and devices call the staff API: a key."""
     return Components(
         security_schemes={
             "bearer": SecurityScheme(type="http", scheme="bearer", description="The token of a login"),
+            STAFF_API_KEY: SecurityScheme(
+                type="http",
+                scheme="bearer",
+                description="A staff API key (`healthcode staff api-key create USER --scope S`)",
+            ),
             "session_cookie": SecurityScheme(
                 type="apiKey", name=RESIDENT_COOKIE, security_scheme_in="cookie", description="The pages' login"
             ),
@@ -164,9 +186,13 @@ def describe(openapi: OpenAPI) -> None:
 def _describe_operation(name: str, path: str, operation: Operation) -> None:
     responses = operation.responses or {}
     statuses = {400, 503}
+    descriptions = DESCRIPTIONS
     if path not in PUBLIC_PATHS:
         statuses |= {401}
-        if name != LOGIN:
+        if any(STAFF_API_KEY in requirement for requirement in operation.security or []):
+            statuses |= {403}
+            descriptions = {**DESCRIPTIONS, **STAFF_API_DESCRIPTIONS}
+        elif name != LOGIN:
             operation.security = SECURITY
     if "{" in path:
         statuses |= {404, 409}
@@ -181,7 +207,7 @@ def _describe_operation(name: str, path: str, operation: Operation) -> None:
         statuses |= {404, 409}  # a card or record the body names
     error = OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{ERROR}"))
     for status in sorted(statuses):
-        responses[str(status)] = OpenAPIResponse(description=DESCRIPTIONS[status], content={"application/json": error})
+        responses[str(status)] = OpenAPIResponse(description=descriptions[status], content={"application/json": error})
     if path in LIST_SCHEMAS and "200" in responses:
         ok = responses["200"]
         if isinstance(ok, OpenAPIResponse):

@@ -1,6 +1,7 @@
 """Every table of the platform, one module per feature; importing this fills ``Base.metadata``."""
 
 from healthcode.db.models.accounts import Resident, SmsChallenge, SmsQuotaReset
+from healthcode.db.models.api_keys import StaffApiKey
 from healthcode.db.models.audit import AuditHead, AuditRecord
 from healthcode.db.models.cards import Application, ApplicationPhoto, Card, CardHolder
 from healthcode.db.models.certificates import PaperCertificate
@@ -49,6 +50,7 @@ __all__ = [
     "SmsOutboxMessage",
     "SmsQuotaReset",
     "StaffAccount",
+    "StaffApiKey",
     "StaffSite",
     "TestResultRecord",
     "Ticket",

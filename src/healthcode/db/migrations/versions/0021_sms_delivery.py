@@ -1,8 +1,8 @@
 """sms delivery: the outbox's texts are queued, claimed and handed to a carrier once (state,
 carrier reference, tries, due time, delivery time, last failure); existing texts are "kept"
 
-Revision ID: 0025
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-06 15:20:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import healthcode.db.base
 
-revision: str = "0025"
-down_revision: str | None = "0019"
+revision: str = "0021"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Staff API keys: the keys, their guard on the staff API, the administrators' page."""
