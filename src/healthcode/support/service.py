@@ -22,7 +22,7 @@ from healthcode.domain.documents import (
     normalize_name,
     parse_document_type,
 )
-from healthcode.domain.errors import Conflict, InvalidInput, NotFound
+from healthcode.domain.errors import Conflict, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.masking import mask_name
 from healthcode.domain.tickets import (
@@ -35,7 +35,7 @@ from healthcode.domain.tickets import (
 from healthcode.photos.decoding import clean_photo_bounded
 from healthcode.photos.images import CleanImage
 from healthcode.privacy.sealed import Sealer
-from healthcode.support.desk.service import Reply, load_replies
+from healthcode.support.desk.service import Reply, load_replies, ticket_not_found
 
 REPORTED_MAX_LENGTH = 40
 """The longest name or number a ticket keeps as typed when the checks refused it."""
@@ -178,7 +178,7 @@ class SupportService:
         not found."""
         ticket = await self.db.get(Ticket, ticket_id)
         if ticket is None or ticket.resident_id != resident_id:
-            raise NotFound("ticket_not_found", N_("There is no such ticket."), field="ticket")
+            raise ticket_not_found()
         if ticket.screenshot_type is not None:
             raise Conflict(
                 "ticket_screenshot_exists",
