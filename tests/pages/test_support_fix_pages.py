@@ -96,7 +96,7 @@ async def test_agent_sees_the_picture_on_request_and_rebinds_the_card(
     clock.advance(seconds=settings.sms_limits.resend_interval_s + 1)
     await logged_in(client, db, NEW_PHONE)
     mine = await client.get("/support/tickets")
-    assert "The card has been moved to this phone" in mine.text
+    assert "此卡已改绑到本手机" in mine.text  # written in the region's language, as its SMS
     home = await client.get("/")
     assert "张*丰" in home.text
 
