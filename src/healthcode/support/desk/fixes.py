@@ -84,6 +84,19 @@ class CaseFacts:
     def document_type(self) -> DocumentType | None:
         return DocumentType(self.card.document_type) if self.card else None
 
+    @property
+    def on_residents_phone(self) -> bool:
+        """The card shows on the ticket's phone as the resident's own: nothing to re-bind."""
+        return any(
+            h.is_ticket_resident and h.relationship is Relationship.SELF and h.status is LinkStatus.ACTIVE
+            for h in self.holders
+        )
+
+    @property
+    def application_open(self) -> bool:
+        """The resident's application is not decided for good (the page offers its fixes then)."""
+        return self.application is not None and self.application.state not in ("approved", "withdrawn")
+
 
 def no_card() -> Conflict:
     return Conflict(
