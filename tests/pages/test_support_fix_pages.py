@@ -137,7 +137,7 @@ async def test_fixes_that_do_not_apply_say_why_beside_their_button(
     assert 'value="张三丰"' in same.text
     unknown = await client.post(f"{base}/end-link", data={"_csrf_token": agent, "card_id": "nope"})
     assert unknown.status_code == 404
-    assert "nothing was changed" in field_error(unknown.text, "end-link")
+    assert "nothing was changed" in field_error(unknown.text, "end_link")
     opened = await audited(db, "support.open")
     assert await db.scalar(select(func.count()).select_from(AuditRecord)) == before + opened  # reads only
 
