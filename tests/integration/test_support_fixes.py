@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from healthcode.accounts.deletion import AccountDeletion
 from healthcode.cards.service import make_card_service
 from healthcode.config import Settings
 from healthcode.db.models import (
@@ -22,6 +23,7 @@ from healthcode.db.models import (
 )
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from healthcode.privacy.retention import Purge
 from healthcode.privacy.sealed import Sealer
 from healthcode.reviews.service import ReviewService
 from healthcode.sessions.service import Principal
@@ -311,3 +313,29 @@ async def test_fixes_need_the_support_role(db: AsyncSession, settings: Settings,
     with pytest.raises(DomainError) as refused:
         await FixDesk(db, settings, clock).recheck(reviewer, ticket)
     assert refused.value.kind.name == "FORBIDDEN"
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_the_fixes_go_with_their_ticket(
+    desk: FixDesk, agent: Principal, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    """A ticket's fixes (with the names they hold) go when the ticket goes: by age, or with the
+    resident's account."""
+    resident = await factories.resident(db, clock, NEW_PHONE)
+    own = await factories.card_application(
+        db, settings, clock, resident.id, name="张三丰", document_type="resident_id", number=ADULT
+    )
+    old = await card_ticket(db, settings, clock, resident.id, own.card.public_id)
+    await desk.end_link(agent, old, own.card.public_id)
+    clock.advance(seconds=(settings.retention_tickets_days + 1) * 86400)
+    assert (await Purge(db, settings, clock).run())["tickets"] >= 2
+    assert await db.scalar(select(func.count()).select_from(TicketFix)) == 0
+
+    again = await factories.card_application(
+        db, settings, clock, resident.id, name="张三丰", document_type="resident_id", number=ADULT
+    )
+    recent = await card_ticket(db, settings, clock, resident.id, again.card.public_id)
+    await desk.end_link(agent, recent, again.card.public_id)
+    await AccountDeletion(db, settings, clock).delete(resident.id)
+    assert await db.scalar(select(func.count()).select_from(TicketFix)) == 0
+    assert await db.scalar(select(func.count()).select_from(Ticket)) == 0
