@@ -9,7 +9,6 @@ A fix that does not apply (wrong state, nothing to do) raises a clear error and 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -28,90 +27,21 @@ from healthcode.domain.phone import mask_mobile
 from healthcode.domain.tickets import TicketStatus
 from healthcode.i18n import translate
 from healthcode.sessions.service import Principal
-from healthcode.support.desk.service import DeskService, TicketDetail
-
-RECHECKABLE = ("pending", "rejected")
-"""Application states an agent may have checked again or sent to the reviewers."""
-
-REBOUND_REPLY = N_(
-    "Your document photo matches the card of {name}. The card has been moved to this phone; "
-    "the phone that showed it before no longer does."
+from healthcode.support.desk.case import (
+    LINK_ENDED_REPLY,
+    NAME_REPLY,
+    OUTCOMES,
+    REBOUND_REPLY,
+    RECHECKABLE,
+    RECHECKED_REPLY,
+    REVIEW_REPLY,
+    CaseFacts,
+    HolderFact,
+    LinkFact,
+    no_application,
+    no_card,
 )
-RECHECKED_REPLY = N_("Your application for {name}'s card has been checked again: {outcome}.")
-REVIEW_REPLY = N_("Your application for {name}'s card is now with the reviewers. You will get a text message.")
-NAME_REPLY = N_("The name on your application has been corrected to {name}.")
-LINK_ENDED_REPLY = N_("The card of {name} has been taken off your phone, as you asked.")
-OUTCOMES = {
-    "approved": N_("approved"),
-    "rejected": N_("not approved"),
-    "review": N_("sent to the reviewers"),
-    "pending": N_("waiting for the check"),
-}
-
-
-@dataclass(frozen=True)
-class HolderFact:
-    """A phone that shows (or waits for) the ticket's card, masked."""
-
-    masked_phone: str
-    relationship: Relationship
-    status: LinkStatus
-    is_ticket_resident: bool
-
-
-@dataclass(frozen=True)
-class LinkFact:
-    """One card on the ticket's resident's phone, masked, to end it if unwanted."""
-
-    public_id: str
-    masked_name: str
-    masked_document: str
-    relationship: Relationship
-    status: LinkStatus
-
-
-@dataclass(frozen=True)
-class CaseFacts:
-    """What the fixes work on: the card the ticket names (by its card or its document), who shows
-    it, the resident's latest application for it, and the cards on the resident's phone."""
-
-    card: Card | None
-    holders: list[HolderFact]
-    application: Application | None
-    links: list[LinkFact]
-
-    @property
-    def document_type(self) -> DocumentType | None:
-        return DocumentType(self.card.document_type) if self.card else None
-
-    @property
-    def on_residents_phone(self) -> bool:
-        """The card shows on the ticket's phone as the resident's own: nothing to re-bind."""
-        return any(
-            h.is_ticket_resident and h.relationship is Relationship.SELF and h.status is LinkStatus.ACTIVE
-            for h in self.holders
-        )
-
-    @property
-    def application_open(self) -> bool:
-        """The resident's application is not decided for good (the page offers its fixes then)."""
-        return self.application is not None and self.application.state not in ("approved", "withdrawn")
-
-
-def no_card() -> Conflict:
-    return Conflict(
-        "support_no_card",
-        N_("This ticket names no card: no card has been applied for with the document it gives."),
-        field="ticket",
-    )
-
-
-def no_application() -> Conflict:
-    return Conflict(
-        "support_no_application",
-        N_("The resident has no application for this card from their phone."),
-        field="application",
-    )
+from healthcode.support.desk.service import DeskService, TicketDetail
 
 
 class FixDesk(DeskService):

@@ -16,7 +16,8 @@ from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
 from healthcode.domain.tickets import TEXT_MAX_LENGTH, TicketCategory, status_label
-from healthcode.support.desk.fixes import OUTCOMES, CaseFacts, FixDesk
+from healthcode.support.desk.case import OUTCOMES, CaseFacts
+from healthcode.support.desk.fixes import FixDesk
 from healthcode.support.desk.service import DeskService, TicketDetail
 from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
 from healthcode.web.errors import STATUS, translated
