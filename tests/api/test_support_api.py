@@ -1,16 +1,22 @@
-"""The /tickets API: a resident files a support ticket and lists their own."""
+"""The /tickets API: a resident files a support ticket (with a picture), lists their own with
+support's replies, and reads one."""
 
+import io
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.config import Settings
 from healthcode.db.models import Resident, Ticket
 from healthcode.domain.clock import FixedClock
+from healthcode.privacy.sealed import Sealer
+from healthcode.support.desk.service import DeskService
+from tests import factories
 from tests.api.test_auth_api import assert_error, log_in
 from tests.factories import card_application
 from tests.integration.test_support import ADULT
@@ -55,7 +61,8 @@ async def test_file_then_list(client: Client, db: AsyncSession, clock: FixedCloc
 
     listed = (await client.get(TICKETS, headers=headers)).json()
     assert [t["id"] for t in listed] == [later["id"], filed["id"]], "newest first"
-    assert listed[1] == {**filed, "text": "提示参数校验不通过"}, "no personal data or context comes back"
+    expected = {**filed, "text": "提示参数校验不通过", "replies": [], "has_screenshot": False}
+    assert listed[1] == expected, "no personal data or context comes back"
 
 
 @pytest.mark.settings(realname_delay_s=0)
@@ -143,3 +150,69 @@ async def test_messages_follow_the_language(client: Client, db: AsyncSession) ->
     headers = {**await auth(client, db), "Accept-Language": "en"}
     response = await client.post(TICKETS, json={"category": "other", "text": " "}, headers=headers)
     assert response.json()["error"]["message"] == "Describe what happened and what you need, in a few words."
+
+
+def jpeg_with_gps() -> bytes:
+    """A phone photo with an EXIF block naming the place it was taken."""
+    image = Image.new("RGB", (320, 200), (200, 180, 160))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {1: "N", 2: (40.0, 49.0, 12.0)}  # GPS
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+async def test_a_ticket_carries_one_cleaned_picture_and_the_replies(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    headers = await auth(client, db)
+    filed = await file(client, headers, category="other", text="收不到验证码")
+    photo = jpeg_with_gps()
+    assert b"PhoneMaker" in photo
+
+    sent = await client.post(
+        f"{TICKETS}/{filed['id']}/screenshot", files={"file": ("s.jpg", photo, "image/jpeg")}, headers=headers
+    )
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["has_screenshot"] is True
+    row = await db.get_one(Ticket, filed["id"])
+    await db.refresh(row, ["screenshot_enc", "screenshot_type"])
+    assert row.screenshot_type == "image/jpeg"
+    assert row.screenshot_enc is not None
+    assert b"PhoneMaker" not in row.screenshot_enc
+    stored = Sealer(settings.keyring).open_bytes(row, "screenshot_enc")
+    assert b"PhoneMaker" not in stored, "metadata stripped"
+    assert Image.open(io.BytesIO(stored)).size == (320, 200)
+
+    again = await client.post(
+        f"{TICKETS}/{filed['id']}/screenshot", files={"file": ("s.jpg", photo, "image/jpeg")}, headers=headers
+    )
+    assert again.status_code == 409
+    assert_error(again.json(), "ticket_screenshot_exists", "file")
+
+    other = await file(client, headers, category="other", text="另一个问题")
+    not_image = await client.post(
+        f"{TICKETS}/{other['id']}/screenshot",
+        files={"file": ("s.jpg", b"%PDF-1.4 hello", "image/jpeg")},
+        headers=headers,
+    )
+    assert not_image.status_code == 415
+    stranger = await auth(client, db, "13900139000")
+    theirs = await client.post(
+        f"{TICKETS}/{other['id']}/screenshot", files={"file": ("s.jpg", photo, "image/jpeg")}, headers=stranger
+    )
+    assert theirs.status_code == 404
+    assert_error(theirs.json(), "ticket_not_found", "ticket")
+    assert (await client.get(f"{TICKETS}/{other['id']}", headers=stranger)).status_code == 404
+
+    agent = await factories.staff(db, settings, clock, roles=("support",), username="agent")
+    await DeskService(db, settings, clock).reply(
+        factories.staff_principal(agent), filed["id"], "已为您处理", "in_progress"
+    )
+    one = (await client.get(f"{TICKETS}/{filed['id']}", headers=headers)).json()
+    assert one["status"] == "in_progress"
+    assert [(r["text"], r["status"]) for r in one["replies"]] == [("已为您处理", "in_progress")]
+    assert set(one["replies"][0]) == {"at", "status", "text"}
+    listed = (await client.get(TICKETS, headers=headers)).json()
+    assert next(t for t in listed if t["id"] == filed["id"]) == one

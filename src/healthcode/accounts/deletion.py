@@ -37,6 +37,7 @@ from healthcode.db.models import (
     SmsOutboxMessage,
     SmsQuotaReset,
     Ticket,
+    TicketFix,
     TicketReply,
 )
 from healthcode.domain.cards import LinkStatus
@@ -106,6 +107,7 @@ class AccountDeletion(AuditedService):
             await self._erase(card)
         mine = select(Ticket.id).where(Ticket.resident_id == resident_id)
         await self.db.execute(delete(TicketReply).where(TicketReply.ticket_id.in_(mine)))
+        await self.db.execute(delete(TicketFix).where(TicketFix.ticket_id.in_(mine)))
         await self.db.execute(delete(Ticket).where(Ticket.resident_id == resident_id))
         await self.db.execute(delete(SmsChallenge).where(SmsChallenge.phone == resident.phone))
         await self.db.execute(delete(SmsQuotaReset).where(SmsQuotaReset.phone == resident.phone))

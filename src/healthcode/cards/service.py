@@ -176,6 +176,22 @@ async def missing_photos(db: AsyncSession, application: Application, document_ty
     return [side for side in document_type.photo_sides if side not in present]
 
 
+def correct_application_name(settings: Settings, card: Card, application: Application, name: str) -> None:
+    """A support agent corrects the name typed on an application not decided yet (FAQ 9); a card
+    never approved takes it too (its name is the one typed first). An issued card's name is the
+    document's and is never changed here. ``name`` is normalised already."""
+    if card.status == "approved" or application.state in ("approved", "withdrawn", "deciding"):
+        raise Conflict(
+            "name_not_correctable",
+            N_("Only the name of an application still being checked can be corrected; an issued card keeps its name."),
+            field="name",
+        )
+    sealer = Sealer(settings.keyring)
+    sealer.seal_text(application, "name_enc", name)
+    sealer.seal_text(card, "name_enc", name)
+    card.masked_name = mask_name(name)
+
+
 class CardService:
     """Residents' cards. Verification itself is :class:`~healthcode.cards.verification.Verifier`."""
 
@@ -195,6 +211,16 @@ class CardService:
         today = self.clock.now().astimezone(self.settings.zone).date()
         number = normalize_document_number(document_type, number_raw, today)
         relationship = rules.parse_relationship(relationship_raw)
+        card, holder, _ = await self.open_application(resident_id, name, document_type, number, relationship)
+        await self.db.commit()
+        return await self._view(card, holder)
+
+    async def open_application(
+        self, resident_id: int, name: str, document_type: DocumentType, number: str, relationship: Relationship
+    ) -> tuple[Card, CardHolder, Application]:
+        """:meth:`apply` for checked values, without committing: the link and the application
+        (waiting for photos), or the refusal of :func:`~healthcode.domain.cards.plan_application`.
+        A support agent's re-binding (FAQ 8) opens the application this way and concludes it."""
         index = document_index(self.settings, document_type, number)
 
         card = await self.db.scalar(select(Card).where(Card.document_index == index))
@@ -230,11 +256,10 @@ class CardService:
         )
         self.db.add(holder)
         await self.db.flush()
-        await new_application(
+        application = await new_application(
             self.db, self.settings, card, kind, name, now, holder_id=holder.id, resident_id=resident_id
         )
-        await self.db.commit()
-        return await self._view(card, holder)
+        return card, holder, application
 
     async def add_photo(self, resident_id: int, public_id: str, side: str, data: bytes) -> CardView:
         """Clean, encrypt and keep one photo; once all sides are in, verification starts."""

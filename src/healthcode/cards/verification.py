@@ -197,6 +197,30 @@ class Verifier(AuditedService):
         )
         await self.db.flush()
 
+    async def recheck(self, application: Application, *, by: str) -> None:
+        """Check a waiting or rejected application again now, at a support agent's request (FAQ 6,
+        18): a rejected one's link waits again, then the provider decides as for a new one. The
+        caller has claimed the application (state ``deciding``)."""
+        await self._reopen(application)
+        await self._decide(application)
+
+    async def send_to_review(self, application: Application, *, by: str) -> None:
+        """Put a waiting or rejected application in the reviewers' queue (FAQ 9, 18); the caller
+        has claimed it (state ``deciding``)."""
+        await self._reopen(application)
+        await self.conclude(application, Verdict(Outcome.UNDECIDED), decided_by=by)
+
+    async def _reopen(self, application: Application) -> None:
+        """The application waits again, as if just submitted."""
+        holder = await self.db.get(CardHolder, application.holder_id) if application.holder_id else None
+        if holder is not None and holder.status == LinkStatus.REJECTED.value:
+            holder.status = LinkStatus.PENDING.value
+        now = self.clock.now()
+        application.reason = application.decided_at = application.decided_by = None
+        application.submitted_at = application.submitted_at or now
+        application.due_at = now
+        await self.db.flush()
+
     async def _resident(self, application: Application) -> Resident | None:
         return await self.db.get(Resident, application.resident_id) if application.resident_id else None
 

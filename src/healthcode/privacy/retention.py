@@ -32,6 +32,7 @@ from healthcode.db.models import (
     SmsQuotaReset,
     TestResultRecord,
     Ticket,
+    TicketFix,
     TicketReply,
 )
 from healthcode.domain.i18n import N_
@@ -148,6 +149,7 @@ def _tickets(cutoff: datetime) -> list[Delete | Update]:
     old = select(Ticket.id).where(Ticket.created_at < cutoff)
     return [
         delete(TicketReply).where(_batch(TicketReply, TicketReply.ticket_id.in_(old))),
+        delete(TicketFix).where(_batch(TicketFix, TicketFix.ticket_id.in_(old))),
         delete(Ticket).where(_batch(Ticket, Ticket.created_at < cutoff)),
     ]
 

@@ -23,6 +23,7 @@ from healthcode.db.models import (
     SigningKeyRecord,
     StaffAccount,
     Ticket,
+    TicketFix,
     TicketReply,
 )
 from healthcode.domain.crypto import DataKeyring
@@ -62,6 +63,8 @@ SEALED_COLUMNS = (
     SealedColumn(RecodeRecord, "appeal_answer_enc", lambda recode: f"recode:{recode.id}:appeal_answer"),
     SealedColumn(Application, "note_enc", lambda application: f"application:{application.id}:note"),
     SealedColumn(Card, "colour_reasons_enc", lambda card: reasons_context(card.id)),
+    SealedColumn(Ticket, "screenshot_enc", lambda ticket: f"ticket:{ticket.id}:screenshot"),
+    SealedColumn(TicketFix, "detail_enc", lambda fix: f"ticket_fix:{fix.id}:detail"),
 )
 _BY_KEY = {(sealed.model, sealed.column): sealed for sealed in SEALED_COLUMNS}
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from healthcode.domain.crypto import DataKeyring
 from healthcode.privacy.sealed import SEALED_COLUMNS, SealedColumn
@@ -35,7 +36,8 @@ async def rekey(db: AsyncSession, keyring: DataKeyring, progress: Progress | Non
         last = None
         done = 0
         while True:
-            query = select(model).order_by(key).limit(BATCH)
+            # undefer: a large sealed column (a ticket's screenshot) is deferred on its model
+            query = select(model).options(undefer(getattr(model, column))).order_by(key).limit(BATCH)
             if last is not None:
                 query = query.where(key > last)
             rows = list(await db.scalars(query))

@@ -47,6 +47,7 @@ from healthcode.db.models import (
     SmsQuotaReset,
     TestResultRecord,
     Ticket,
+    TicketFix,
     TicketReply,
 )
 
@@ -62,6 +63,7 @@ PURGED: tuple[type[Base], ...] = (
     PaperCertificate,
     RevokedToken,
     TicketReply,
+    TicketFix,
     Ticket,
     Card,
     AuthSession,

@@ -1,13 +1,25 @@
-"""The support API under ``/api/v1/tickets``: a resident files a ticket and lists their own."""
+"""The support API under ``/api/v1/tickets``: a resident files a ticket (with a picture, in a
+second call), lists their own with support's replies, or reads one."""
 
 from __future__ import annotations
 
-from litestar import Router, get, post
-from litestar.params import JSONBody
+from dataclasses import dataclass
 
+from litestar import Router, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import JSONBody, MultipartBody
+
+from healthcode.support.desk.service import ticket_not_found
 from healthcode.support.schemas import TicketFiled, TicketIn, TicketOut, ticket_filed, ticket_out
 from healthcode.support.service import SupportService
-from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
+from healthcode.web.deps import ClockDep, CurrentResident, DbSession, RowId, SettingsDep
+
+
+@dataclass
+class ScreenshotUpload:
+    """multipart/form-data: ``file``, a screenshot or a photo of the document."""
+
+    file: UploadFile
 
 
 @post("/", status_code=201, summary="File a support ticket")
@@ -31,11 +43,50 @@ async def file_ticket(
     return ticket_filed(ticket)
 
 
-@get("/", summary="The caller's tickets, newest first")
+@post("/{ticket_id:int}/screenshot", status_code=201, summary="Attach a picture to a ticket")
+async def attach_screenshot(
+    ticket_id: RowId,
+    data: MultipartBody[ScreenshotUpload],
+    resident: CurrentResident,
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> TicketOut:
+    """One picture per ticket (a screenshot of the error, or a photo of the document when the card
+    is on another phone, FAQ 8), cleaned like document photos and encrypted; only the agent sees
+    it. JPEG, PNG or HEIC up to ``HEALTHCODE_PHOTO_MAX_BYTES`` (413 beyond, 415 for anything else);
+    409 ``ticket_screenshot_exists`` for a second one, ``ticket_closed`` on a closed ticket; 404
+    ``ticket_not_found`` for a ticket that is not the caller's."""
+    content = await data.file.read(settings.photo_max_bytes + 1)
+    service = SupportService(db, settings, clock)
+    await service.attach_screenshot(resident.id, ticket_id, content)
+    return await _one(service, resident.id, ticket_id)
+
+
+@get("/", summary="The caller's tickets, newest first, with support's replies")
 async def list_tickets(
     resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
 ) -> list[TicketOut]:
     return [ticket_out(ticket) for ticket in await SupportService(db, settings, clock).mine(resident.id)]
 
 
-router = Router(path="/api/v1/tickets", route_handlers=[file_ticket, list_tickets], tags=["support"])
+@get("/{ticket_id:int}", summary="One of the caller's tickets, with support's replies")
+async def read_ticket(
+    ticket_id: RowId, resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
+) -> TicketOut:
+    """404 ``ticket_not_found`` for a ticket that is not the caller's."""
+    return await _one(SupportService(db, settings, clock), resident.id, ticket_id)
+
+
+async def _one(service: SupportService, resident_id: int, ticket_id: int) -> TicketOut:
+    for ticket in await service.mine(resident_id):
+        if ticket.id == ticket_id:
+            return ticket_out(ticket)
+    raise ticket_not_found()
+
+
+router = Router(
+    path="/api/v1/tickets",
+    route_handlers=[file_ticket, attach_screenshot, list_tickets, read_ticket],
+    tags=["support"],
+)

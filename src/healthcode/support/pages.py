@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Router, get, post
-from litestar.params import FromQuery
+from litestar.datastructures import UploadFile
+from litestar.params import FromQuery, MultipartBody
 from litestar.response import Redirect, Template
 
 from healthcode.accounts.service import get_resident
@@ -116,10 +117,28 @@ async def new_ticket_with_what_was_typed(
     )
 
 
+async def _picture(data: dict[str, Any], max_bytes: int) -> bytes | None:
+    """The picture chosen in the form, if any (a form without one sends an empty text field)."""
+    chosen = data.get("screenshot")
+    if isinstance(chosen, list):
+        chosen = chosen[0] if chosen else None
+    if not isinstance(chosen, UploadFile):
+        return None
+    content = await chosen.read(max_bytes + 1)
+    await chosen.close()
+    return content or None
+
+
 @post("/tickets")
 async def file_ticket(
-    data: FormData, resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
+    data: MultipartBody[dict[str, Any]],
+    resident: CurrentResident,
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
 ) -> Template | Redirect:
+    """The form is multipart: it may carry one picture (``screenshot``), cleaned like a document
+    photo; a file that is not a photo is refused beside the field, and nothing is filed."""
     service = SupportService(db, settings, clock)
     category, card_id = text(data, "category", 40), text(data, "card_id", 80)
     error_code = _error_code_or_none(text(data, "error_code", 80))
@@ -135,6 +154,7 @@ async def file_ticket(
             document_type=values["document_type"],
             document_number=values["document_number"],
             error_code=error_code,
+            screenshot=await _picture(data, settings.photo_max_bytes),
         )
     except DomainError as exc:
         await db.rollback()

@@ -33,14 +33,25 @@ class TicketFiled(msgspec.Struct):
     created_at: datetime
 
 
+class ReplyOut(msgspec.Struct):
+    """A reply from support; ``status`` is the ticket's status it set, or null when it set none."""
+
+    at: datetime
+    status: str | None
+    text: str
+
+
 class TicketOut(msgspec.Struct):
-    """One of the caller's tickets, as the resident sees it (never the stored personal data)."""
+    """One of the caller's tickets, as the resident sees it (never the stored personal data), with
+    support's replies, oldest first, and whether it carries a picture."""
 
     id: int
     category: str
     status: str
     created_at: datetime
     text: str
+    replies: list[ReplyOut] = msgspec.field(default_factory=list)
+    has_screenshot: bool = False
 
 
 def ticket_filed(ticket: Ticket) -> TicketFiled:
@@ -48,4 +59,12 @@ def ticket_filed(ticket: Ticket) -> TicketFiled:
 
 
 def ticket_out(ticket: TicketView) -> TicketOut:
-    return TicketOut(ticket.id, ticket.category, ticket.status, ticket.created_at, ticket.text)
+    return TicketOut(
+        ticket.id,
+        ticket.category,
+        ticket.status,
+        ticket.created_at,
+        ticket.text,
+        [ReplyOut(reply.at, reply.status, reply.text) for reply in ticket.replies],
+        ticket.has_screenshot,
+    )

@@ -22,7 +22,8 @@ from healthcode.domain.documents import (
     normalize_name,
     parse_document_type,
 )
-from healthcode.domain.errors import InvalidInput
+from healthcode.domain.errors import Conflict, InvalidInput
+from healthcode.domain.i18n import N_
 from healthcode.domain.masking import mask_name
 from healthcode.domain.tickets import (
     TicketCategory,
@@ -31,8 +32,10 @@ from healthcode.domain.tickets import (
     parse_category,
     parse_error_code,
 )
+from healthcode.photos.decoding import clean_photo_bounded
+from healthcode.photos.images import CleanImage
 from healthcode.privacy.sealed import Sealer
-from healthcode.support.desk.service import Reply, load_replies
+from healthcode.support.desk.service import Reply, load_replies, ticket_not_found
 
 REPORTED_MAX_LENGTH = 40
 """The longest name or number a ticket keeps as typed when the checks refused it."""
@@ -97,6 +100,7 @@ class TicketView:
     created_at: datetime
     text: str
     replies: list[Reply] = field(default_factory=list)
+    has_screenshot: bool = False
 
 
 class SupportService:
@@ -122,9 +126,12 @@ class SupportService:
         document_type: str | None = None,
         document_number: str | None = None,
         error_code: str | None = None,
+        screenshot: bytes | None = None,
     ) -> Ticket:
         """File a ticket. With ``card_public_id`` the name and document come from that card (what
-        the resident typed is then ignored); without, they are checked like an application's."""
+        the resident typed is then ignored); without, they are checked like an application's.
+        ``screenshot`` (a screenshot or a photo of the document, FAQ 8) is cleaned like a document
+        photo and kept encrypted; a file that is not a photo refuses the whole ticket."""
         chosen = parse_category(category)
         body = normalize_text(text)
         code = parse_error_code(error_code)
@@ -143,6 +150,7 @@ class SupportService:
             context.update(facts.context())
         else:
             identity = self._typed_identity(chosen, name, document_type, document_number)
+        image = await self._clean(screenshot) if screenshot else None
         ticket = Ticket(
             resident_id=resident_id,
             category=chosen.value,
@@ -159,8 +167,44 @@ class SupportService:
             self.sealer.seal_text(ticket, "name_enc", identity.name)
         if identity.document_number is not None:
             self.sealer.seal_text(ticket, "document_enc", identity.document_number)
+        if image is not None:
+            self._keep_screenshot(ticket, image)
         await self.db.commit()
         return ticket
+
+    async def attach_screenshot(self, resident_id: int, ticket_id: int, data: bytes) -> Ticket:
+        """Attach the one screenshot a ticket may carry, after filing (the API's second call). A
+        ticket that has one already, or is closed, refuses another; another resident's reads as
+        not found."""
+        ticket = await self.db.get(Ticket, ticket_id)
+        if ticket is None or ticket.resident_id != resident_id:
+            raise ticket_not_found()
+        if ticket.screenshot_type is not None:
+            raise Conflict(
+                "ticket_screenshot_exists",
+                N_("This ticket already has a picture. File a new ticket to send another one."),
+                field="file",
+            )
+        if TicketStatus(ticket.status).closed:
+            raise Conflict(
+                "ticket_closed", N_("This ticket is closed. File a new ticket to send a picture."), field="file"
+            )
+        self._keep_screenshot(ticket, await self._clean(data))
+        ticket.updated_at = self.clock.now()
+        await self.db.commit()
+        return ticket
+
+    async def _clean(self, data: bytes) -> CleanImage:
+        return await clean_photo_bounded(
+            data,
+            max_bytes=self.settings.photo_max_bytes,
+            slots=self.settings.photo_decodes,
+            wait_s=self.settings.photo_decode_wait_s,
+        )
+
+    def _keep_screenshot(self, ticket: Ticket, image: CleanImage) -> None:
+        ticket.screenshot_type = image.media_type
+        self.sealer.seal_bytes(ticket, "screenshot_enc", image.content)
 
     async def mine(self, resident_id: int) -> list[TicketView]:
         """The resident's own tickets, newest first."""
@@ -175,6 +219,7 @@ class SupportService:
                 t.created_at,
                 self.sealer.open_text(t, "text_enc"),
                 await load_replies(self.db, self.sealer, t.id),
+                t.screenshot_type is not None,
             )
             for t in rows.all()
         ]

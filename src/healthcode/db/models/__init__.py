@@ -21,7 +21,7 @@ from healthcode.db.models.jobs import JobLease
 from healthcode.db.models.sessions import AuthSession
 from healthcode.db.models.sms import SmsOutboxMessage
 from healthcode.db.models.staff import StaffAccount
-from healthcode.db.models.support import Ticket, TicketReply
+from healthcode.db.models.support import Ticket, TicketFix, TicketReply
 
 __all__ = [
     "Aggregate",
@@ -54,5 +54,6 @@ __all__ = [
     "StaffSite",
     "TestResultRecord",
     "Ticket",
+    "TicketFix",
     "TicketReply",
 ]

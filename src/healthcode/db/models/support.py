@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from healthcode.db.base import Base
 
@@ -14,6 +14,8 @@ class Ticket(Base):
     """A support ticket ("留下姓名、身份证号、手机号"), pre-filled with what failed.
 
     The name and document the resident typed, and the text they wrote, are encrypted like a card's.
+    A ticket may carry one screenshot or document photo, cleaned like a card's document photos and
+    encrypted; it is loaded only when an agent asks to see it (``deferred``).
     """
 
     __tablename__ = "tickets"
@@ -31,6 +33,8 @@ class Ticket(Base):
     created_at: Mapped[datetime]
     assigned_to: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
     updated_at: Mapped[datetime | None]
+    screenshot_type: Mapped[str | None] = mapped_column(String(20))
+    screenshot_enc: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
 
 
 class TicketReply(Base):
@@ -45,4 +49,20 @@ class TicketReply(Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
     status: Mapped[str | None] = mapped_column(String(16))
     text_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class TicketFix(Base):
+    """A fix an agent made from a ticket (re-bind, re-run, name correction, link ended), with what
+    it changed: ``detail_enc`` is sealed JSON, since it may hold names (the old and the new one).
+    The audit entry names this row; the row names the ticket."""
+
+    __tablename__ = "ticket_fixes"
+    __table_args__ = (Index("ix_ticket_fixes_ticket", "ticket_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    detail_enc: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]

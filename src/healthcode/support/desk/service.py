@@ -78,6 +78,7 @@ class TicketDetail:
     context: dict[str, Any]
     replies: list[Reply]
     next_statuses: list[TicketStatus]
+    has_screenshot: bool = False
 
 
 class DeskService(AuditedService):
@@ -108,6 +109,19 @@ class DeskService(AuditedService):
         await self.db.commit()
         return await self._detail(ticket, staff)
 
+    async def screenshot(self, principal: Principal | None, ticket_id: int) -> tuple[str, bytes]:
+        """The ticket's picture, decrypted only now, at the agent's request: ``(media_type,
+        content)``. Every view is recorded in the audit trail."""
+        staff = await self._authorize(principal)
+        ticket = await self._ticket(ticket_id)
+        if ticket.screenshot_type is None:
+            raise NotFound("ticket_screenshot_not_found", N_("This ticket has no picture."), field="screenshot")
+        await self.db.refresh(ticket, ["screenshot_enc"])  # deferred: only this view loads it
+        content = self.sealer.open_bytes(ticket, "screenshot_enc")
+        await self.audit.record(f"staff:{staff.id}", "support.screenshot", f"ticket:{ticket.id}")
+        await self.db.commit()
+        return ticket.screenshot_type, content
+
     async def assign_to_self(self, principal: Principal | None, ticket_id: int) -> Ticket:
         """The caller takes the ticket; an open one moves to "in progress"."""
         staff = await self._authorize(principal)
@@ -129,6 +143,19 @@ class DeskService(AuditedService):
         ticket = await self._ticket(ticket_id)
         body = normalize_text(text)
         target = next_status(ticket.status, status) if status else None
+        reply = await self._add_reply(ticket, staff, body, target)
+        await self.audit.record(
+            f"staff:{staff.id}", "support.reply", f"ticket:{ticket.id}", reply=reply.id, status=reply.status
+        )
+        await self.db.commit()
+        return reply
+
+    async def _add_reply(
+        self, ticket: Ticket, staff: StaffAccount, body: str, target: TicketStatus | None = None, *, sms: bool = True
+    ) -> TicketReply:
+        """A reply on the ticket (sealed), the ticket moved to ``target`` and taken by ``staff`` if
+        nobody has it; the resident gets the reply by SMS unless ``sms`` is False (a fix whose own
+        message told them already). The caller audits and commits."""
         now = self.clock.now()
         reply = TicketReply(
             ticket_id=ticket.id,
@@ -146,14 +173,10 @@ class DeskService(AuditedService):
             ticket.assigned_to = staff.id
         ticket.updated_at = now
         resident = await self.db.get(Resident, ticket.resident_id)
-        if resident is not None:
+        if resident is not None and sms:
             quoted = body if len(body) <= SMS_QUOTE_MAX else body[: SMS_QUOTE_MAX - 1] + "…"
-            sms = make_provider(self.settings, self.db, self.clock)
-            await sms.send(resident.phone, translate(REPLY_TEXT, self.settings.default_language, text=quoted))
-        await self.audit.record(
-            f"staff:{staff.id}", "support.reply", f"ticket:{ticket.id}", reply=reply.id, status=reply.status
-        )
-        await self.db.commit()
+            provider = make_provider(self.settings, self.db, self.clock)
+            await provider.send(resident.phone, translate(REPLY_TEXT, self.settings.default_language, text=quoted))
         return reply
 
     async def reset_sms_quota(self, principal: Principal | None, ticket_id: int) -> SmsQuotaReset:
@@ -186,6 +209,7 @@ class DeskService(AuditedService):
             context={k: v for k, v in json.loads(ticket.context).items() if v is not None and k != "phone"},
             replies=await load_replies(self.db, self.sealer, ticket.id),
             next_statuses=sorted(STATUS_FLOW[TicketStatus(ticket.status)], key=list(TicketStatus).index),
+            has_screenshot=ticket.screenshot_type is not None,
         )
 
     def _entry(self, ticket: Ticket, staff: StaffAccount) -> QueueEntry:
