@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from healthcode.audit.service import AuditedService
+from healthcode.codes.issuers import stored_lists
 from healthcode.codes.trust import TrustList, published_document, trusted_lists
 from healthcode.config import Settings
 from healthcode.db.models import SigningKeyRecord
@@ -344,15 +345,18 @@ class KeyService(AuditedService):
     async def own_verifying_keys(self) -> list[VerifyingKey]:
         return [verifying_key_of(record) for record in await self.published()]
 
-    def trusted(self) -> tuple[TrustList, ...]:
-        """Other issuers' lists from ``HEALTHCODE_TRUSTED_LISTS`` (checked; see :mod:`.trust`)."""
-        return trusted_lists(self.settings)
+    async def trusted(self) -> tuple[TrustList, ...]:
+        """Other issuers' lists: the files of ``HEALTHCODE_TRUSTED_LISTS`` (checked; see
+        :mod:`.trust`), then those administrators added (:mod:`.issuers`; a file's issuer wins)."""
+        configured = trusted_lists(self.settings)
+        skip = {trust.issuer for trust in configured} | {self.settings.issuer}
+        return (*configured, *await stored_lists(self.db, skip))
 
     async def verifying_keys(self) -> Mapping[bytes, Sequence[VerifyingKey]]:
         """Every key a verifier here accepts, by kid: own keys that may still verify, and the keys of
         the trusted issuers' lists."""
         own = await self.own_verifying_keys()
-        return index_keys([*own, *(key for trust in self.trusted() for key in trust.keys)])
+        return index_keys([*own, *(key for trust in await self.trusted() for key in trust.keys)])
 
     async def trust_list(self) -> tuple[bytes, str]:
         """The signed trust list as JSON bytes, and its ETag; ``issued_at`` is the last change of
@@ -362,7 +366,7 @@ class KeyService(AuditedService):
         content = {
             "issuer": self.settings.issuer,
             "keys": [jwk_of(verifying_key_of(record)) for record in records],
-            "trusted": [dict(trust.document) for trust in self.trusted()],
+            "trusted": [dict(trust.document) for trust in await self.trusted()],
         }
         return published_document(content, await self.signing_key(), changes, self.clock.now())
 
