@@ -57,15 +57,19 @@ class StoredIssuer:
     trust: TrustList
 
     def key_rows(self) -> list[tuple[str, datetime | None, datetime | None]]:
-        """Each key's base64url kid and its window."""
-        return [
-            (
-                b64url(key.kid),
-                datetime.fromtimestamp(key.not_before, UTC) if key.not_before is not None else None,
-                datetime.fromtimestamp(key.not_after, UTC) if key.not_after is not None else None,
-            )
-            for key in self.trust.keys
-        ]
+        return key_rows(self.trust)
+
+
+def key_rows(trust: TrustList) -> list[tuple[str, datetime | None, datetime | None]]:
+    """Each key of a list: its base64url kid and its window."""
+    return [
+        (
+            b64url(key.kid),
+            datetime.fromtimestamp(key.not_before, UTC) if key.not_before is not None else None,
+            datetime.fromtimestamp(key.not_after, UTC) if key.not_after is not None else None,
+        )
+        for key in trust.keys
+    ]
 
 
 def _checked(record: TrustedListRecord) -> TrustList:

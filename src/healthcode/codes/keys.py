@@ -74,7 +74,12 @@ VERIFY_LEEWAY_S = 30
 
 
 class KeyStateError(Exception):
-    """A key operation that the keys' state does not allow; the message tells the operator why."""
+    """A key operation that the keys' state does not allow; the message tells the operator why,
+    ``code`` names the case for the administrators' page, which says it in the reader's language."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
 
 
 def no_signing_key() -> Unavailable:
@@ -161,7 +166,7 @@ class KeyService(AuditedService):
         """Make a new active key; refused while one is active (rotate it instead)."""
         active = await self._active()
         if active is not None:
-            raise KeyStateError(f"key {active.kid} is active; use `healthcode keys rotate` to replace it")
+            raise KeyStateError(f"key {active.kid} is active; use `healthcode keys rotate` to replace it", "key_active")
         record = await self._create()
         await self.audit.record(
             actor, "keys.generate", f"signing_key:{record.kid}", issuer=record.issuer, not_before=record.not_before
@@ -180,10 +185,14 @@ class KeyService(AuditedService):
     async def prepare(self, actor: str) -> SigningKeyRecord:
         """Make the next key: published in the trust list now, signing from the next rotation."""
         if await self._active() is None:
-            raise KeyStateError("no key is active; use `healthcode keys generate` to make the first one")
+            raise KeyStateError(
+                "no key is active; use `healthcode keys generate` to make the first one", "no_active_key"
+            )
         prepared = await self.prepared()
         if prepared is not None:
-            raise KeyStateError(f"key {prepared.kid} is prepared already; `healthcode keys rotate` makes it active")
+            raise KeyStateError(
+                f"key {prepared.kid} is prepared already; `healthcode keys rotate` makes it active", "key_prepared"
+            )
         record = await self._create(status=NEXT)
         await self.audit.record(actor, "keys.prepare", f"signing_key:{record.kid}", issuer=record.issuer)
         await self._commit()
@@ -200,7 +209,9 @@ class KeyService(AuditedService):
         """Retire the active key and make the prepared key (or a new one) active; returns (old, new)."""
         old = await self._active()
         if old is None:
-            raise KeyStateError("no key is active; use `healthcode keys generate` to make the first one")
+            raise KeyStateError(
+                "no key is active; use `healthcode keys generate` to make the first one", "no_active_key"
+            )
         self._retire(old)
         await self.db.flush()  # the partial unique index allows one active key: retire first
         new = await self.prepared()
@@ -225,9 +236,9 @@ class KeyService(AuditedService):
         """Retire the active key ``kid`` (hex, or base64url as in the trust list) with no successor."""
         record = await self.by_kid(kid)
         if record is None:
-            raise KeyStateError(f"no signing key {kid}; `healthcode keys list` shows them")
+            raise KeyStateError(f"no signing key {kid}; `healthcode keys list` shows them", "no_such_key")
         if record.status != ACTIVE:
-            raise KeyStateError(f"key {record.kid} is already retired")
+            raise KeyStateError(f"key {record.kid} is already retired", "key_retired")
         self._retire(record)
         await self.audit.record(
             actor,
@@ -295,7 +306,9 @@ class KeyService(AuditedService):
             await self.db.commit()
         except IntegrityError:
             await self.db.rollback()
-            raise KeyStateError("another key change happened at the same time; look at `keys list` and retry") from None
+            raise KeyStateError(
+                "another key change happened at the same time; look at `keys list` and retry", "keys_changed"
+            ) from None
         finally:
             forget_cached_keys(self.settings.database_url)
 
