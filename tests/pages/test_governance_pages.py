@@ -154,7 +154,7 @@ async def test_keys_generate_prepare_rotate_retire(
     assert "The next key is published in the trust list. Rotate in 5 minutes or later." in await act("prepare")
     twice = await client.post("/staff/admin/keys/prepare", data={"_csrf_token": token})
     assert twice.status_code == 409
-    assert "The next key is prepared already" in twice.text
+    assert field_error(twice.text, "desk") == "The next key is prepared already: rotating makes it active."
     assert "other regions may refuse its codes" in await act("rotate"), "rotated before the 5 minutes"
     active = await db.scalar(select(SigningKeyRecord.kid).where(SigningKeyRecord.status == "active"))
     assert active is not None

@@ -101,7 +101,7 @@ async def key_action(
             raise NotFound("page_not_found", N_("There is no such page."))
     except (Conflict, InvalidInput) as exc:
         await db.rollback()
-        field = exc.field or "keys"
+        field = exc.field or "desk"
         return await _keys_page(admin, staff_or_none, errors={field: translated(exc)}, status=STATUS[exc.kind])
     return Redirect(f"{KEYS_PATH}?done={done}", status_code=303)
 
