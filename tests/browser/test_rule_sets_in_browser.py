@@ -1,6 +1,7 @@
 """A rule set activated by two administrators in chromium: one pastes it, checks it against the set
 in force and proposes it; the proposer cannot approve it; a second administrator, on a phone-wide
-screen, approves it and it is the active set (the CLI says so too)."""
+screen, approves it and it is the active set (the CLI says so too). The keys and trusted-issuers
+pages are checked for accessibility on the same screen."""
 
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,10 @@ def test_one_administrator_proposes_a_rule_set_and_another_approves_it(browser: 
         assert "已批准：规则集已生效。" in desk.locator("#notice").inner_text()
         desk.goto("/staff/admin/rules")
         assert VERSION in desk.locator("#in-force").inner_text()
+        for path in ("/staff/admin/keys", "/staff/admin/issuers"):
+            desk.goto(path)
+            assert fits_the_screen(desk), path
+            assert serious_accessibility_problems(desk) == [], path
     finally:
         approver.close()
 

@@ -97,10 +97,11 @@ async def stored_lists(db: AsyncSession, skip: set[str] | frozenset[str] = froze
     return lists
 
 
-def _changed() -> None:
+def _changed(database_url: str) -> None:
+    """Tell this process's verifiers and published trust list (they compare the key-change count)."""
     from healthcode.codes.keys import forget_cached_keys  # the keys module reads this one
 
-    forget_cached_keys()
+    forget_cached_keys(database_url)
 
 
 class TrustedIssuers(AuditedService):
@@ -200,4 +201,4 @@ class TrustedIssuers(AuditedService):
                 "trust_list_changed", N_("Another administrator changed this list meanwhile; look again.")
             ) from None
         finally:
-            _changed()
+            _changed(self.settings.database_url)

@@ -7,11 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from healthcode.audit.service import AuditedService
 from healthcode.codes.issuers import StoredIssuer, TrustedIssuers
 from healthcode.codes.keys import ACTIVE, NEXT, PUBLISH_AHEAD_S, KeyService, KeyStateError
 from healthcode.codes.trust import TrustList, TrustListError
-from healthcode.db.models import SigningKeyRecord, TrustedListRecord
+from healthcode.db.models import SigningKeyRecord, StaffAccount, TrustedListRecord
 from healthcode.domain.errors import Conflict, DomainError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
@@ -45,6 +47,15 @@ class KeysView:
     prepared: SigningKeyRecord | None
     ready_at: datetime | None
     """When the prepared key has been published long enough for other regions to know it."""
+
+
+@dataclass(frozen=True)
+class IssuersView:
+    configured: list[TrustList]
+    configured_problem: str | None
+    stored: list[StoredIssuer]
+    names: dict[str, str]
+    """Display names of the staff actors who added lists (``staff:{id}``)."""
 
 
 def refused(error: KeyStateError) -> DomainError:
@@ -114,7 +125,7 @@ class KeyAdmin(AuditedService):
 
     # --- trusted issuers ----------------------------------------------------------------------------
 
-    async def issuers(self, principal: Principal | None) -> tuple[list[TrustList], str | None, list[StoredIssuer]]:
+    async def issuers(self, principal: Principal | None) -> IssuersView:
         """The lists configured by file (or why they cannot be read), and the stored ones."""
         await self._actor(principal)
         issuers = TrustedIssuers(self.db, self.settings, self.clock)
@@ -122,7 +133,11 @@ class KeyAdmin(AuditedService):
             configured, problem = list(issuers.configured()), None
         except TrustListError as error:
             configured, problem = [], str(error)
-        return configured, problem, await issuers.all()
+        stored = await issuers.all()
+        ids = {int(s.record.added_by[6:]) for s in stored if s.record.added_by[6:].isdigit()}
+        rows = await self.db.execute(select(StaffAccount.id, StaffAccount.display_name).where(StaffAccount.id.in_(ids)))
+        names = {f"staff:{staff_id}": name for staff_id, name in rows.all()}
+        return IssuersView(configured, problem, stored, names)
 
     async def add_issuer(
         self, principal: Principal | None, content: bytes, filename: str

@@ -115,13 +115,14 @@ async def _issuers_page(
     reason: str = "",
     status: int = 200,
 ) -> Template:
-    configured, problem, stored = await admin.issuers(principal)
+    view = await admin.issuers(principal)
     return Template(
         template_name="governance/issuers.html",
         context={
-            "configured": configured,
-            "configured_problem": problem,
-            "stored": stored,
+            "configured": view.configured,
+            "configured_problem": view.configured_problem,
+            "stored": view.stored,
+            "names": view.names,
             "notice": ISSUER_NOTICES.get(notice),
             "errors": errors or {},
             "reason": reason,
