@@ -202,3 +202,30 @@ async def test_a_trust_list_is_added_from_a_file_shown_and_removed(
     )
     assert removed.status_code == 303
     assert await db.scalar(select(TrustedListRecord.id)) is None
+
+
+async def test_a_rule_set_file_is_checked_and_forms_need_the_csrf_token(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    token = await sign_in_as(client, await new_admin(db, settings, clock, "admin.zhou"), clock)
+    uploaded = await client.post(
+        "/staff/admin/rules",
+        data={"action": "check", "source": "", "_csrf_token": token},
+        files={"file": ("milder.toml", MILDER.encode(), "application/toml")},
+    )
+    assert uploaded.status_code == 200
+    assert "Valid: it can be proposed for activation." in uploaded.text
+    assert "+list.close_contact: yellow" in uploaded.text
+    latin1 = await client.post(
+        "/staff/admin/rules",
+        data={"action": "check", "source": "", "_csrf_token": token},
+        files={"file": ("old.toml", "名".encode("gb18030"), "application/toml")},
+    )
+    assert field_error(latin1.text, "file") == "The file is not UTF-8 text."
+
+    forged = await client.post(
+        "/staff/admin/rules", data={"action": "propose", "source": MILDER}, files={"file": ("", b"", "text/plain")}
+    )
+    assert forged.status_code == 403
+    assert (await client.post("/staff/admin/keys/generate", data={})).status_code == 403
+    assert await db.scalar(select(RuleSetProposal.id)) is None
