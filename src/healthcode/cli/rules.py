@@ -7,8 +7,6 @@ approved card. ``show`` says which version is in force. See docs/rules.md.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -16,19 +14,24 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.audit.service import AuditTrail
 from healthcode.cli.runtime import CLOCK, console, errors, settings, with_db
+from healthcode.colours.rulesets import (
+    RuleSets,
+    default_version_refusal,
+    describe_rule,
+    sha256_of,
+    size_refusal,
+)
 from healthcode.colours.service import make_colour_service, reason_json
 from healthcode.config import Settings
 from healthcode.db.models import Card, RuleSetRecord
 from healthcode.domain.colours import (
     Colour,
     Reason,
-    Rule,
     RuleSet,
     RuleSetError,
     default_ruleset,
@@ -36,7 +39,6 @@ from healthcode.domain.colours import (
     load_ruleset,
 )
 from healthcode.domain.colours.facts_json import FactsError, FactsReader, facts_from_json
-from healthcode.domain.colours.vocabulary import Predicate
 
 BATCH = 1000
 """Cards recoloured (and committed) together after an activation."""
@@ -67,27 +69,6 @@ def _load(path: Path) -> tuple[RuleSet, str]:
         for problem in exc.problems:
             errors.print(f"- {problem}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
-
-
-# Predicate fields named otherwise in TOML (``any`` is a Python builtin).
-_TOML_NAMES = {"symptoms": "any"}
-
-
-def describe_when(when: Predicate) -> str:
-    """A rule's ``when`` as written in TOML: ``on_list {kinds = ["confirmed"]}``."""
-    params = []
-    for field in dataclasses.fields(when):
-        value = getattr(when, field.name)
-        shown = json.dumps(sorted(value) if isinstance(value, frozenset) else value, ensure_ascii=False)
-        params.append(f"{_TOML_NAMES.get(field.name, field.name)} = {shown}")
-    return f"{when.name} {{{', '.join(params)}}}"
-
-
-def describe_rule(rule: Rule) -> str:
-    """One line per rule: ``travel.high: red for 14 days (source risk_area) when travelled {level = "high"}``."""
-    colour = rule.colour.value if rule.colour else "the recode's colour"
-    days = f" for {rule.days} days" if rule.days else ""
-    return f"{rule.id}: {colour}{days} (source {rule.source}) when {describe_when(rule.when)}"
 
 
 def _print_summary(ruleset: RuleSet) -> None:
@@ -222,46 +203,6 @@ def explain(
 
 # --- activate and show ----------------------------------------------------------------------------
 
-# Lengths of the RuleSetRecord columns.
-VERSION_MAX, NAME_MAX, ACTOR_MAX = 40, 200, 40
-
-
-def _used_before(records: list[RuleSetRecord]) -> list[tuple[str, RuleSet]]:
-    """Every rule set that may have coloured a card, oldest first: the packaged default, then
-    each stored version in the order it was activated."""
-    used = [(f"the packaged default {default_ruleset().version}", default_ruleset())]
-    for record in records:
-        try:
-            used.append((f"version {record.version}", load_ruleset(record.source)))
-        except RuleSetError:  # pragma: no cover - stored sets were checked when activated
-            continue
-    return used
-
-
-def meaning_changes(ruleset: RuleSet, used: list[tuple[str, RuleSet]]) -> list[str]:
-    """Rule ids ``ruleset`` gives another predicate than an earlier rule set did (append-only ids)."""
-    problems: dict[str, str] = {}
-    for label, earlier in used:
-        before = {rule.id: rule.when.name for rule in earlier.rules}
-        for rule in ruleset.rules:
-            if rule.id in before and before[rule.id] != rule.when.name and rule.id not in problems:
-                problems[rule.id] = (
-                    f"rule {rule.id!r}: {label} used this id for {before[rule.id]}, not {rule.when.name}; "
-                    "a rule with another meaning needs a new id (rule ids are append-only)"
-                )
-    return list(problems.values())
-
-
-def reused_ids(ruleset: RuleSet, used: list[tuple[str, RuleSet]]) -> list[str]:
-    """Rule ids of ``ruleset`` that an earlier rule set had retired (dropped after using them)."""
-    found: list[str] = []
-    for rule in ruleset.rules:
-        seen_in = [i for i, (_label, earlier) in enumerate(used) if any(r.id == rule.id for r in earlier.rules)]
-        retired = [label for i, (label, earlier) in enumerate(used) if seen_in and i > seen_in[0] and i not in seen_in]
-        if retired:
-            found.append(f"rule {rule.id!r} was retired by {retired[0]}; an id is never reused for a new meaning")
-    return found
-
 
 def _refuse(message: str) -> typer.Exit:
     errors.print(f"refused: {message}", markup=False, soft_wrap=True)
@@ -281,57 +222,29 @@ def activate(
     """
     ruleset, text = _load(file)
     who = f"cli:{actor}" if actor else "cli"
-    if len(ruleset.version) > VERSION_MAX or len(ruleset.name) > NAME_MAX or len(who) > ACTOR_MAX:
-        raise _refuse(
-            f"version (at most {VERSION_MAX} characters), name (at most {NAME_MAX}) "
-            f"or --actor (at most {ACTOR_MAX - 4}) is too long"
-        )
-    default = default_ruleset()
-    if ruleset.version == default.version and ruleset != default:
-        raise _refuse(f"version {ruleset.version} is the packaged default's; give this rule set its own version")
+    refusal = size_refusal(ruleset, who) or default_version_refusal(ruleset)
+    if refusal:
+        raise _refuse(refusal)
 
     async def work(db: AsyncSession, config: Settings) -> tuple[str, int, int]:
-        records = list(await db.scalars(select(RuleSetRecord).order_by(RuleSetRecord.id)))
-        stored = next((r for r in records if r.version == ruleset.version), None)
-        if stored is not None:
+        rulesets = RuleSets(db, config, CLOCK)
+        check = await rulesets.check(ruleset)
+        if check.stored is not None:
+            stored = check.stored
             when = f"{stored.activated_at.astimezone(config.zone):%Y-%m-%d %H:%M}"
             raise _refuse(
                 f"version {ruleset.version} is already stored (activated {when} by {stored.activated_by}); "
                 "give the rule set a new version"
             )
-        used = _used_before(records)
-        changes = meaning_changes(ruleset, used)
-        if changes:
-            errors.print(f"{file}: {len(changes)} problem(s); nothing was changed", markup=False, soft_wrap=True)
-            for problem in changes:
+        if check.problems:
+            errors.print(f"{file}: {len(check.problems)} problem(s); nothing was changed", markup=False, soft_wrap=True)
+            for problem in check.problems:
                 errors.print(f"- {problem}", markup=False, soft_wrap=True)
             raise typer.Exit(1)
-        for warning in reused_ids(ruleset, used):
+        for warning in check.warnings:
             console.print(f"warning: {warning}", markup=False, soft_wrap=True)
-        previous = next((r.version for r in records if r.active), f"default {default.version}")
         try:
-            await db.execute(update(RuleSetRecord).where(RuleSetRecord.active).values(active=False))
-            db.add(
-                RuleSetRecord(
-                    version=ruleset.version,
-                    name=ruleset.name,
-                    source=text,
-                    activated_at=CLOCK.now(),
-                    activated_by=who,
-                    active=True,
-                )
-            )
-            await db.flush()
-            await AuditTrail(db, config.audit_key, CLOCK).record(
-                who,
-                "rules.activate",
-                f"ruleset:{ruleset.version}",
-                version=ruleset.version,
-                name=ruleset.name,
-                previous=previous,
-                rules=len(ruleset.rules),
-                sha256=hashlib.sha256(text.encode()).hexdigest(),
-            )
+            previous = await rulesets.activate(ruleset, text, who)
             await db.commit()
         except IntegrityError:
             await db.rollback()
@@ -372,7 +285,7 @@ def show() -> None:
         console.print(
             f"active: {active.version}, activated {when} by {active.activated_by}", markup=False, soft_wrap=True
         )
-        console.print(f"sha256: {hashlib.sha256(active.source.encode()).hexdigest()}", markup=False, soft_wrap=True)
+        console.print(f"sha256: {sha256_of(active.source)}", markup=False, soft_wrap=True)
         _print_summary(load_ruleset(active.source))
     if records:
         table = Table("version", "activated", "by", "active")

@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from healthcode.audit.service import AuditedService
+from healthcode.codes.issuers import stored_lists
 from healthcode.codes.trust import TrustList, published_document, trusted_lists
 from healthcode.config import Settings
 from healthcode.db.models import SigningKeyRecord
@@ -73,7 +74,12 @@ VERIFY_LEEWAY_S = 30
 
 
 class KeyStateError(Exception):
-    """A key operation that the keys' state does not allow; the message tells the operator why."""
+    """A key operation that the keys' state does not allow; the message tells the operator why,
+    ``code`` names the case for the administrators' page, which says it in the reader's language."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
 
 
 def no_signing_key() -> Unavailable:
@@ -160,7 +166,7 @@ class KeyService(AuditedService):
         """Make a new active key; refused while one is active (rotate it instead)."""
         active = await self._active()
         if active is not None:
-            raise KeyStateError(f"key {active.kid} is active; use `healthcode keys rotate` to replace it")
+            raise KeyStateError(f"key {active.kid} is active; use `healthcode keys rotate` to replace it", "key_active")
         record = await self._create()
         await self.audit.record(
             actor, "keys.generate", f"signing_key:{record.kid}", issuer=record.issuer, not_before=record.not_before
@@ -179,10 +185,14 @@ class KeyService(AuditedService):
     async def prepare(self, actor: str) -> SigningKeyRecord:
         """Make the next key: published in the trust list now, signing from the next rotation."""
         if await self._active() is None:
-            raise KeyStateError("no key is active; use `healthcode keys generate` to make the first one")
+            raise KeyStateError(
+                "no key is active; use `healthcode keys generate` to make the first one", "no_active_key"
+            )
         prepared = await self.prepared()
         if prepared is not None:
-            raise KeyStateError(f"key {prepared.kid} is prepared already; `healthcode keys rotate` makes it active")
+            raise KeyStateError(
+                f"key {prepared.kid} is prepared already; `healthcode keys rotate` makes it active", "key_prepared"
+            )
         record = await self._create(status=NEXT)
         await self.audit.record(actor, "keys.prepare", f"signing_key:{record.kid}", issuer=record.issuer)
         await self._commit()
@@ -199,7 +209,9 @@ class KeyService(AuditedService):
         """Retire the active key and make the prepared key (or a new one) active; returns (old, new)."""
         old = await self._active()
         if old is None:
-            raise KeyStateError("no key is active; use `healthcode keys generate` to make the first one")
+            raise KeyStateError(
+                "no key is active; use `healthcode keys generate` to make the first one", "no_active_key"
+            )
         self._retire(old)
         await self.db.flush()  # the partial unique index allows one active key: retire first
         new = await self.prepared()
@@ -224,9 +236,9 @@ class KeyService(AuditedService):
         """Retire the active key ``kid`` (hex, or base64url as in the trust list) with no successor."""
         record = await self.by_kid(kid)
         if record is None:
-            raise KeyStateError(f"no signing key {kid}; `healthcode keys list` shows them")
+            raise KeyStateError(f"no signing key {kid}; `healthcode keys list` shows them", "no_such_key")
         if record.status != ACTIVE:
-            raise KeyStateError(f"key {record.kid} is already retired")
+            raise KeyStateError(f"key {record.kid} is already retired", "key_retired")
         self._retire(record)
         await self.audit.record(
             actor,
@@ -294,7 +306,9 @@ class KeyService(AuditedService):
             await self.db.commit()
         except IntegrityError:
             await self.db.rollback()
-            raise KeyStateError("another key change happened at the same time; look at `keys list` and retry") from None
+            raise KeyStateError(
+                "another key change happened at the same time; look at `keys list` and retry", "keys_changed"
+            ) from None
         finally:
             forget_cached_keys(self.settings.database_url)
 
@@ -344,15 +358,18 @@ class KeyService(AuditedService):
     async def own_verifying_keys(self) -> list[VerifyingKey]:
         return [verifying_key_of(record) for record in await self.published()]
 
-    def trusted(self) -> tuple[TrustList, ...]:
-        """Other issuers' lists from ``HEALTHCODE_TRUSTED_LISTS`` (checked; see :mod:`.trust`)."""
-        return trusted_lists(self.settings)
+    async def trusted(self) -> tuple[TrustList, ...]:
+        """Other issuers' lists: the files of ``HEALTHCODE_TRUSTED_LISTS`` (checked; see
+        :mod:`.trust`), then those administrators added (:mod:`.issuers`; a file's issuer wins)."""
+        configured = trusted_lists(self.settings)
+        skip = {trust.issuer for trust in configured} | {self.settings.issuer}
+        return (*configured, *await stored_lists(self.db, skip))
 
     async def verifying_keys(self) -> Mapping[bytes, Sequence[VerifyingKey]]:
         """Every key a verifier here accepts, by kid: own keys that may still verify, and the keys of
         the trusted issuers' lists."""
         own = await self.own_verifying_keys()
-        return index_keys([*own, *(key for trust in self.trusted() for key in trust.keys)])
+        return index_keys([*own, *(key for trust in await self.trusted() for key in trust.keys)])
 
     async def trust_list(self) -> tuple[bytes, str]:
         """The signed trust list as JSON bytes, and its ETag; ``issued_at`` is the last change of
@@ -362,7 +379,7 @@ class KeyService(AuditedService):
         content = {
             "issuer": self.settings.issuer,
             "keys": [jwk_of(verifying_key_of(record)) for record in records],
-            "trusted": [dict(trust.document) for trust in self.trusted()],
+            "trusted": [dict(trust.document) for trust in await self.trusted()],
         }
         return published_document(content, await self.signing_key(), changes, self.clock.now())
 

@@ -6,7 +6,7 @@ from healthcode.db.models.audit import AuditHead, AuditRecord
 from healthcode.db.models.cards import Application, ApplicationPhoto, Card, CardHolder
 from healthcode.db.models.certificates import PaperCertificate
 from healthcode.db.models.checkpoints import FeverRecord, Scan, Site, StaffSite
-from healthcode.db.models.codes import RevokedToken, SigningKeyRecord
+from healthcode.db.models.codes import RevokedToken, SigningKeyRecord, TrustedListRecord
 from healthcode.db.models.colours import (
     Aggregate,
     Declaration,
@@ -14,6 +14,7 @@ from healthcode.db.models.colours import (
     ListImport,
     RecodeRecord,
     RiskAreaRecord,
+    RuleSetProposal,
     RuleSetRecord,
     TestResultRecord,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "Resident",
     "RevokedToken",
     "RiskAreaRecord",
+    "RuleSetProposal",
     "RuleSetRecord",
     "Scan",
     "SigningKeyRecord",
@@ -56,4 +58,5 @@ __all__ = [
     "Ticket",
     "TicketFix",
     "TicketReply",
+    "TrustedListRecord",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, LargeBinary, String, text
+from sqlalchemy import Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from healthcode.db.base import Base
@@ -57,3 +57,20 @@ class RevokedToken(Base):
     reason: Mapped[str] = mapped_column(String(200))
     revoked_by: Mapped[str] = mapped_column(String(40))
     expires_at: Mapped[datetime | None]
+
+
+class TrustedListRecord(Base):
+    """Another issuer's trust list an administrator added from a file (SPEC §11): its keys verify
+    that issuer's codes here, beside the lists of ``HEALTHCODE_TRUSTED_LISTS``. ``document`` is
+    the JSON as received (checked against its own signature when added and when read); one list
+    per issuer, replaced by a newer one."""
+
+    __tablename__ = "trusted_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(32), unique=True)
+    document: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime]
+    added_by: Mapped[str] = mapped_column(String(40))
+    added_at: Mapped[datetime]

@@ -151,6 +151,30 @@ class RuleSetRecord(Base):
     active: Mapped[bool]
 
 
+class RuleSetProposal(Base):
+    """A rule set an administrator proposes to activate; a second administrator approves it (it
+    becomes the active :class:`RuleSetRecord`) or refuses it, or its proposer withdraws it.
+
+    ``state``: proposed, approved, refused, withdrawn. ``source`` is the TOML as proposed (its
+    ``sha256`` is what the approver's decision is about); ``note`` is the refusal's reason.
+    """
+
+    __tablename__ = "rule_set_proposals"
+    __table_args__ = (Index("ix_rule_set_proposals_state", "state", "proposed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    proposed_by: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
+    proposed_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(12))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    decided_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
 class Aggregate(Base):
     """A count without personal data: ``kind`` (applications, declarations, scans, fevers, cards)
     on ``day`` for ``key`` (an outcome, a site id, a colour; empty for none). Kept when the data it

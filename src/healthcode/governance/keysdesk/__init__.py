@@ -1,0 +1,1 @@
+"""The administrators' pages for signing keys and trusted issuers."""

@@ -1,0 +1,1 @@
+"""The administrators' rule-set pages."""
