@@ -13,6 +13,7 @@ from stdnum.cn import ric
 
 from healthcode.certificates.service import CertificateService
 from healthcode.codes.keys import KeyService
+from healthcode.codes.memory import KeyMemory
 from healthcode.codes.verification import Verifier, make_verifier, verify_with
 from healthcode.config import Settings
 from healthcode.db.engine import make_sessionmaker
@@ -55,7 +56,7 @@ def service(db: AsyncSession, settings: Settings, clock: FixedClock) -> Certific
 
 @pytest.fixture
 def verifier(engine: AsyncEngine, settings: Settings, clock: FixedClock) -> Verifier:
-    return make_verifier(make_sessionmaker(engine), settings, clock)
+    return make_verifier(make_sessionmaker(engine), settings, clock, KeyMemory())
 
 
 async def actions(db: AsyncSession) -> list[str]:

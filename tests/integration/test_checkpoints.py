@@ -16,6 +16,7 @@ from healthcode.checkpoints.service import (
 )
 from healthcode.checkpoints.sites import SiteService
 from healthcode.codes.keys import KeyService
+from healthcode.codes.memory import KeyMemory
 from healthcode.codes.verification import make_verifier
 from healthcode.config import Settings
 from healthcode.db.engine import make_sessionmaker
@@ -58,7 +59,7 @@ async def test_a_scanned_live_code_is_logged_with_site_staff_and_device(
 ) -> None:
     await KeyService(db, settings, clock).generate("test")
     token = await factories.live_token(db, settings, clock, world.public_id)
-    result = await make_verifier(make_sessionmaker(engine), settings, clock).verify(token)
+    result = await make_verifier(make_sessionmaker(engine), settings, clock, KeyMemory()).verify(token)
     assert (result.valid, result.colour) == (True, "green")
     service = CheckpointService(db, settings, clock)
     scanned = Scanned(result.reason, result.colour, result.masked_name, result.masked_document, result.issuer, "live")

@@ -14,9 +14,11 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from healthcode.codes.keys import PUBLISH_AHEAD_S, SIGNING_CACHE_S, KeyService, KeyStateError, forget_cached_keys
+from healthcode.codes.keys import PUBLISH_AHEAD_S, SIGNING_CACHE_S, KeyService, KeyStateError
+from healthcode.codes.memory import KeyMemory
 from healthcode.codes.trust import (
     TRUST_LIST_PATH,
+    TrustedListFiles,
     TrustListError,
     read_trusted_list,
     sign_document,
@@ -99,8 +101,10 @@ def counting_queries(engine: AsyncEngine) -> Iterator[list[str]]:
         event.remove(engine.sync_engine, "before_cursor_execute", count)
 
 
-async def verify_now(db: AsyncSession, settings: Settings, clock: FixedClock, token: str) -> Reason:
-    return verify_with(await load_snapshot(db, settings, clock), token, clock.now()).reason
+async def verify_now(
+    db: AsyncSession, settings: Settings, clock: FixedClock, token: str, memory: KeyMemory | None = None
+) -> Reason:
+    return verify_with(await load_snapshot(db, settings, clock, memory), token, clock.now()).reason
 
 
 # --- life cycle ----------------------------------------------------------------------------------
@@ -251,21 +255,25 @@ async def test_the_private_key_is_sealed(db: AsyncSession, settings: Settings, c
 async def test_signing_key_is_served_from_memory(
     db: AsyncSession, engine: AsyncEngine, settings: Settings, clock: FixedClock
 ) -> None:
-    keys = KeyService(db, settings, clock)
+    memory = KeyMemory()  # the app's
+    keys = KeyService(db, settings, clock, memory)
     await keys.generate("cli")
     first = await keys.signing_key()
     with counting_queries(engine) as statements:
         assert await keys.signing_key() is first
         clock.advance(seconds=SIGNING_CACHE_S - 1)
-        assert await KeyService(db, settings, clock).signing_key() is first
+        assert await KeyService(db, settings, clock, memory).signing_key() is first, "another request, one memory"
     assert statements == []
     clock.advance(seconds=1)
     with counting_queries(engine) as statements:
         assert (await keys.signing_key()).kid == first.kid
     assert len(statements) == 1, "after the cache time, one read of which key is active"
 
-    forget_cached_keys()  # what another process sees: a rotation it did not make
-    assert (await keys.signing_key()).kid == first.kid
+    memory.forget()  # as a change through this memory does: read again, the same key still active
+    with counting_queries(engine) as statements:
+        assert (await keys.signing_key()) is first, "decrypted once"
+    assert len(statements) == 1
+    assert (await KeyService(db, settings, clock).signing_key()).kid == first.kid, "a service of its own reads"
 
 
 # --- the trust list ----------------------------------------------------------------------------------
@@ -336,11 +344,20 @@ async def test_trust_list_through_the_api_with_etag(
     stale = await client.get(TRUST_LIST_PATH, headers={"If-None-Match": '"other"'})
     assert stale.status_code == 200
 
-    await KeyService(db, settings, clock).rotate("cli")
+    app_keys = client.app.state["hc"].runtimes["codes"].keys
+    await KeyService(db, settings, clock, app_keys).rotate("admin")  # as the administrators' page does
     rotated = await client.get(TRUST_LIST_PATH, headers={"If-None-Match": etag})
-    assert rotated.status_code == 200, "a key change makes a new list at once in this process"
+    assert rotated.status_code == 200, "a key change through the app makes a new list at once"
     assert rotated.headers["etag"] != etag
     assert len(rotated.json()["keys"]) == 2
+
+    etag = rotated.headers["etag"]
+    await KeyService(db, settings, clock).rotate("cli")  # as the CLI does, in another process
+    assert (await client.get(TRUST_LIST_PATH, headers={"If-None-Match": etag})).status_code == 304
+    clock.advance(seconds=settings.verify_refresh_s)
+    later = await client.get(TRUST_LIST_PATH, headers={"If-None-Match": etag})
+    assert later.status_code == 200, "seen at the next refresh"
+    assert len(later.json()["keys"]) == 3
 
 
 # --- other issuers' lists -------------------------------------------------------------------------
@@ -356,7 +373,8 @@ async def test_a_trusted_list_from_a_file_verifies_its_issuers_codes(
     keys = KeyService(db, configured, clock)
     await keys.generate("cli")
 
-    assert [t.issuer for t in trusted_lists(configured)] == [OTHER_ISSUER]
+    files = TrustedListFiles()  # as an app's key memory keeps them
+    assert [t.issuer for t in files.current(configured)] == [OTHER_ISSUER]
     token = token_for(other_key, clock, issuer=OTHER_ISSUER)
     assert await verify_now(db, configured, clock, token) is Reason.OK
     assert await verify_now(db, settings, clock, token) is Reason.UNKNOWN_ISSUER, "not trusted unless configured"
@@ -369,7 +387,9 @@ async def test_a_trusted_list_from_a_file_verifies_its_issuers_codes(
 
     # the operator replaces the file with a damaged one: the last good version stays in use
     path.write_text(json.dumps({**foreign_list(other_key), "issued_at": 1}))
-    assert [t.issuer for t in trusted_lists(configured)] == [OTHER_ISSUER]
+    assert [t.issuer for t in files.current(configured)] == [OTHER_ISSUER]
+    with pytest.raises(TrustListError):
+        trusted_lists(configured)  # read afresh (a server starting now): refused
 
 
 def test_bad_trusted_lists_are_refused_with_their_reason(settings: Settings, tmp_path: Path) -> None:

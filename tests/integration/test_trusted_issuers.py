@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from healthcode.codes.issuers import TrustedIssuers, TrustListRefused
 from healthcode.codes.keys import KeyService
+from healthcode.codes.memory import KeyMemory
 from healthcode.config import Settings
 from healthcode.db.models import AuditRecord
 from healthcode.domain.clock import FixedClock
@@ -32,29 +33,30 @@ async def test_an_added_list_verifies_its_issuers_codes_until_removed(
     db: AsyncSession, engine: AsyncEngine, settings: Settings, clock: FixedClock
 ) -> None:
     other_key = generate_signing_key()
-    keys = KeyService(db, settings, clock)
+    memory = KeyMemory()  # the app's
+    keys = KeyService(db, settings, clock, memory)
     await keys.generate("cli")
     token = token_for(other_key, clock, issuer=OTHER_ISSUER)
-    assert await verify_now(db, settings, clock, token) is Reason.UNKNOWN_ISSUER
+    assert await verify_now(db, settings, clock, token, memory) is Reason.UNKNOWN_ISSUER
 
-    issuers = TrustedIssuers(db, settings, clock)
+    issuers = TrustedIssuers(db, settings, clock, memory)
     record, replaced = await issuers.add(as_file(foreign_list(other_key)), "cn-110000.json", "staff:1")
 
     assert (record.issuer, replaced) == (OTHER_ISSUER, False)
-    assert await verify_now(db, settings, clock, token) is Reason.OK
+    assert await verify_now(db, settings, clock, token, memory) is Reason.OK
     document = json.loads((await keys.trust_list())[0])
     assert [t["issuer"] for t in document["trusted"]] == [OTHER_ISSUER]
     [shown] = await issuers.all()
     assert len(shown.key_rows()) == 1
     with counting_queries(engine) as statements:
-        assert await verify_now(db, settings, clock, token) is Reason.OK
+        assert await verify_now(db, settings, clock, token, memory) is Reason.OK
     assert not any("trusted_lists.document" in s for s in statements), "a known list is not read again"
 
     newer = foreign_list(other_key, issued_at=1_772_330_400 + 3600)
     assert (await issuers.add(as_file(newer), "newer.json", "staff:2"))[1] is True
     await issuers.remove(OTHER_ISSUER, "staff:2")
 
-    assert await verify_now(db, settings, clock, token) is Reason.UNKNOWN_ISSUER
+    assert await verify_now(db, settings, clock, token, memory) is Reason.UNKNOWN_ISSUER
     assert await audit_actions(db) == [
         ("issuers.add", f"issuer:{OTHER_ISSUER}"),
         ("issuers.replace", f"issuer:{OTHER_ISSUER}"),

@@ -22,12 +22,13 @@ from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.codes.keys import KeyService, active_signing_key, key_changes
+from healthcode.codes.keys import KeyService, active_signing_key
 from healthcode.codes.live import CodeIssuer
+from healthcode.codes.memory import KeyMemory
 from healthcode.codes.ratelimit import Limiter, RateLimiter, SharedRateLimiter
 from healthcode.codes.revocations import REVOCATION_LIST_PATH, RevocationService
 from healthcode.codes.schemas import VerificationOut, VerificationRequest, verification_out
-from healthcode.codes.trust import TRUST_LIST_PATH, trusted_lists
+from healthcode.codes.trust import TRUST_LIST_PATH
 from healthcode.codes.verification import Verifier, make_verifier
 from healthcode.config import Settings
 from healthcode.domain.clock import Clock
@@ -43,13 +44,6 @@ REVOCATION_LIST_MAX_AGE_S = 60
 MAX_BODY_BYTES = 4096
 
 
-def enabled(settings: Settings) -> bool:
-    """Always on. Called once when the app is built: loading the trusted issuers' lists here makes a
-    bad one stop the server at start-up with its reason, not fail at the first scan."""
-    trusted_lists(settings)
-    return True
-
-
 @dataclass(frozen=True)
 class Published:
     """A signed document as last built: its bytes, ETag, when, and the key-change count then."""
@@ -62,10 +56,11 @@ class Published:
 
 @dataclass
 class CodesRuntime:
-    """What the feature keeps for the life of the app: the verifier, the rate limiter, the check
-    of a session's own changes where replicas serve the display, and the signed documents last
-    built, by path."""
+    """What the feature keeps for the life of the app: what it remembers of keys, the verifier,
+    the rate limiter, the check of a session's own changes where replicas serve the display, and
+    the signed documents last built, by path."""
 
+    keys: KeyMemory
     verifier: Verifier
     limiter: Limiter
     changed_lately: Callable[[str], Awaitable[bool]] | None
@@ -75,14 +70,17 @@ class CodesRuntime:
 
 def make_runtime(context: AppContext) -> CodesRuntime:
     """Built once with the app (:func:`healthcode.web.features.discover`): the rate limit is
-    shared through Redis when the cluster has it."""
+    shared through Redis when the cluster has it. The trusted issuers' lists are read here, so a
+    bad one stops the server at start-up with its reason, not at the first scan."""
     settings = context.settings
+    keys = KeyMemory()
+    keys.files.current(settings)
     rate = settings.verify_rate_per_minute
     limiter: Limiter = (
         RateLimiter(rate) if context.redis is None else SharedRateLimiter(context.redis, "hc:verify:", rate)
     )
-    verifier = make_verifier(context.sessionmaker, settings, context.clock)
-    return CodesRuntime(verifier, limiter, own_changes_check(context))
+    verifier = make_verifier(context.sessionmaker, settings, context.clock, keys)
+    return CodesRuntime(keys, verifier, limiter, own_changes_check(context))
 
 
 def runtime(request: Request[Any, Any, Any]) -> CodesRuntime:
@@ -91,10 +89,15 @@ def runtime(request: Request[Any, Any, Any]) -> CodesRuntime:
     return found
 
 
+def key_memory(request: Request[Any, Any, Any]) -> KeyMemory:
+    """What the app remembers of keys: services that change or use keys in a request take it."""
+    return runtime(request).keys
+
+
 async def code_issuer(request: Request[Any, Any, Any]) -> CodeIssuer:
     """What shows a code for this request, the code endpoint and the code page alike."""
     context = app_context(request)
-    key = await active_signing_key(context.sessionmaker, context.settings, context.clock)
+    key = await active_signing_key(context.sessionmaker, context.settings, context.clock, runtime(request).keys)
     return CodeIssuer(context.lean, context.settings, context.clock, key, runtime(request).changed_lately)
 
 
@@ -131,7 +134,7 @@ def etag_matches(header: str | None, etag: str) -> bool:
 async def published(
     request: Request[Any, Any, Any],
     path: str,
-    build: Callable[[AsyncSession, Settings, Clock], Awaitable[tuple[bytes, str]]],
+    build: Callable[[AsyncSession, Settings, Clock, KeyMemory], Awaitable[tuple[bytes, str]]],
     max_age: int,
 ) -> Response[bytes]:
     """A signed public document: rebuilt when older than the verifiers' refresh interval or after
@@ -141,22 +144,23 @@ async def published(
     now = context.clock.now()
     cached = codes.published.get(path)
     fresh = timedelta(seconds=context.settings.verify_refresh_s)
-    if cached is None or cached.key_changes != key_changes() or not timedelta(0) <= now - cached.built_at < fresh:
+    changes = codes.keys.changes
+    if cached is None or cached.key_changes != changes or not timedelta(0) <= now - cached.built_at < fresh:
         async with context.sessionmaker() as db:
-            body, etag = await build(db, context.settings, context.clock)
-        cached = codes.published[path] = Published(body, etag, now, key_changes())
+            body, etag = await build(db, context.settings, context.clock, codes.keys)
+        cached = codes.published[path] = Published(body, etag, now, changes)
     headers = {"ETag": cached.etag, "Cache-Control": f"public, max-age={max_age}"}
     if etag_matches(request.headers.get("if-none-match"), cached.etag):
         return Response(content=b"", status_code=304, headers=headers)
     return Response(content=cached.body, media_type="application/json", headers=headers)
 
 
-async def _trust_list(db: AsyncSession, settings: Settings, clock: Clock) -> tuple[bytes, str]:
-    return await KeyService(db, settings, clock).trust_list()
+async def _trust_list(db: AsyncSession, settings: Settings, clock: Clock, keys: KeyMemory) -> tuple[bytes, str]:
+    return await KeyService(db, settings, clock, keys).trust_list()
 
 
-async def _revocation_list(db: AsyncSession, settings: Settings, clock: Clock) -> tuple[bytes, str]:
-    return await RevocationService(db, settings, clock).revocation_list()
+async def _revocation_list(db: AsyncSession, settings: Settings, clock: Clock, keys: KeyMemory) -> tuple[bytes, str]:
+    return await RevocationService(db, settings, clock).revocation_list(keys)
 
 
 # exclude_from_csrf: no CSRF cookie on a public, cacheable document (shared caches skip Set-Cookie).

@@ -25,8 +25,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.audit.service import AuditedService
-from healthcode.codes.trust import TrustList, TrustListError, read_trusted_list, trusted_lists
+from healthcode.codes.memory import KeyMemory
+from healthcode.codes.trust import TrustList, TrustListError, read_trusted_list
+from healthcode.config import Settings
 from healthcode.db.models import TrustedListRecord
+from healthcode.domain.clock import Clock
 from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.tokens.keys import b64url
@@ -34,10 +37,6 @@ from healthcode.domain.tokens.keys import b64url
 log = logging.getLogger("healthcode.codes")
 
 MAX_LIST_BYTES = 1_000_000
-
-# Checked stored lists by digest, for the life of the process (a stored list never changes: a new
-# one has a new digest).
-_CHECKED: dict[str, TrustList] = {}
 
 
 class TrustListRefused(InvalidInput):
@@ -72,40 +71,41 @@ def key_rows(trust: TrustList) -> list[tuple[str, datetime | None, datetime | No
     ]
 
 
-def _checked(record: TrustedListRecord) -> TrustList:
-    cached = _CHECKED.get(record.sha256)
+def _checked(record: TrustedListRecord, checked: dict[str, TrustList]) -> TrustList:
+    cached = checked.get(record.sha256)
     if cached is None:
-        cached = _CHECKED[record.sha256] = read_trusted_list(record.document, f"stored list of {record.issuer}")
+        cached = checked[record.sha256] = read_trusted_list(record.document, f"stored list of {record.issuer}")
     return cached
 
 
-async def stored_lists(db: AsyncSession, skip: set[str] | frozenset[str] = frozenset()) -> list[TrustList]:
-    """The stored lists, checked, except those of the issuers in ``skip`` (configured by file or
-    our own); a stored list that no longer checks is logged and left out."""
+async def stored_lists(
+    db: AsyncSession, checked: dict[str, TrustList], skip: set[str] | frozenset[str] = frozenset()
+) -> list[TrustList]:
+    """The stored lists, checked (``checked`` keeps them by digest), except those of the issuers in
+    ``skip`` (configured by file or our own); a stored list that no longer checks is logged and
+    left out."""
     rows = (await db.execute(select(TrustedListRecord.id, TrustedListRecord.issuer, TrustedListRecord.sha256))).all()
     lists: list[TrustList] = []
-    unread = [row_id for row_id, issuer, digest in rows if digest not in _CHECKED and issuer not in skip]
+    unread = [row_id for row_id, issuer, digest in rows if digest not in checked and issuer not in skip]
     if unread:
         for record in await db.scalars(select(TrustedListRecord).where(TrustedListRecord.id.in_(unread))):
             try:
-                _checked(record)
+                _checked(record, checked)
             except TrustListError as error:
                 log.error("a stored trusted list is left out: %s", error)
     for _row_id, issuer, digest in sorted(rows, key=lambda row: row[1]):
-        if issuer not in skip and digest in _CHECKED:
-            lists.append(_CHECKED[digest])
+        if issuer not in skip and digest in checked:
+            lists.append(checked[digest])
     return lists
 
 
-def _changed(database_url: str) -> None:
-    """Tell this process's verifiers and published trust list (they compare the key-change count)."""
-    from healthcode.codes.keys import forget_cached_keys  # the keys module reads this one
-
-    forget_cached_keys(database_url)
-
-
 class TrustedIssuers(AuditedService):
-    """Other issuers' lists kept in the database: add (or replace) from a file, see, remove."""
+    """Other issuers' lists kept in the database: add (or replace) from a file, see, remove.
+    ``memory`` is the app's, so that its verifiers and published trust list follow a change at once."""
+
+    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock, memory: KeyMemory | None = None):
+        super().__init__(db, settings, clock)
+        self.memory = memory if memory is not None else KeyMemory()
 
     async def all(self) -> list[StoredIssuer]:
         """Every stored list with its checked keys, by issuer."""
@@ -113,14 +113,14 @@ class TrustedIssuers(AuditedService):
         shown = []
         for record in records:
             try:
-                shown.append(StoredIssuer(record, _checked(record)))
+                shown.append(StoredIssuer(record, _checked(record, self.memory.stored)))
             except TrustListError as error:  # pragma: no cover - stored lists were checked when added
                 log.error("a stored trusted list does not check: %s", error)
         return shown
 
     def configured(self) -> tuple[TrustList, ...]:
         """The lists of ``HEALTHCODE_TRUSTED_LISTS`` (the operator's files)."""
-        return trusted_lists(self.settings)
+        return self.memory.files.current(self.settings)
 
     async def add(self, content: bytes, filename: str, actor: str) -> tuple[TrustedListRecord, bool]:
         """Check and store the list in ``content``; returns it and whether it replaced an older
@@ -180,7 +180,7 @@ class TrustedIssuers(AuditedService):
             previous=previous,
         )
         await self._commit()
-        _CHECKED[digest] = trust
+        self.memory.stored[digest] = trust
         return record, replaced
 
     async def remove(self, issuer: str, actor: str) -> None:
@@ -201,4 +201,4 @@ class TrustedIssuers(AuditedService):
                 "trust_list_changed", N_("Another administrator changed this list meanwhile; look again.")
             ) from None
         finally:
-            _changed(self.settings.database_url)
+            self.memory.forget()

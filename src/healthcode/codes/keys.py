@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -43,7 +42,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from healthcode.audit.service import AuditedService
 from healthcode.codes.issuers import stored_lists
-from healthcode.codes.trust import TrustList, published_document, trusted_lists
+from healthcode.codes.memory import SIGNING_CACHE_S, ActiveKey, KeyMemory
+from healthcode.codes.trust import TrustList, published_document
 from healthcode.config import Settings
 from healthcode.db.models import SigningKeyRecord
 from healthcode.domain.clock import Clock
@@ -67,8 +67,6 @@ log = logging.getLogger("healthcode.codes")
 ACTIVE, NEXT, RETIRED = "active", "next", "retired"
 PUBLISH_AHEAD_S = 300
 """How long a prepared key should be published before it signs: the trust list's max-age."""
-SIGNING_CACHE_S = 120
-"""How long a worker signs with the active key it last read before asking the database again."""
 VERIFY_LEEWAY_S = 30
 """Clock difference forgiven between issuer and verifier (``verify_token``'s default leeway)."""
 
@@ -86,66 +84,26 @@ def no_signing_key() -> Unavailable:
     return Unavailable("signing_key_missing", N_("The service is busy or under maintenance. Please try again later."))
 
 
-@dataclass(frozen=True)
-class _Active:
-    kid: str
-    key: SigningKey
-    read_at: datetime
-
-
-# The signing-key cache, per process (services are built per request). ``_ACTIVE`` says, per
-# database, which key was active when last read and when that was; for SIGNING_CACHE_S after that,
-# signing_key() answers from memory with no database work. ``_DECRYPTED`` keeps each decrypted key
-# by (database, kid), so re-reading which key is active does not decrypt it again unless it changed.
-# Changes made in this process (generate, rotate, retire) clear the database's entry at once;
-# changes made elsewhere are seen within SIGNING_CACHE_S, which the old key's not_after allows for.
-_ACTIVE: dict[str, _Active] = {}
-_DECRYPTED: dict[tuple[str, str], SigningKey] = {}
-_changes = 0
-
-
-def forget_cached_keys(database_url: str | None = None) -> None:
-    """Drop the cached active key (of one database, or all): the next signing_key() reads it again."""
-    global _changes
-    _changes += 1
-    if database_url is None:
-        _ACTIVE.clear()
-        _DECRYPTED.clear()
-    else:
-        _ACTIVE.pop(database_url, None)
-
-
-def cached_signing_key(database_url: str, now: datetime) -> SigningKey | None:
-    """The active key this process read less than :data:`SIGNING_CACHE_S` ago, or None."""
-    cached = _ACTIVE.get(database_url)
-    if cached is not None and timedelta(0) <= now - cached.read_at < timedelta(seconds=SIGNING_CACHE_S):
-        return cached.key
-    return None
-
-
 async def active_signing_key(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock, memory: KeyMemory
 ) -> SigningKey:
-    """The active key for a handler without a database session: from memory, or (every
+    """The active key for a handler without a database session: from ``memory``, or (every
     :data:`SIGNING_CACHE_S`) through a session of its own."""
-    key = cached_signing_key(settings.database_url, clock.now())
+    key = memory.signing_key(clock.now())
     if key is None:
         async with sessionmaker() as db:
-            key = await KeyService(db, settings, clock).signing_key()
+            key = await KeyService(db, settings, clock, memory).signing_key()
     return key
-
-
-def key_changes() -> int:
-    """How many key changes this process has made: caches built from the keys compare it."""
-    return _changes
 
 
 class KeyService(AuditedService):
     """Signing keys of this issuer: their life cycle, the key that signs, the keys that verify."""
 
-    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock):
+    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock, memory: KeyMemory | None = None):
         super().__init__(db, settings, clock)
         self.sealer = Sealer(settings.keyring)
+        self.memory = memory if memory is not None else KeyMemory()
+        """The app's (its codes runtime's), or this service's own: then nothing outlives it."""
 
     # --- how long things stay valid ---------------------------------------------------------------
 
@@ -310,7 +268,7 @@ class KeyService(AuditedService):
                 "another key change happened at the same time; look at `keys list` and retry", "keys_changed"
             ) from None
         finally:
-            forget_cached_keys(self.settings.database_url)
+            self.memory.forget()
 
     # --- signing -----------------------------------------------------------------------------------
 
@@ -321,16 +279,15 @@ class KeyService(AuditedService):
         work at all (the hot path of showing a code); then one indexed read of which key is active,
         and a decryption only if that key changed.
         """
-        url = self.settings.database_url
         now = self.clock.now()
-        cached = cached_signing_key(url, now)
+        cached = self.memory.signing_key(now)
         if cached is not None:
             return cached
         record = await self.db.scalar(select(SigningKeyRecord).where(SigningKeyRecord.status == ACTIVE))
         if record is None:
-            _ACTIVE.pop(url, None)
+            self.memory.active = None
             raise no_signing_key()
-        key = _DECRYPTED.get((url, record.kid))
+        key = self.memory.decrypted.get(record.kid)
         if key is None:
             private = load_der_private_key(self.sealer.open_bytes(record, "private_key_enc"), password=None)
             if not isinstance(private, ec.EllipticCurvePrivateKey):  # pragma: no cover - we only store EC keys
@@ -338,8 +295,8 @@ class KeyService(AuditedService):
             key = signing_key_of(private)
             if key.kid.hex() != record.kid:  # pragma: no cover - would mean a damaged row
                 raise ValueError(f"signing key row {record.id} does not hold key {record.kid}")
-            _DECRYPTED[(url, record.kid)] = key
-        _ACTIVE[url] = _Active(record.kid, key, now)
+            self.memory.decrypted[record.kid] = key
+        self.memory.active = ActiveKey(record.kid, key, now)
         return key
 
     # --- verifying -----------------------------------------------------------------------------------
@@ -361,9 +318,9 @@ class KeyService(AuditedService):
     async def trusted(self) -> tuple[TrustList, ...]:
         """Other issuers' lists: the files of ``HEALTHCODE_TRUSTED_LISTS`` (checked; see
         :mod:`.trust`), then those administrators added (:mod:`.issuers`; a file's issuer wins)."""
-        configured = trusted_lists(self.settings)
+        configured = self.memory.files.current(self.settings)
         skip = {trust.issuer for trust in configured} | {self.settings.issuer}
-        return (*configured, *await stored_lists(self.db, skip))
+        return (*configured, *await stored_lists(self.db, self.memory.stored, skip))
 
     async def verifying_keys(self) -> Mapping[bytes, Sequence[VerifyingKey]]:
         """Every key a verifier here accepts, by kid: own keys that may still verify, and the keys of

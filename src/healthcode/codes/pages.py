@@ -9,7 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from healthcode.cards.service import make_card_service
-from healthcode.codes.api import code_issuer
+from healthcode.codes.api import code_issuer, runtime
 from healthcode.codes.keys import KeyService
 from healthcode.codes.live import code_for
 from healthcode.domain.cards import LinkStatus, Relationship
@@ -43,9 +43,11 @@ async def code_page(request: Request[Any, Any, Any], card_id: FromPath[str]) -> 
 
 
 @get("/family/codes", name="family_codes")
-async def family_codes(resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep) -> Template:
+async def family_codes(
+    request: Request[Any, Any, Any], resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
+) -> Template:
     """显示家人: every issued family card's live code on the guardian's phone."""
-    key = await KeyService(db, settings, clock).signing_key()
+    key = await KeyService(db, settings, clock, runtime(request).keys).signing_key()
     views = await make_card_service(db, settings, clock).all_for(resident.id)
     codes, undeclared = [], []
     for view in views:

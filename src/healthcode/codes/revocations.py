@@ -26,6 +26,7 @@ from sqlalchemy import or_, select
 
 from healthcode.audit.service import AuditedService
 from healthcode.codes.keys import VERIFY_LEEWAY_S, KeyService
+from healthcode.codes.memory import KeyMemory
 from healthcode.codes.trust import published_document
 from healthcode.db.models import RevokedToken
 from healthcode.domain.tokens import TokenKind
@@ -76,11 +77,12 @@ class RevocationService(AuditedService):
         """Every revoked token id that could still verify, for a verifier's memory."""
         return frozenset(bytes.fromhex(row.token_id) for row in await self._current())
 
-    async def revocation_list(self) -> tuple[bytes, str]:
-        """The signed revocation list as JSON bytes, and its ETag (see the module's notes)."""
+    async def revocation_list(self, memory: KeyMemory | None = None) -> tuple[bytes, str]:
+        """The signed revocation list as JSON bytes, and its ETag (see the module's notes); signed
+        with the active key as ``memory`` (the app's) has it."""
         rows = await self._current()
         content = {"issuer": self.settings.issuer, "revoked": sorted(row.token_id for row in rows)}
-        keys = KeyService(self.db, self.settings, self.clock)
+        keys = KeyService(self.db, self.settings, self.clock, memory)
         key = await keys.signing_key()
         # never issued before its signer's window opens (a key made within the hour), so that a reader
         # checking the signer's window (a checkpoint desk, another region) takes the list

@@ -209,11 +209,6 @@ class _Loaded:
     trust: TrustList
 
 
-# Checked lists by source, for the life of the process; a file is read again when its size or
-# modification time changes. Module-level because services are built per request.
-_LOADED: dict[str, _Loaded] = {}
-
-
 def _identity(source: str | Mapping[str, Any]) -> tuple[str, object, str]:
     if isinstance(source, Mapping):
         text = json.dumps(source, sort_keys=True)
@@ -228,35 +223,48 @@ def _identity(source: str | Mapping[str, Any]) -> tuple[str, object, str]:
     return "file:" + source, stamp, source
 
 
-def trusted_lists(settings: Settings) -> tuple[TrustList, ...]:
-    """The other issuers' lists configured in ``HEALTHCODE_TRUSTED_LISTS``, checked.
+class TrustedListFiles:
+    """The other issuers' lists configured in ``HEALTHCODE_TRUSTED_LISTS``, checked, kept for the
+    life of what holds this (an app's :class:`~healthcode.codes.memory.KeyMemory`); a file is read
+    again when its size or modification time changes."""
 
-    A list that fails when first loaded raises :class:`TrustListError` (the server does not start);
-    a file that changes into a bad list later is logged and its last good version kept. A list of
-    this platform's own issuer, or two lists of one issuer, are refused.
-    """
-    lists: list[TrustList] = []
-    for position, source in enumerate(settings.trusted_lists, start=1):
-        key, stamp, label = _identity(source)
-        label = f"HEALTHCODE_TRUSTED_LISTS item {position} ({label})"
-        cached = _LOADED.get(key)
-        if cached is not None and cached.stamp == stamp:
-            lists.append(cached.trust)
-            continue
-        try:
-            trust = read_trusted_list(source, label)
-        except TrustListError as error:
-            if cached is None:
-                raise
-            log.error("keeping the last good version of a trusted list: %s", error)
-            lists.append(cached.trust)
-            continue
-        _LOADED[key] = _Loaded(stamp, trust)
-        lists.append(trust)
-    issuers = [trust.issuer for trust in lists]
-    if settings.issuer in issuers:
-        raise TrustListError(f"HEALTHCODE_TRUSTED_LISTS: a list of this platform's own issuer {settings.issuer}")
-    doubled = sorted({issuer for issuer in issuers if issuers.count(issuer) > 1})
-    if doubled:
-        raise TrustListError(f"HEALTHCODE_TRUSTED_LISTS: more than one list of {', '.join(doubled)}")
-    return tuple(lists)
+    def __init__(self) -> None:
+        self._loaded: dict[str, _Loaded] = {}
+
+    def current(self, settings: Settings) -> tuple[TrustList, ...]:
+        """The configured lists, checked.
+
+        A list that fails when first loaded raises :class:`TrustListError` (the server does not
+        start); a file that changes into a bad list later is logged and its last good version kept.
+        A list of this platform's own issuer, or two lists of one issuer, are refused.
+        """
+        lists: list[TrustList] = []
+        for position, source in enumerate(settings.trusted_lists, start=1):
+            key, stamp, label = _identity(source)
+            label = f"HEALTHCODE_TRUSTED_LISTS item {position} ({label})"
+            cached = self._loaded.get(key)
+            if cached is not None and cached.stamp == stamp:
+                lists.append(cached.trust)
+                continue
+            try:
+                trust = read_trusted_list(source, label)
+            except TrustListError as error:
+                if cached is None:
+                    raise
+                log.error("keeping the last good version of a trusted list: %s", error)
+                lists.append(cached.trust)
+                continue
+            self._loaded[key] = _Loaded(stamp, trust)
+            lists.append(trust)
+        issuers = [trust.issuer for trust in lists]
+        if settings.issuer in issuers:
+            raise TrustListError(f"HEALTHCODE_TRUSTED_LISTS: a list of this platform's own issuer {settings.issuer}")
+        doubled = sorted({issuer for issuer in issuers if issuers.count(issuer) > 1})
+        if doubled:
+            raise TrustListError(f"HEALTHCODE_TRUSTED_LISTS: more than one list of {', '.join(doubled)}")
+        return tuple(lists)
+
+
+def trusted_lists(settings: Settings) -> tuple[TrustList, ...]:
+    """The configured lists, read and checked now (start-up's check, the CLI)."""
+    return TrustedListFiles().current(settings)

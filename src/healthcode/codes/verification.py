@@ -25,7 +25,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from healthcode.codes.keys import VERIFY_LEEWAY_S, KeyService, key_changes
+from healthcode.codes.keys import VERIFY_LEEWAY_S, KeyService
+from healthcode.codes.memory import KeyMemory
 from healthcode.codes.revocations import RevocationService
 from healthcode.config import Settings
 from healthcode.domain.clock import Clock
@@ -81,9 +82,11 @@ def result_of(verification: Verification) -> VerificationResult:
     )
 
 
-async def load_snapshot(db: AsyncSession, settings: Settings, clock: Clock) -> Snapshot:
-    """Read the trusted keys and the revoked ids (two queries, plus checking trusted-list files)."""
-    keys = await KeyService(db, settings, clock).verifying_keys()
+async def load_snapshot(
+    db: AsyncSession, settings: Settings, clock: Clock, memory: KeyMemory | None = None
+) -> Snapshot:
+    """Read the trusted keys and the revoked ids (three queries, plus checking trusted-list files)."""
+    keys = await KeyService(db, settings, clock, memory).verifying_keys()
     revoked = await RevocationService(db, settings, clock).revoked_ids()
     return Snapshot(keys, revoked, clock.now())
 
@@ -107,6 +110,8 @@ class Verifier:
     load: Callable[[], Awaitable[Snapshot]]
     clock: Clock
     refresh_s: int
+    memory: KeyMemory
+    """The app's key memory: a key change made through it refreshes the snapshot at once."""
     snapshot: Snapshot | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _next_refresh: datetime | None = None
@@ -127,7 +132,7 @@ class Verifier:
 
     async def _current(self) -> Snapshot:
         due = self._next_refresh is not None and self.clock.now() >= self._next_refresh
-        if self.snapshot is None or due or self._seen_changes != key_changes():
+        if self.snapshot is None or due or self._seen_changes != self.memory.changes:
             return await self.refresh()
         return self.snapshot
 
@@ -147,7 +152,7 @@ class Verifier:
         async with self._lock:
             now = self.clock.now()
             self._last_attempt = now
-            self._seen_changes = key_changes()
+            self._seen_changes = self.memory.changes
             try:
                 snapshot = await self.load()
             except Exception as error:
@@ -166,11 +171,13 @@ class Verifier:
             return snapshot
 
 
-def make_verifier(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock) -> Verifier:
+def make_verifier(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock, memory: KeyMemory
+) -> Verifier:
     """A verifier that reads its snapshots through ``sessionmaker`` (a session per refresh)."""
 
     async def load() -> Snapshot:
         async with sessionmaker() as db:
-            return await load_snapshot(db, settings, clock)
+            return await load_snapshot(db, settings, clock, memory)
 
-    return Verifier(load, clock, settings.verify_refresh_s)
+    return Verifier(load, clock, settings.verify_refresh_s, memory)

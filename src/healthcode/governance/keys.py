@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.audit.service import AuditedService
 from healthcode.codes.issuers import StoredIssuer, TrustedIssuers
 from healthcode.codes.keys import ACTIVE, NEXT, PUBLISH_AHEAD_S, KeyService, KeyStateError
+from healthcode.codes.memory import KeyMemory
 from healthcode.codes.trust import TrustList, TrustListError
+from healthcode.config import Settings
 from healthcode.db.models import SigningKeyRecord, StaffAccount, TrustedListRecord
+from healthcode.domain.clock import Clock
 from healthcode.domain.errors import Conflict, DomainError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
@@ -64,7 +68,12 @@ def refused(error: KeyStateError) -> DomainError:
 
 class KeyAdmin(AuditedService):
     """Key and trust changes on behalf of an administrator; every change is audited by the
-    services it calls (``keys.*``, ``issuers.*``)."""
+    services it calls (``keys.*``, ``issuers.*``). ``memory`` is the app's, so that this server
+    signs, verifies and publishes with a change at once (others within their refresh)."""
+
+    def __init__(self, db: AsyncSession, settings: Settings, clock: Clock, memory: KeyMemory):
+        super().__init__(db, settings, clock)
+        self.memory = memory
 
     async def _actor(self, principal: Principal | None) -> str:
         admin = await StaffService(self.db, self.settings, self.clock).authorize(principal, Role.ADMIN)
@@ -72,7 +81,7 @@ class KeyAdmin(AuditedService):
 
     async def keys(self, principal: Principal | None) -> KeysView:
         await self._actor(principal)
-        service = KeyService(self.db, self.settings, self.clock)
+        service = KeyService(self.db, self.settings, self.clock, self.memory)
         now = self.clock.now()
         rows = []
         for record in await service.all():
@@ -89,21 +98,21 @@ class KeyAdmin(AuditedService):
     async def generate(self, principal: Principal | None) -> SigningKeyRecord:
         actor = await self._actor(principal)
         try:
-            return await KeyService(self.db, self.settings, self.clock).generate(actor)
+            return await KeyService(self.db, self.settings, self.clock, self.memory).generate(actor)
         except KeyStateError as error:
             raise refused(error) from None
 
     async def prepare(self, principal: Principal | None) -> SigningKeyRecord:
         actor = await self._actor(principal)
         try:
-            return await KeyService(self.db, self.settings, self.clock).prepare(actor)
+            return await KeyService(self.db, self.settings, self.clock, self.memory).prepare(actor)
         except KeyStateError as error:
             raise refused(error) from None
 
     async def rotate(self, principal: Principal | None) -> tuple[SigningKeyRecord, SigningKeyRecord, bool]:
         """Rotate; also says whether the new key had been published long enough."""
         actor = await self._actor(principal)
-        service = KeyService(self.db, self.settings, self.clock)
+        service = KeyService(self.db, self.settings, self.clock, self.memory)
         try:
             old, new = await service.rotate(actor)
         except KeyStateError as error:
@@ -119,7 +128,7 @@ class KeyAdmin(AuditedService):
                 field="confirm",
             )
         try:
-            return await KeyService(self.db, self.settings, self.clock).retire(kid, actor)
+            return await KeyService(self.db, self.settings, self.clock, self.memory).retire(kid, actor)
         except KeyStateError as error:
             raise refused(error) from None
 
@@ -128,7 +137,7 @@ class KeyAdmin(AuditedService):
     async def issuers(self, principal: Principal | None) -> IssuersView:
         """The lists configured by file (or why they cannot be read), and the stored ones."""
         await self._actor(principal)
-        issuers = TrustedIssuers(self.db, self.settings, self.clock)
+        issuers = TrustedIssuers(self.db, self.settings, self.clock, self.memory)
         try:
             configured, problem = list(issuers.configured()), None
         except TrustListError as error:
@@ -143,8 +152,8 @@ class KeyAdmin(AuditedService):
         self, principal: Principal | None, content: bytes, filename: str
     ) -> tuple[TrustedListRecord, bool]:
         actor = await self._actor(principal)
-        return await TrustedIssuers(self.db, self.settings, self.clock).add(content, filename, actor)
+        return await TrustedIssuers(self.db, self.settings, self.clock, self.memory).add(content, filename, actor)
 
     async def remove_issuer(self, principal: Principal | None, issuer: str) -> None:
         actor = await self._actor(principal)
-        await TrustedIssuers(self.db, self.settings, self.clock).remove(issuer, actor)
+        await TrustedIssuers(self.db, self.settings, self.clock, self.memory).remove(issuer, actor)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import get, post
+from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import Redirect, Template
 
+from healthcode.codes.api import key_memory
 from healthcode.codes.issuers import MAX_LIST_BYTES, TrustListRefused, key_rows
 from healthcode.codes.keys import ACTIVE, NEXT, PUBLISH_AHEAD_S
 from healthcode.domain.errors import Conflict, InvalidInput, NotFound
@@ -69,13 +70,19 @@ async def _keys_page(
 
 @get("/keys", name="admin_keys")
 async def keys_page(
-    staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep, done: FromQuery[str] = ""
+    request: Request[Any, Any, Any],
+    staff_or_none: StaffOrNone,
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
+    done: FromQuery[str] = "",
 ) -> Template:
-    return await _keys_page(KeyAdmin(db, settings, clock), staff_or_none, notice=done)
+    return await _keys_page(KeyAdmin(db, settings, clock, key_memory(request)), staff_or_none, notice=done)
 
 
 @post("/keys/{action:str}")
 async def key_action(
+    request: Request[Any, Any, Any],
     action: FromPath[str],
     data: FormData,
     staff_or_none: StaffOrNone,
@@ -84,7 +91,7 @@ async def key_action(
     clock: ClockDep,
 ) -> Template | Redirect:
     """``generate``, ``prepare``, ``rotate`` or ``retire`` (with ``kid`` and ``confirm``)."""
-    admin = KeyAdmin(db, settings, clock)
+    admin = KeyAdmin(db, settings, clock, key_memory(request))
     done = action + "d"
     try:
         if action == "generate":
@@ -136,13 +143,19 @@ async def _issuers_page(
 
 @get("/issuers", name="admin_issuers")
 async def issuers_page(
-    staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep, done: FromQuery[str] = ""
+    request: Request[Any, Any, Any],
+    staff_or_none: StaffOrNone,
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
+    done: FromQuery[str] = "",
 ) -> Template:
-    return await _issuers_page(KeyAdmin(db, settings, clock), staff_or_none, notice=done)
+    return await _issuers_page(KeyAdmin(db, settings, clock, key_memory(request)), staff_or_none, notice=done)
 
 
 @post("/issuers", request_max_body_size=MAX_LIST_BYTES + FORM_OVERHEAD)
 async def add_issuer(
+    request: Request[Any, Any, Any],
     data: MultipartBody[dict[str, Any]],
     staff_or_none: StaffOrNone,
     db: DbSession,
@@ -157,7 +170,7 @@ async def add_issuer(
         filename = chosen.filename
         content = await chosen.read(MAX_LIST_BYTES + 1)
         await chosen.close()
-    admin = KeyAdmin(db, settings, clock)
+    admin = KeyAdmin(db, settings, clock, key_memory(request))
     try:
         _record, replaced = await admin.add_issuer(staff_or_none, content, filename[:200])
     except (InvalidInput, Conflict) as exc:
@@ -171,9 +184,14 @@ async def add_issuer(
 
 @post("/issuers/remove")
 async def remove_issuer(
-    data: FormData, staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
+    request: Request[Any, Any, Any],
+    data: FormData,
+    staff_or_none: StaffOrNone,
+    db: DbSession,
+    settings: SettingsDep,
+    clock: ClockDep,
 ) -> Template | Redirect:
-    admin = KeyAdmin(db, settings, clock)
+    admin = KeyAdmin(db, settings, clock, key_memory(request))
     try:
         await admin.remove_issuer(staff_or_none, text(data, "issuer", 40))
     except (NotFound, Conflict) as exc:
