@@ -20,6 +20,7 @@ from healthcode.db.models.jobs import JobLease
 from healthcode.db.models.sessions import AuthSession
 from healthcode.db.models.sms import SmsOutboxMessage
 from healthcode.db.models.staff import StaffAccount
+from healthcode.db.models.statistics import StatisticsDay, StatisticsMark, StatisticsScanHour
 from healthcode.db.models.support import Ticket, TicketReply
 
 __all__ = [
@@ -50,6 +51,9 @@ __all__ = [
     "SmsQuotaReset",
     "StaffAccount",
     "StaffSite",
+    "StatisticsDay",
+    "StatisticsMark",
+    "StatisticsScanHour",
     "TestResultRecord",
     "Ticket",
     "TicketReply",
