@@ -31,6 +31,7 @@ from healthcode.db.models import (
     Card,
     Declaration,
     Scan,
+    Site,
     StatisticsDay,
     StatisticsMark,
     StatisticsScanHour,
@@ -44,7 +45,8 @@ APPLICATION_DAYS = 31
 QUEUE_STATES = ("pending", "review")
 """The real-name queue: with the provider, or waiting for a reviewer."""
 RECODE_PREFIX = "recode."
-COUNTED_KINDS = ("declarations", "applications")
+SCAN_KINDS = tuple(f"{what}_{by}" for what in ("scans", "fevers", "denied") for by in ("hour", "site"))
+"""Scans, fevers and refusals per day, region and hour (key "08"), and per day and site (key the site's id)."""
 
 
 class Rollups:
@@ -107,6 +109,26 @@ class Rollups:
             for (day, h, site), n in counts.items()
         ]
         await self._insert(StatisticsScanHour, values)
+        return len(values) + await self._scan_sums(start, end, counts)
+
+    async def _scan_sums(self, start: date, end: date, counts: dict[tuple[date, int, int], list[int]]) -> int:
+        """The same counts summed per day, region and hour, and per day and site, for the charts:
+        a month of them is a few thousand rows where the hours of every site are 300,000."""
+        regions = {site_id: code for site_id, code in (await self.db.execute(select(Site.id, Site.region_code))).all()}
+        sums: dict[tuple[str, date, str, str], int] = defaultdict(int)
+        for (day, hour, site_id), numbers in counts.items():
+            region = regions.get(site_id, "")
+            for what, n in zip(("scans", "fevers", "denied"), numbers, strict=True):
+                if n:
+                    sums[(f"{what}_hour", day, region, f"{hour:02d}")] += n
+                    sums[(f"{what}_site", day, region, str(site_id))] += n
+        days = (StatisticsDay.day >= start, StatisticsDay.day <= end)
+        await self.db.execute(delete(StatisticsDay).where(StatisticsDay.kind.in_(SCAN_KINDS), *days))
+        values = [
+            {"kind": kind, "day": day, "region": region, "key": key, "count": n}
+            for (kind, day, region, key), n in sums.items()
+        ]
+        await self._insert(StatisticsDay, values)
         return len(values)
 
     async def _declarations(self, start: date, end: date) -> int:

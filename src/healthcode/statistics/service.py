@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 
 from healthcode.audit.service import AuditedService
-from healthcode.db.models import Application, Site, StatisticsDay, StatisticsScanHour
+from healthcode.db.models import Application, Site, StatisticsDay
 from healthcode.domain.errors import Forbidden, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.regions import current_regions
@@ -29,6 +29,7 @@ ROLES = (Role.ADMIN, Role.AUTHORITY)
 COLOURS = ("green", "yellow", "red", "none")
 APPLICATION_STATES = ("approved", "rejected", "review", "pending", "deciding", "awaiting_photos", "withdrawn")
 RECODE_ACTIONS = ("propose", "approve", "decline", "appeal", "appeal_granted", "appeal_upheld")
+SCAN_FIGURES = ("scans", "fevers", "denied")
 SITES_SHOWN = 20
 CHARTS = ("applications", "queue", "colours", "declarations", "scans", "sites", "recodes")
 """Every table the page shows; each can be downloaded as CSV."""
@@ -157,7 +158,9 @@ class StatisticsService(AuditedService):
         provinces above them (code, name), by code."""
         codes = set(
             await self.db.scalars(
-                select(StatisticsDay.region).where(StatisticsDay.region != "").group_by(StatisticsDay.region)
+                select(StatisticsDay.region)
+                .where(StatisticsDay.kind.in_(("colours", "declarations")), StatisticsDay.region != "")
+                .group_by(StatisticsDay.region)
             )
         )
         codes |= set(await self.db.scalars(select(Site.region_code).group_by(Site.region_code)))
@@ -220,46 +223,39 @@ class StatisticsService(AuditedService):
         return Table("colours", ["date", *COLOURS], out)
 
     async def _scans_by_hour(self, wanted: Filter) -> Table:
-        hour = StatisticsScanHour.hour
-        query = select(
-            hour,
-            func.sum(StatisticsScanHour.scans),
-            func.sum(StatisticsScanHour.fevers),
-            func.sum(StatisticsScanHour.denied),
-        ).where(*self._days(StatisticsScanHour.day, wanted))
-        if wanted.region:
-            query = query.join(Site, Site.id == StatisticsScanHour.site_id).where(
-                Site.region_code.like(f"{wanted.region_prefix}%")
-            )
-        found = {int(h): [int(s), int(f), int(d)] for h, s, f, d in (await self.db.execute(query.group_by(hour))).all()}
-        out = [[f"{h:02d}:00", *found.get(h, [0, 0, 0])] for h in range(24)]
-        return Table("scans", ["hour", "scans", "fevers", "denied"], out)
+        sums = await self._scan_sums("hour", wanted)
+        out = [[f"{h:02d}:00", *(sums[f"{h:02d}"][what] for what in SCAN_FIGURES)] for h in range(24)]
+        return Table("scans", ["hour", *SCAN_FIGURES], out)
 
     async def _sites(self, wanted: Filter, limit: int | None) -> Table:
-        scans = func.sum(StatisticsScanHour.scans)
-        query = (
-            select(
-                StatisticsScanHour.site_id,
-                Site.name,
-                Site.region_code,
-                scans,
-                func.sum(StatisticsScanHour.fevers),
-                func.sum(StatisticsScanHour.denied),
-            )
-            .outerjoin(Site, Site.id == StatisticsScanHour.site_id)
-            .where(*self._days(StatisticsScanHour.day, wanted))
-            .group_by(StatisticsScanHour.site_id, Site.name, Site.region_code)
-            .order_by(scans.desc(), StatisticsScanHour.site_id)
-        )
-        if wanted.region:
-            query = query.where(Site.region_code.like(f"{wanted.region_prefix}%"))
-        if limit is not None:
-            query = query.limit(limit)
-        out = [
-            [name or f"#{site_id}", region or "", int(s), int(f), int(d)]
-            for site_id, name, region, s, f, d in (await self.db.execute(query)).all()
+        sums = await self._scan_sums("site", wanted)
+        ranked = sorted(sums.items(), key=lambda item: (-item[1]["scans"], int(item[0])))[:limit]
+        ids = [int(key) for key, _ in ranked]
+        sites = {row.id: row for row in await self.db.scalars(select(Site).where(Site.id.in_(ids)))} if ids else {}
+        out = []
+        for key, figures in ranked:
+            site = sites.get(int(key))
+            name, region = (site.name, site.region_code) if site else (f"#{key}", "")
+            out.append([name, region, *(figures[what] for what in SCAN_FIGURES)])
+        return Table("sites", ["site", "region", *SCAN_FIGURES], out)
+
+    async def _scan_sums(self, by: str, wanted: Filter) -> dict[str, dict[str, int]]:
+        """Scans, fevers and refusals in the days and region, by hour ("08") or by site id."""
+        where = [
+            StatisticsDay.kind.in_([f"{what}_{by}" for what in SCAN_FIGURES]),
+            *self._days(StatisticsDay.day, wanted),
         ]
-        return Table("sites", ["site", "region", "scans", "fevers", "denied"], out)
+        if wanted.region:
+            where.append(StatisticsDay.region.like(f"{wanted.region_prefix}%"))
+        rows = await self.db.execute(
+            select(StatisticsDay.key, StatisticsDay.kind, func.sum(StatisticsDay.count))
+            .where(*where)
+            .group_by(StatisticsDay.key, StatisticsDay.kind)
+        )
+        sums: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SCAN_FIGURES, 0))
+        for key, kind, n in rows.all():
+            sums[key][kind.removesuffix(f"_{by}")] = int(n)
+        return sums
 
     @staticmethod
     def _days(column: Any, wanted: Filter) -> list[ColumnElement[bool]]:
