@@ -85,6 +85,14 @@ async def test_csv_holds_the_chart_figures(
     assert exported is not None
     assert '"chart": "scans"' in exported.detail or '"chart": "colours"' in exported.detail
 
+    detail = await client.get("/staff/statistics/site_hours.csv?from=2026-03-01&to=2026-03-01&region=150105")
+    rows = list(csv.reader(io.StringIO(detail.content.decode("utf-8-sig"))))
+    assert rows[0] == ["date", "hour", "site_id", "site", "region", "scans", "fevers", "denied"]
+    assert [row[1:2] + row[3:] for row in rows[1:]] == [
+        ["07:00", "赛罕区东门", "150105", "1", "0", "0"],
+        ["08:00", "赛罕区东门", "150105", "2", "1", "1"],
+    ]
+
     missing = await client.get("/staff/statistics/people.csv")
     assert missing.status_code == 404
 

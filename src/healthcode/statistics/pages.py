@@ -17,7 +17,7 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
 from healthcode.statistics.charts import Chart, Series, bar_chart
 from healthcode.statistics.filters import Filter, default_filter, parse_filter
-from healthcode.statistics.service import CHARTS, LABELS, Overview, StatisticsService, Table, unknown_chart
+from healthcode.statistics.service import CHARTS, DOWNLOADS, LABELS, Overview, StatisticsService, Table, unknown_chart
 from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
 from healthcode.web.features import Desk
 from healthcode.web.forms import field_errors
@@ -138,7 +138,7 @@ async def export(
     region: Annotated[str, QueryParameter(required=False)] = "",
 ) -> Response[bytes]:
     chart = file.removesuffix(".csv")
-    if not file.endswith(".csv") or chart not in CHARTS:
+    if not file.endswith(".csv") or chart not in DOWNLOADS:
         raise unknown_chart()
     today = clock.now().astimezone(settings.zone).date()
     wanted = parse_filter(today, start[:20], end[:20], region[:12])

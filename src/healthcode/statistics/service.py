@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 
 from healthcode.audit.service import AuditedService
-from healthcode.db.models import Application, Site, StatisticsDay
+from healthcode.db.models import Application, Site, StatisticsDay, StatisticsScanHour
 from healthcode.domain.errors import Forbidden, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.regions import current_regions
@@ -33,11 +33,14 @@ SCAN_FIGURES = ("scans", "fevers", "denied")
 SITES_SHOWN = 20
 CHARTS = ("applications", "queue", "colours", "declarations", "scans", "sites", "recodes")
 """Every table the page shows; each can be downloaded as CSV."""
+DOWNLOADS = (*CHARTS, "site_hours")
+"""What can be downloaded: every chart's table, and scans per site and hour of each day."""
 
 LABELS = {
     "date": N_("Day"),
     "hour": N_("Hour"),
     "site": N_("Checkpoint"),
+    "site_id": N_("Checkpoint number"),
     "region": N_("Region"),
     "total": N_("Total"),
     "approved": N_("Approved"),
@@ -109,9 +112,9 @@ class StatisticsService(AuditedService):
     async def export(self, principal: Principal | None, name: str, wanted: Filter) -> Table:
         """One chart's table for a CSV download; audited like a view."""
         staff_id = await self._authorize(principal)
-        if name not in CHARTS:
+        if name not in DOWNLOADS:
             raise unknown_chart()
-        table = await self.table(name, wanted, everything=True)
+        table = await (self._site_hours(wanted) if name == "site_hours" else self.table(name, wanted, everything=True))
         await self._audit_view(staff_id, wanted, "csv", chart=name)
         return table
 
@@ -238,6 +241,32 @@ class StatisticsService(AuditedService):
             name, region = (site.name, site.region_code) if site else (f"#{key}", "")
             out.append([name, region, *(figures[what] for what in SCAN_FIGURES)])
         return Table("sites", ["site", "region", *SCAN_FIGURES], out)
+
+    async def _site_hours(self, wanted: Filter) -> Table:
+        """Every site's scans, fevers and refusals per hour of each day (for a download only)."""
+        hours = StatisticsScanHour
+        query = (
+            select(
+                hours.day,
+                hours.hour,
+                hours.site_id,
+                Site.name,
+                Site.region_code,
+                hours.scans,
+                hours.fevers,
+                hours.denied,
+            )
+            .outerjoin(Site, Site.id == hours.site_id)
+            .where(*self._days(hours.day, wanted))
+            .order_by(hours.day, hours.hour, hours.site_id)
+        )
+        if wanted.region:
+            query = query.where(Site.region_code.like(f"{wanted.region_prefix}%"))
+        out = [
+            [_day(day).isoformat(), f"{hour:02d}:00", site_id, name or "", region or "", scans, fevers, denied]
+            for day, hour, site_id, name, region, scans, fevers, denied in (await self.db.execute(query)).all()
+        ]
+        return Table("site_hours", ["date", "hour", "site_id", "site", "region", *SCAN_FIGURES], out)
 
     async def _scan_sums(self, by: str, wanted: Filter) -> dict[str, dict[str, int]]:
         """Scans, fevers and refusals in the days and region, by hour ("08") or by site id."""
