@@ -149,16 +149,20 @@ async def main(args: argparse.Namespace) -> int:
             ("queue now (live)", lambda f: service.queue_now()),
             ("regions", lambda f: service.regions()),
         ]
+        downloads: list[tuple[str, Callable[[Filter], Awaitable[Any]]]] = [
+            ("site_hours (CSV only)", lambda f: service._site_hours(f)),
+        ]
         for label, wanted in filters.items():
-            for chart, query in queries:
+            for chart, query in [*queries, *downloads]:
                 times = []
                 for _ in range(args.rounds):
                     ms, _ = await timed(lambda q=query, w=wanted: q(w))
                     times.append(ms)
                     await db.rollback()
                 worst = max(times)
-                slow += worst > BUDGET_MS
-                flag = "  SLOW" if worst > BUDGET_MS else ""
+                counted = (chart, query) not in downloads  # a download is not a chart: timed, not judged
+                slow += counted and worst > BUDGET_MS
+                flag = "  SLOW" if counted and worst > BUDGET_MS else ""
                 print(f"{chart:<24}{label:<24}{statistics.median(times):>10.1f}{worst:>10.1f}{flag}")
     await engine.dispose()
     print(f"\n{'every chart within' if not slow else 'charts over'} {BUDGET_MS:.0f} ms" + (f": {slow}" if slow else ""))
