@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from healthcode.domain.errors import InvalidInputs
-from healthcode.statistics.charts import HEIGHT, Series, bar_chart, nice_ceiling
+from healthcode.statistics.charts import BOTTOM, HEIGHT, Series, bar_chart, nice_ceiling, short_number
 from healthcode.statistics.filters import Filter, parse_filter
 
 TODAY = date(2026, 3, 31)
@@ -45,7 +45,7 @@ def test_stacked_bars_sit_on_one_another_and_fill_the_axis() -> None:
     assert red.y + red.height == pytest.approx(green.y)  # red on top of green
     assert full.y == pytest.approx(chart.y_ticks[-1].at)  # 10 of 10 reaches the top tick
     assert chart.y_ticks[-1].label == "10"
-    assert green.y + green.height == pytest.approx(chart.base) == HEIGHT - 26
+    assert green.y + green.height == pytest.approx(chart.base) == HEIGHT - BOTTOM
 
 
 def test_grouped_bars_stand_side_by_side_and_nothing_draws_no_bar() -> None:
@@ -54,3 +54,8 @@ def test_grouped_bars_stand_side_by_side_and_nothing_draws_no_bar() -> None:
     scans, fevers = chart.bars
     assert fevers.x == pytest.approx(scans.x + scans.width)
     assert bar_chart(["00"], series, {"scans": [0], "fevers": [0]}, stacked=False).empty
+
+
+@pytest.mark.parametrize(("value", "label"), [(950, "950"), (2500, "2,500"), (37500, "37.5k"), (1_200_000, "1.2M")])
+def test_axis_labels_stay_short(value: int, label: str) -> None:
+    assert short_number(value) == label

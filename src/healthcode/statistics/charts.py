@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 WIDTH = 640
 HEIGHT = 240
-LEFT, RIGHT, TOP, BOTTOM = 48, 8, 10, 26
+LEFT, RIGHT, TOP, BOTTOM = 64, 8, 10, 30
 MAX_X_LABELS = 8
 
 
@@ -67,6 +67,15 @@ def nice_ceiling(value: int) -> int:
     return 10 * power  # pragma: no cover - the loop always returns
 
 
+def short_number(value: int) -> str:
+    """An axis label that stays short on a phone: 950, 2,500, 37.5k, 1.2M."""
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.3g}M"
+    if value >= 10_000:
+        return f"{value / 1000:.3g}k"
+    return f"{value:,}"
+
+
 def bar_chart(
     categories: Sequence[str],
     series: Sequence[Series],
@@ -102,7 +111,7 @@ def bar_chart(
                 left = round(x + n * one, 1)
                 bars.append(Bar(left, round(base - height, 1), round(one, 1), round(height, 1), item.css))
     fractions = [f for f in (0, 0.25, 0.5, 0.75, 1) if float(scale_max * f).is_integer()]
-    y_ticks = [Tick(round(base - f * plot_height, 1), f"{int(scale_max * f):,}") for f in fractions]
+    y_ticks = [Tick(round(base - f * plot_height, 1), short_number(int(scale_max * f))) for f in fractions]
     step = max(1, math.ceil(count / MAX_X_LABELS))
     x_ticks = [Tick(round(LEFT + (i + 0.5) * slot, 1), categories[i]) for i in range(0, count, step)]
     return Chart(series, bars, y_ticks, x_ticks)

@@ -70,15 +70,21 @@ CHART_SERIES: dict[str, tuple[list[Series], bool]] = {
 }
 
 
-def chart_of(table: Table) -> Chart | None:
-    """The bars of a table's chart (the checkpoints' table has none: it is a ranking)."""
+def chart_of(table: Table, wanted: Filter) -> Chart | None:
+    """The bars of a table's chart (the checkpoints' table has none: it is a ranking). A chart by
+    day has a place for every day of the range, counted or not."""
     if table.name not in CHART_SERIES:
         return None
     series, stacked = CHART_SERIES[table.name]
     index = {column: n for n, column in enumerate(table.columns)}
-    values = {s.key: [row[index[s.key]] for row in table.rows] for s in series}
-    first = table.columns[0]
-    categories = [str(row[0])[5:] if first == "date" else str(row[0])[:2] for row in table.rows]
+    rows = {str(row[0]): row for row in table.rows}
+    if table.columns[0] == "date":
+        keys = [day.isoformat() for day in wanted.days]
+        categories = [key[5:] for key in keys]
+    else:
+        keys = list(rows)
+        categories = [key[:2] for key in keys]
+    values = {s.key: [rows[key][index[s.key]] if key in rows else 0 for key in keys] for s in series}
     return bar_chart(categories, series, values, stacked=stacked)
 
 
@@ -88,7 +94,7 @@ def _page(overview: Overview | None, wanted: Filter, form: dict[str, str], error
         template_name="statistics/overview.html",
         context={
             "overview": overview,
-            "charts": [(name, chart_of(overview.tables[name])) for name in CHARTS] if overview else [],
+            "charts": [(name, chart_of(overview.tables[name], wanted)) for name in CHARTS] if overview else [],
             "titles": TITLES,
             "notes": NOTES,
             "labels": LABELS,
