@@ -130,4 +130,5 @@ def test_each_feature_brings_its_own_jobs() -> None:
         "colours.recheck_due": True,
         "lists.run_next_import": False,
         "privacy.purge": True,
+        "statistics.rollups": True,
     }
