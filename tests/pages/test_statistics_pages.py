@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.config import Settings
-from healthcode.db.models import AuditRecord
+from healthcode.db.models import AuditRecord, Site
 from healthcode.domain.clock import FixedClock
 from healthcode.statistics.rollups import Rollups
 from tests import factories
@@ -132,3 +132,18 @@ async def test_a_bad_filter_is_shown_beside_its_field(
     assert page.status_code == 422
     assert f'id="{field}-error"' in page.text
     assert message in page.text
+
+
+async def test_a_checkpoint_name_is_never_a_formula_in_the_csv(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    sites = await seed(db, settings, clock)
+    site = await db.get(Site, sites["east"])
+    assert site is not None
+    site.name = '=HYPERLINK("http://example.com")'
+    await db.commit()
+    await Rollups(db, settings, clock).run()
+    await sign_in(client, db, settings, clock, "admin")
+    sheet = await client.get("/staff/statistics/sites.csv?from=2026-03-01&to=2026-03-01")
+    rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+    assert rows[1][0] == '\'=HYPERLINK("http://example.com")'

@@ -152,7 +152,7 @@ async def export(
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(table.columns)
-    writer.writerows(table.rows)
+    writer.writerows([[_inert(value) for value in row] for row in table.rows])
     name = f"{chart}-{wanted.start.isoformat()}-{wanted.end.isoformat()}{'-' + wanted.region if wanted.region else ''}"
     return Response(
         out.getvalue().encode("utf-8-sig"),
@@ -163,6 +163,13 @@ async def export(
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+def _inert(value: object) -> object:
+    """A text cell (a checkpoint's name) that a spreadsheet would run as a formula is quoted."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 router = Router(path=DESK_PATH, route_handlers=[overview, export], include_in_schema=False)
