@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOWEST := .venv-lowest
 
-.PHONY: install run test test-sqlite test-pg test-lowest audit lint format bench bench-network bench-photos bench-desk load surge messages clean
+.PHONY: install run test test-sqlite test-pg test-lowest audit lint format bench bench-network bench-photos bench-desk bench-stats load surge messages clean
 
 $(STAMP): pyproject.toml
 	@echo "Installing the platform and its Python packages into $(VENV) (about two minutes the first time)..."
@@ -76,6 +76,10 @@ bench-photos: $(STAMP)
 ## The checkpoint desk in chromium: Enter to verdict (online, hung, offline, CPU 4x), 1,000 people, 10,000 queued scans uploaded
 bench-desk: $(STAMP)
 	$(BIN)/python benchmarks/checkpoint_desk.py $(DESK_ARGS)
+
+## Statistics at a city's size on a throwaway PostgreSQL: 1,000,000 cards, 10,000,000 scans, every chart <= 200 ms
+bench-stats: $(STAMP)
+	scripts/pg-test-server $(BIN)/python -m benchmarks.stats_charts $(STATS_ARGS)
 
 ## Requests/s and p99 of the code endpoint and verification next to a bare endpoint (needs wrk)
 load: $(STAMP)

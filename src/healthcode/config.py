@@ -176,6 +176,12 @@ class Settings(BaseSettings):
         description="Seconds a worker's hold on a list import lasts unrenewed: after a crash another worker "
         "takes the import over once it passes",
     )
+    statistics_every_s: int = Field(
+        600,
+        ge=10,
+        description="Seconds between passes of the statistics rollups (once in a cluster); the last pass of a "
+        "day is its end-of-day count of cards by colour",
+    )
 
     retention_sms_days: int = Field(
         7, ge=2, description="Days SMS codes (their hashes) and sent texts are kept (the daily limit needs 2)"

@@ -131,4 +131,5 @@ def test_each_feature_brings_its_own_jobs() -> None:
         "lists.run_next_import": False,
         "privacy.purge": True,
         "sms.deliver": False,
+        "statistics.rollups": True,
     }

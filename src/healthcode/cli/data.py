@@ -11,6 +11,7 @@ from healthcode.config import Settings
 from healthcode.privacy.sealed import SealedColumn
 from healthcode.privacy.service import count_sealed, rekey
 from healthcode.privacy.winddown import WindDown, destroy_local_keys, overwrite_free_space
+from healthcode.statistics.rollups import Rollups
 
 app = typer.Typer(help="Personal data at rest.", no_args_is_help=True)
 
@@ -32,6 +33,16 @@ def rekey_command() -> None:
 
     rewritten = with_db(work)
     console.print(f"{rewritten} values re-encrypted under the active key")
+
+
+@app.command("roll-up")
+def roll_up_command() -> None:
+    """Bring the statistics rollups up to date now (the worker does it every few minutes)."""
+
+    async def work(db: AsyncSession, config: Settings) -> int:
+        return await Rollups(db, config, CLOCK).run()
+
+    console.print(f"statistics rollups: {with_db(work)} rows written")
 
 
 @app.command("wind-down")

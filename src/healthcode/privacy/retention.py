@@ -5,7 +5,8 @@ purge: rows past their time are deleted in bounded batches, each batch its own t
 first run on a large database never holds a long lock. What the rules still read is never purged:
 a card's latest declaration stays, and declarations and scans are kept at least 15 days (the rules
 look back 14). The purge is a periodic job (once per cluster) and records its counts, never data,
-in the audit trail.
+in the audit trail. The statistics rollups are brought up to date first, so that the counts of
+what goes are kept (:mod:`healthcode.statistics.rollups`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from healthcode.db.models import (
     TicketReply,
 )
 from healthcode.domain.i18n import N_
+from healthcode.statistics.rollups import Rollups
 
 BATCH = 5_000
 DECIDED = ("approved", "rejected", "withdrawn")
@@ -76,6 +78,7 @@ class Purge(AuditedService):
 
     async def run(self) -> dict[str, int]:
         now = self.clock.now()
+        await Rollups(self.db, self.settings, self.clock).run()  # count what is about to go first
         days = {r.kind: timedelta(days=r.days) for r in retentions(self.settings)}
         gone = {kind: 0 for kind in days}
         steps: list[tuple[str, Callable[[datetime], list[Delete | Update]]]] = [

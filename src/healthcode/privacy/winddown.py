@@ -50,6 +50,7 @@ from healthcode.db.models import (
     TicketFix,
     TicketReply,
 )
+from healthcode.statistics.rollups import Rollups
 
 # Deleted in this order: each table before the ones its rows point to.
 PURGED: tuple[type[Base], ...] = (
@@ -84,6 +85,7 @@ class WindDown(AuditedService):
 
     async def run(self) -> dict[str, int]:
         today = self.clock.now().astimezone(self.settings.zone).date()
+        await Rollups(self.db, self.settings, self.clock).run()  # the statistics pages' counts stay
         await self._keep_aggregates(today)
         await self.db.execute(update(PaperCertificate).values(reprint_of=None))
         gone: dict[str, int] = {}

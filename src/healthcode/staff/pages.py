@@ -68,7 +68,8 @@ async def shell(
         return Redirect("/staff/login")
     account = await StaffService(db, settings, clock).get(staff_or_none.id)
     roles = [Role(r) for r in account.roles]
-    desks = [desk for desk in app_context(request).desks if desk.role in roles]
+    # A desk offered to several roles (statistics) is listed once.
+    desks = list({desk.path: desk for desk in app_context(request).desks if desk.role in roles}.values())
     return Template(template_name="staff/shell.html", context={"account": account, "roles": roles, "desks": desks})
 
 

@@ -22,6 +22,7 @@ from healthcode.db.models.jobs import JobLease
 from healthcode.db.models.sessions import AuthSession
 from healthcode.db.models.sms import SmsOutboxMessage
 from healthcode.db.models.staff import StaffAccount
+from healthcode.db.models.statistics import StatisticsDay, StatisticsMark, StatisticsScanHour
 from healthcode.db.models.support import Ticket, TicketFix, TicketReply
 
 __all__ = [
@@ -54,6 +55,9 @@ __all__ = [
     "StaffAccount",
     "StaffApiKey",
     "StaffSite",
+    "StatisticsDay",
+    "StatisticsMark",
+    "StatisticsScanHour",
     "TestResultRecord",
     "Ticket",
     "TicketFix",

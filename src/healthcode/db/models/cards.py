@@ -88,6 +88,7 @@ class Application(Base):
     __table_args__ = (
         Index("ix_applications_state_due", "state", "due_at"),
         Index("ix_applications_state_submitted", "state", "submitted_at"),
+        Index("ix_applications_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

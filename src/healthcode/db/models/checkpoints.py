@@ -49,7 +49,7 @@ class Scan(Base):
     """
 
     __tablename__ = "scans"
-    __table_args__ = (Index("ix_scans_site_at", "site_id", "at"),)
+    __table_args__ = (Index("ix_scans_site_at", "site_id", "at"), Index("ix_scans_at", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))

@@ -20,7 +20,10 @@ class Declaration(Base):
     """
 
     __tablename__ = "declarations"
-    __table_args__ = (Index("ix_declarations_card_version", "card_id", "version", unique=True),)
+    __table_args__ = (
+        Index("ix_declarations_card_version", "card_id", "version", unique=True),
+        Index("ix_declarations_declared_at", "declared_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
