@@ -23,14 +23,17 @@ from healthcode.codes.live import code_for
 from healthcode.config import Settings
 from healthcode.db.models import AuditRecord, Card, FeverRecord, Scan, StaffAccount
 from healthcode.domain.clock import FixedClock
+from healthcode.statistics.rollups import Rollups
 from tests import factories
 from tests.api.test_auth_api import assert_error
+from tests.integration.test_statistics import seed
 from tests.pages.test_list_pages import CASES_CSV, LISTED, run_queued_import
 
 Client = AsyncTestClient[Litestar]
 pytestmark = pytest.mark.settings(realname_delay_s=0, jobs_in_server=False)
 LISTS = "/api/v1/authority/lists"
 SCANS = "/api/v1/checkpoint/scans"
+COLOURS = "/api/v1/statistics/colours"
 OLD_EXCEL = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64
 
 
@@ -333,3 +336,41 @@ async def test_a_checkpoint_key_of_an_account_without_a_site_is_refused(
     assert_error(refused.json(), "checkpoint_site_missing")
     lists_key, _, _ = await key_of(db, settings, clock, "official", ["authority"], ["lists"])
     assert (await client.post(SCANS, json=body, headers=lists_key)).status_code == 403
+
+
+async def test_statistics_give_cards_by_colour_per_day_from_the_rollups(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    await seed(db, settings, clock)
+    await Rollups(db, settings, clock).run()
+    headers, key_id, staff_id = await key_of(db, settings, clock, "analyst", ["authority"], ["statistics"])
+    answer = await client.get(COLOURS, params={"from": "2026-03-01", "to": "2026-03-02"}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "days": [{"date": "2026-03-01", "region": None, "green": 1, "yellow": 0, "red": 1, "none": 1}]
+    }, "a day not counted yet is left out"
+    in_district = await client.get(
+        COLOURS, params={"from": "2026-03-01", "to": "2026-03-01", "region": "150102"}, headers=headers
+    )
+    assert in_district.json()["days"] == [
+        {"date": "2026-03-01", "region": "150102", "green": 0, "yellow": 0, "red": 1, "none": 0}
+    ]
+    [call, _] = await audit_rows(db, "staff_api.call")
+    assert (call.actor, json.loads(call.detail)) == (f"staff:{staff_id}", {"key": key_id, "call": f"GET {COLOURS}"})
+
+    for params, code, field in (
+        ({"to": "2026-03-01"}, "date_required", "from"),
+        ({"from": "2026-3-1", "to": "2026-03-01"}, "date_invalid", "from"),
+        ({"from": "2026-03-02", "to": "2026-03-01"}, "range_reversed", "to"),
+        ({"from": "2025-01-01", "to": "2026-03-01"}, "range_too_long", "to"),
+        ({"from": "2026-03-01", "to": "2026-03-01", "region": "15"}, "region_invalid", "region"),
+    ):
+        refused = await client.get(COLOURS, params=params, headers=headers)
+        assert refused.status_code == 422, params
+        assert_error(refused.json(), code, field)
+
+    lists_only, _, _ = await key_of(db, settings, clock, "uploader", ["authority"], ["lists"])
+    assert (
+        await client.get(COLOURS, params={"from": "2026-03-01", "to": "2026-03-01"}, headers=lists_only)
+    ).status_code == 403
+    assert (await client.get(COLOURS, params={"from": "2026-03-01", "to": "2026-03-01"})).status_code == 401
