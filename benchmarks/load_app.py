@@ -21,8 +21,8 @@ from healthcode.codes.live import code_for
 from healthcode.codes.schemas import VerificationOut, VerificationRequest, verification_out
 from healthcode.codes.verification import Snapshot, load_snapshot, result_of, verify_with
 from healthcode.domain.tokens import generate_signing_key
+from healthcode.kit.deps import app_context
 from healthcode.web.app import create_app
-from healthcode.web.deps import app_context
 
 _KEY = generate_signing_key()
 _SNAPSHOT: list[Snapshot] = []

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
 
 from healthcode.cli.demo_people import DEMO_PEOPLE
-from healthcode.web.requests import LANGUAGE_COOKIE
+from healthcode.kit.requests import LANGUAGE_COOKIE
 
 SLOW_3G = {"offline": False, "latency": 2000, "downloadThroughput": 51_200, "uploadThroughput": 51_200}
 # Set when the QR is drawn, measured from the start of the navigation (performance.timeOrigin).

@@ -1,6 +1,6 @@
 """Regenerate the Mongolian web font: ``mongolian_font.py [SOURCE.ttf]``.
 
-Writes ``src/healthcode/web/static/fonts/noto-sans-mongolian.woff2``: Noto Sans Mongolian (SIL
+Writes ``src/healthcode/kit/static/fonts/noto-sans-mongolian.woff2``: Noto Sans Mongolian (SIL
 Open Font License; Debian's ``fonts-noto-core`` installs the source at the default path) cut down
 to the letters of the Mongolian script proper (U+1800-U+1842) and the controls that shape them, with
 every layout feature of those letters (their joined forms) and without hinting: about
@@ -18,7 +18,7 @@ from pathlib import Path
 from fontTools import subset
 
 SOURCE = Path("/usr/share/fonts/truetype/noto/NotoSansMongolian-Regular.ttf")
-TARGET = Path(__file__).resolve().parents[1] / "src/healthcode/web/static/fonts/noto-sans-mongolian.woff2"
+TARGET = Path(__file__).resolve().parents[1] / "src/healthcode/kit/static/fonts/noto-sans-mongolian.woff2"
 UNICODES = [
     *range(0x1800, 0x1843),  # Mongolian letters, punctuation, digits and variation selectors
     0x0020,

@@ -38,12 +38,39 @@ def test_the_check_itself_catches_a_violation(tmp_path: Path) -> None:
 
 
 def test_features_do_not_import_the_web_layer() -> None:
-    """Services stay usable from the CLI and jobs: only pages and api modules may touch ``web``."""
+    """Services stay usable from the CLI and jobs: only pages and api modules may touch the kit
+    (``kit``) or litestar."""
     offenders = []
     for path in SRC.rglob("*.py"):
         relative = path.relative_to(SRC)
-        if relative.parts[0] in {"web", "cli"} or path.name in {"api.py", "pages.py"}:
+        if relative.parts[0] in {"web", "kit", "cli"} or path.name in {"api.py", "pages.py"}:
             continue
-        if any(name.startswith(("healthcode.web", "litestar")) for name in imports_of(path)):
+        if any(name.startswith(("healthcode.web", "healthcode.kit", "litestar")) for name in imports_of(path)):
             offenders.append(str(relative))
     assert offenders == []
+
+
+def test_the_assembly_sits_above_the_features_and_the_kit_below_them() -> None:
+    """``web`` (the app, feature discovery, the job loop) is imported only by the CLI; the kit
+    imports neither ``web`` nor any feature that has pages or an API."""
+    with_routes = {
+        path.parent.relative_to(SRC).parts[0]
+        for path in SRC.rglob("*.py")
+        if path.name in {"api.py", "pages.py"} and path.parent.relative_to(SRC).parts[0] not in {"web", "kit"}
+    }
+    assert {"codes", "cards", "statistics"} <= with_routes
+    above = []
+    below = []
+    for path in SRC.rglob("*.py"):
+        relative = path.relative_to(SRC)
+        names = imports_of(path)
+        if relative.parts[0] not in {"web", "cli"} and any(name.startswith("healthcode.web") for name in names):
+            above.append(str(relative))
+        if relative.parts[0] == "kit":
+            below += [
+                f"{relative}: {name}"
+                for name in names
+                if name.startswith("healthcode.") and name.split(".")[1] in with_routes | {"web"}
+            ]
+    assert above == []
+    assert below == []

@@ -7,7 +7,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from healthcode.web.assets import asset_url, inline_asset
+from healthcode.kit.assets import asset_url, inline_asset
 
 Client = AsyncTestClient[Litestar]
 
@@ -35,7 +35,7 @@ async def test_pages_link_their_files_by_digest_name(client: Client) -> None:
 
 def test_a_file_that_would_close_its_element_is_never_inlined(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "qrcode" in inline_asset("vendor/qrcode-generator-1.4.4.min.js")
-    from healthcode.web import assets
+    from healthcode.kit import assets
 
     found = assets._assets()["code.js"]
     monkeypatch.setitem(assets._assets(), "code.js", dataclasses.replace(found, content=b"x = '</Script>';"))

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.config import Settings
 from healthcode.db.migrate import upgrade
+from healthcode.kit.assets import inline_hash
 from healthcode.web.app import create_app
-from healthcode.web.assets import inline_hash
 from tests.api.test_auth_api import PHONE, outbox_code
 
 Client = AsyncTestClient[Litestar]

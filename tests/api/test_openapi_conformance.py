@@ -30,6 +30,7 @@ from litestar.testing import TestClient
 from schemathesis import checks
 from stdnum.cn import ric
 
+from healthcode.apikeys.api import STAFF_API_KEY
 from healthcode.apikeys.service import ApiKeyService
 from healthcode.checkpoints.sites import SiteService
 from healthcode.codes.keys import KeyService
@@ -37,7 +38,6 @@ from healthcode.config import Settings
 from healthcode.db.engine import make_engine, make_sessionmaker
 from healthcode.domain.api_keys import Scope
 from healthcode.domain.clock import FixedClock
-from healthcode.web.openapi import STAFF_API_KEY
 from tests import factories
 
 pytestmark = [pytest.mark.settings(realname_delay_s=0), pytest.mark.slow]

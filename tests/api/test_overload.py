@@ -1,4 +1,4 @@
-"""Graceful overload (healthcode.web.overload): past its bound a worker refuses pages first,
+"""Graceful overload (healthcode.kit.overload): past its bound a worker refuses pages first,
 verification next, code display last, each with 503, Retry-After and the one error shape in the
 request's language; health checks always answer; a database that keeps a request waiting gives
 a 503, not a traceback."""
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from healthcode.config import Settings
 from healthcode.domain.clock import FixedClock
-from healthcode.web.overload import Load
+from healthcode.kit.overload import Load
 from tests.api.test_code_api import issued
 from tests.api.test_verifications import URL, signing_key
 from tests.integration.test_keys import token_for

@@ -8,7 +8,7 @@ from typing import Any
 
 from healthcode.cli.demo_people import DEMO_PEOPLE
 from healthcode.i18n import translate
-from healthcode.web.assets import asset_bytes
+from healthcode.kit.assets import asset_bytes
 from tests.browser.conftest import LiveServer, fits_the_screen, log_in, serious_accessibility_problems, staff_page
 from tests.browser.test_cards_in_browser import apply, citizen, declare, upload_all, wait_for_approval
 from tests.browser.test_checkpoint_desk import ResidentApp, bind_to_a_site

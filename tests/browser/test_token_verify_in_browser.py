@@ -23,7 +23,7 @@ from tests.api.test_verifications import high_s, tampered
 from tests.browser.conftest import LiveServer
 from tests.unit.test_tokens import ISSUER, KEY, NOW, claims, cwt, sign_payload
 
-SCRIPT = Path(__file__).parents[2] / "src" / "healthcode" / "web" / "static" / "token-verify.js"
+SCRIPT = Path(__file__).parents[2] / "src" / "healthcode" / "kit" / "static" / "token-verify.js"
 WINDOW_KEY = generate_signing_key()  # published only for tokens issued in its window
 PUBLISHED = [verifying_key_for(KEY, ISSUER), verifying_key_for(WINDOW_KEY, ISSUER, not_before=NOW, not_after=NOW + 60)]
 REVOKED = bytes.fromhex("0badc0de0badc0de")

@@ -19,7 +19,7 @@ from healthcode.config import Settings
 from healthcode.db.models import AuditRecord, Card, FeverRecord, Scan, StaffAccount
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.tokens.format import decode_claims, open_envelope
-from healthcode.web.assets import asset_url
+from healthcode.kit.assets import asset_url
 from tests import factories
 from tests.api.test_verifications import tampered
 from tests.integration.test_cards import ADULT

@@ -16,8 +16,8 @@ from stdnum.cn import ric
 from healthcode.config import Settings
 from healthcode.db.models import Card, ListImport
 from healthcode.domain.clock import FixedClock
+from healthcode.kit.assets import asset_url
 from healthcode.lists.service import make_list_import_service
-from healthcode.web.assets import asset_url
 from tests import factories
 
 Client = AsyncTestClient[Litestar]

@@ -19,9 +19,9 @@ from healthcode.codes.keys import KeyService
 from healthcode.config import Settings
 from healthcode.db.models import Application, AuditRecord, Card, Declaration, SmsOutboxMessage
 from healthcode.domain.clock import FixedClock
+from healthcode.kit.assets import asset_url
 from healthcode.photos import decoding
 from healthcode.reviews.service import ReviewService
-from healthcode.web.assets import asset_url
 from tests import factories
 
 pytestmark = pytest.mark.settings(realname_delay_s=0)

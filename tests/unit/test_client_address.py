@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from healthcode.config import Settings
-from healthcode.web.requests import client_ip
+from healthcode.kit.requests import client_ip
 
 PROXIES = (ip_network("10.0.0.0/8"), ip_network("2001:db8::/32"))
 

@@ -8,7 +8,7 @@ from fontTools.ttLib import TTFont
 
 from healthcode.config import Settings
 from healthcode.i18n import LANGUAGES, LOCALES_DIR
-from healthcode.web.assets import asset_bytes
+from healthcode.kit.assets import asset_bytes
 
 FONT = "fonts/noto-sans-mongolian.woff2"
 

@@ -1,10 +1,10 @@
-"""The overload probe (healthcode.web.overload.Load.watch) measures how late the loop runs: a
+"""The overload probe (healthcode.kit.overload.Load.watch) measures how late the loop runs: a
 queue that lasts counts, one long step does not."""
 
 import asyncio
 import time
 
-from healthcode.web.overload import Load
+from healthcode.kit.overload import Load
 
 
 def block(seconds: float) -> None:

@@ -19,9 +19,9 @@ from healthcode.accounts.schemas import (
 )
 from healthcode.accounts.service import LoginService, get_resident
 from healthcode.domain.phone import mask_mobile
+from healthcode.kit.deps import ClientIp, ClockDep, CurrentResident, DbSession, LanguageDep, RowId, SettingsDep
 from healthcode.sessions.service import PrincipalKind, SessionStore
 from healthcode.sms.provider import make_provider
-from healthcode.web.deps import ClientIp, ClockDep, CurrentResident, DbSession, LanguageDep, RowId, SettingsDep
 
 
 def login_service(db: DbSession, settings: SettingsDep, clock: ClockDep) -> LoginService:

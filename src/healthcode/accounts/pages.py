@@ -16,8 +16,7 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.phone import mask_mobile
 from healthcode.domain.sms import SendQuota
 from healthcode.i18n import translate
-from healthcode.sessions.service import PrincipalKind, SessionStore
-from healthcode.web.deps import (
+from healthcode.kit.deps import (
     RESIDENT_COOKIE,
     ClientIp,
     ClockDep,
@@ -28,8 +27,9 @@ from healthcode.web.deps import (
     RowId,
     SettingsDep,
 )
-from healthcode.web.forms import FormData, field_errors, text
-from healthcode.web.requests import fresh_csrf_cookie, safe_next
+from healthcode.kit.forms import FormData, field_errors, text
+from healthcode.kit.requests import fresh_csrf_cookie, safe_next
+from healthcode.sessions.service import PrincipalKind, SessionStore
 
 
 def _login_page(

@@ -24,8 +24,11 @@ from litestar.di import NamedDependency, Provide
 
 from healthcode.apikeys.service import ApiCaller, ApiKeyService
 from healthcode.domain.api_keys import Scope
-from healthcode.web.deps import DbSession, app_context
-from healthcode.web.openapi import STAFF_API_KEY
+from healthcode.kit.deps import DbSession, app_context
+
+STAFF_API_KEY = "staff_api_key"
+"""The security scheme of the staff API (an operation's handler names it; its calls also answer 403
+for a key without the scope)."""
 
 STAFF_API_SECURITY: list[dict[str, list[str]]] = [{STAFF_API_KEY: []}]
 """The OpenAPI security requirement of every staff API operation."""

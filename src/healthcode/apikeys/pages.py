@@ -19,11 +19,11 @@ from healthcode.domain.errors import DomainError, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
 from healthcode.i18n import translate
+from healthcode.kit.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
+from healthcode.kit.desks import Desk
+from healthcode.kit.forms import FormData, field_errors, text
+from healthcode.kit.requests import NO_STORE
 from healthcode.sessions.service import Principal
-from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
-from healthcode.web.features import Desk
-from healthcode.web.forms import FormData, field_errors, text
-from healthcode.web.requests import NO_STORE
 
 DESK_PATH = "/staff/api-keys"
 DESKS = [Desk(Role.ADMIN, DESK_PATH, N_("Staff API keys"))]

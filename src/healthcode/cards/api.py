@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody, MultipartBody
 
 from healthcode.cards.schemas import CardApplicationIn, CardOut, GuardianOut, card_out
 from healthcode.cards.service import make_card_service
-from healthcode.web.deps import ClockDep, CurrentResident, DbSession, RowId, SettingsDep
+from healthcode.kit.deps import ClockDep, CurrentResident, DbSession, RowId, SettingsDep
 
 
 @dataclass

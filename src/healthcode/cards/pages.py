@@ -22,10 +22,10 @@ from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.phone import mask_mobile
 from healthcode.domain.recodes import RECODE_REASONS
+from healthcode.kit.deps import ClockDep, CurrentResident, DbSession, RowId, SettingsDep
+from healthcode.kit.errors import STATUS, translated
+from healthcode.kit.forms import FormData, field_errors, text
 from healthcode.recodes.service import MAX_APPEAL, make_recode_service
-from healthcode.web.deps import ClockDep, CurrentResident, DbSession, RowId, SettingsDep
-from healthcode.web.errors import STATUS, translated
-from healthcode.web.forms import FormData, field_errors, text
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,11 @@ from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
-from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
-from healthcode.web.errors import translated
-from healthcode.web.features import Desk
-from healthcode.web.forms import FormData, field_errors, text
-from healthcode.web.requests import NO_STORE
+from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
+from healthcode.kit.desks import Desk
+from healthcode.kit.errors import translated
+from healthcode.kit.forms import FormData, field_errors, text
+from healthcode.kit.requests import NO_STORE
 
 DESK_PATH = "/staff/certificates"
 

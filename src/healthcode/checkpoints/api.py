@@ -26,7 +26,7 @@ from healthcode.domain.api_keys import Scope
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.tokens.format import MAX_TOKEN_CHARS
-from healthcode.web.deps import ClockDep, DbSession, SettingsDep
+from healthcode.kit.deps import ClockDep, DbSession, SettingsDep
 
 REF_PATTERN = "^[A-Za-z0-9-]{8,48}$"
 

@@ -42,10 +42,9 @@ from healthcode.codes.revocations import OFFLINE_SCAN_MAX_AGE, REVOCATION_LIST_P
 from healthcode.codes.schemas import VerificationOut, verification_out
 from healthcode.codes.trust import TRUST_LIST_PATH
 from healthcode.codes.verification import VerificationResult
-from healthcode.colours.service import COLOUR_WORDS
 from healthcode.config import Settings
 from healthcode.db.models import Scan
-from healthcode.domain.colours import Colour
+from healthcode.domain.colours import COLOUR_WORDS, Colour
 from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import DomainError, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
@@ -60,12 +59,12 @@ from healthcode.domain.passage import (
 from healthcode.domain.roles import Role
 from healthcode.domain.tokens import TokenKind, jwk_of
 from healthcode.domain.tokens.format import MAX_TOKEN_CHARS
-from healthcode.web.assets import asset_bytes, asset_url
-from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
-from healthcode.web.errors import translated
-from healthcode.web.features import Desk as BackOfficeDesk
-from healthcode.web.forms import FormData, field_errors, text
-from healthcode.web.requests import NO_STORE
+from healthcode.kit.assets import asset_bytes, asset_url
+from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
+from healthcode.kit.desks import Desk as BackOfficeDesk
+from healthcode.kit.errors import translated
+from healthcode.kit.forms import FormData, field_errors, text
+from healthcode.kit.requests import NO_STORE
 
 DESK_PATH = "/staff/checkpoint"
 DESK_FILES: tuple[str, ...] = (

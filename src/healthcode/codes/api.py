@@ -34,10 +34,10 @@ from healthcode.config import Settings
 from healthcode.domain.clock import Clock
 from healthcode.domain.errors import RateLimited
 from healthcode.domain.i18n import N_
-from healthcode.web.deps import RESIDENT_COOKIE, app_context, bearer_or_cookie
-from healthcode.web.own_changes import own_changes_check
-from healthcode.web.requests import NO_STORE, client_ip
-from healthcode.web.state import AppContext
+from healthcode.kit.deps import RESIDENT_COOKIE, app_context, bearer_or_cookie
+from healthcode.kit.own_changes import own_changes_check
+from healthcode.kit.requests import NO_STORE, client_ip
+from healthcode.kit.state import AppContext
 
 TRUST_LIST_MAX_AGE_S = 300
 REVOCATION_LIST_MAX_AGE_S = 60
@@ -64,7 +64,7 @@ class CodesRuntime:
     verifier: Verifier
     limiter: Limiter
     changed_lately: Callable[[str], Awaitable[bool]] | None
-    """Given read replicas: whether a session has just changed something (web/own_changes.py)."""
+    """Given read replicas: whether a session has just changed something (kit/own_changes.py)."""
     published: dict[str, Published] = field(default_factory=dict)
 
 

@@ -14,9 +14,9 @@ from healthcode.codes.keys import KeyService
 from healthcode.codes.live import code_for
 from healthcode.domain.cards import LinkStatus, Relationship
 from healthcode.domain.errors import Conflict
+from healthcode.kit.deps import RESIDENT_COOKIE, ClockDep, CurrentResident, DbSession, SettingsDep, app_context
+from healthcode.kit.requests import NO_STORE
 from healthcode.sessions.service import SessionStore
-from healthcode.web.deps import RESIDENT_COOKIE, ClockDep, CurrentResident, DbSession, SettingsDep, app_context
-from healthcode.web.requests import NO_STORE
 
 
 @get("/cards/{card_id:str}/code", name="code")

@@ -16,7 +16,16 @@ from healthcode.config import Settings
 from healthcode.db.base import table_of
 from healthcode.db.models import Card, CardHolder, Resident, RuleSetRecord
 from healthcode.domain.clock import Clock
-from healthcode.domain.colours import Colour, Decision, Reason, RuleSet, default_ruleset, evaluate, load_ruleset
+from healthcode.domain.colours import (
+    COLOUR_WORDS,
+    Colour,
+    Decision,
+    Reason,
+    RuleSet,
+    default_ruleset,
+    evaluate,
+    load_ruleset,
+)
 from healthcode.domain.i18n import N_
 from healthcode.i18n import in_language, translate
 from healthcode.privacy.sealed import Sealer
@@ -47,7 +56,6 @@ NO_COLOUR: dict[str, Any] = {
     "colour_changed_at": None,
 }
 """What a card stores before its first declaration: no colour, no reasons (SPEC §7)."""
-COLOUR_WORDS = {Colour.GREEN: N_("Green code"), Colour.YELLOW: N_("Yellow code"), Colour.RED: N_("Red code")}
 CHANGED_TEXT = N_("[Health Code] The health code of {name} is now {colour}: {reason} Open Health Code for details.")
 GREEN_TEXT = N_("[Health Code] The health code of {name} is green again.")
 

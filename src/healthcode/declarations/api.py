@@ -8,7 +8,7 @@ from litestar.params import FromPath, JSONBody
 from healthcode.colours.schemas import ColourOut, decision_out, reasons_out
 from healthcode.declarations.schemas import DeclarationIn, DeclarationOut, DeclaredOut
 from healthcode.declarations.service import answers_from, make_declaration_service
-from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
+from healthcode.kit.deps import ClockDep, CurrentResident, DbSession, SettingsDep
 
 
 @post("/", status_code=201, summary="Declare (or correct) health information for a card")

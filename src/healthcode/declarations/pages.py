@@ -15,9 +15,9 @@ from healthcode.domain.declarations import Answers, CaseStatus, Symptom
 from healthcode.domain.errors import DomainError, InvalidInput, InvalidInputs
 from healthcode.domain.i18n import N_
 from healthcode.domain.regions import current_regions, resolve_regions
-from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
-from healthcode.web.forms import FormData, field_errors, text
-from healthcode.web.requests import NO_STORE
+from healthcode.kit.deps import ClockDep, CurrentResident, DbSession, SettingsDep
+from healthcode.kit.forms import FormData, field_errors, text
+from healthcode.kit.requests import NO_STORE
 
 YES = "yes"
 

@@ -1,7 +1,7 @@
 """Typed domain errors: a stable machine ``code``, a translatable message, the field at fault.
 
 Errors are grouped by *kind*, which the web layer maps to an HTTP status in one place
-(``healthcode.web.errors``); the domain itself knows nothing of HTTP. ``params`` fill the
+(``healthcode.kit.errors``); the domain itself knows nothing of HTTP. ``params`` fill the
 message's ``{placeholders}`` and are returned to API clients beside the message, so an app can
 show "3 tries left" in its own words.
 """

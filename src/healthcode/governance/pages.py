@@ -10,7 +10,7 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
 from healthcode.governance.keysdesk import pages as key_pages
 from healthcode.governance.rulesdesk import pages as rule_pages
-from healthcode.web.features import Desk
+from healthcode.kit.desks import Desk
 
 DESKS = [
     Desk(Role.ADMIN, key_pages.KEYS_PATH, N_("Signing keys")),

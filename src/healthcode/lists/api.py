@@ -16,9 +16,9 @@ from litestar.params import MultipartBody
 from healthcode.apikeys.api import STAFF_API_SECURITY, StaffApiCaller, staff_api_key
 from healthcode.db.models import ListImport
 from healthcode.domain.api_keys import Scope
+from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep
 from healthcode.lists.pages import FORM_OVERHEAD
 from healthcode.lists.service import MAX_FILE_BYTES, ListImportService, make_list_import_service
-from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep
 
 StateWord = Literal["queued", "running", "done", "refused"]
 STATES: dict[str, StateWord] = {"queued": "queued", "running": "running", "done": "done", "failed": "refused"}

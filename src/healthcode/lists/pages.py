@@ -18,13 +18,13 @@ from litestar.response import Redirect, Response, Template
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
+from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
+from healthcode.kit.desks import Desk
+from healthcode.kit.forms import field_errors, text
+from healthcode.kit.requests import NO_STORE
 from healthcode.lists.parsing import COLUMNS, KINDS
 from healthcode.lists.service import MAX_FILE_BYTES, ListImportService, make_list_import_service
 from healthcode.sessions.service import Principal
-from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
-from healthcode.web.features import Desk
-from healthcode.web.forms import field_errors, text
-from healthcode.web.requests import NO_STORE
 
 DESK_PATH = "/staff/lists"
 # Room for the multipart framing and the other fields around a file of the largest size.

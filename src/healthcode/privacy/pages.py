@@ -9,10 +9,10 @@ from litestar.response import Template
 
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
+from healthcode.kit.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
+from healthcode.kit.desks import Desk
 from healthcode.privacy.retention import retentions
 from healthcode.staff.service import StaffService
-from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
-from healthcode.web.features import Desk
 
 DESK_PATH = "/staff/privacy"
 DESKS = [Desk(Role.ADMIN, DESK_PATH, N_("Data retention"))]

@@ -10,8 +10,8 @@ from litestar.params import FromPath, JSONBody
 
 from healthcode.domain.recodes import RECODE_REASONS
 from healthcode.i18n import translate
+from healthcode.kit.deps import ClockDep, CurrentResident, DbSession, RowId, SettingsDep
 from healthcode.recodes.service import make_recode_service
-from healthcode.web.deps import ClockDep, CurrentResident, DbSession, RowId, SettingsDep
 
 
 class RecodeOut(msgspec.Struct):

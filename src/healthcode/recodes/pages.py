@@ -13,20 +13,19 @@ from litestar import Router, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from healthcode.colours.service import COLOUR_WORDS
-from healthcode.domain.colours import Colour
+from healthcode.domain.colours import COLOUR_WORDS, Colour
 from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import Conflict, DomainError, Forbidden, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.recodes import MAX_DAYS, MAX_EVIDENCE, MAX_RESIDENT_NOTE, MIN_EVIDENCE, RECODE_REASONS
 from healthcode.domain.roles import Role
+from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
+from healthcode.kit.desks import Desk
+from healthcode.kit.errors import STATUS, translated
+from healthcode.kit.forms import FormData, field_errors, text
+from healthcode.kit.requests import NO_STORE
 from healthcode.recodes.service import MAX_APPEAL, RecodeService, make_recode_service
 from healthcode.sessions.service import Principal
-from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
-from healthcode.web.errors import STATUS, translated
-from healthcode.web.features import Desk
-from healthcode.web.forms import FormData, field_errors, text
-from healthcode.web.requests import NO_STORE
 
 DESK_PATH = "/staff/recodes"
 # The desk shows evidence and appeal texts about named people: never keep it in a cache.

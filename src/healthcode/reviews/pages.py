@@ -11,11 +11,11 @@ from healthcode.domain.cards import REJECTION_REASONS, ApplicationKind
 from healthcode.domain.errors import Conflict, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
+from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
+from healthcode.kit.desks import Desk
+from healthcode.kit.forms import FormData, field_errors, text
+from healthcode.kit.requests import NO_STORE
 from healthcode.reviews.service import NOTE_MAX, REVIEW_REASONS, ReviewDetail, ReviewService
-from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
-from healthcode.web.features import Desk
-from healthcode.web.forms import FormData, field_errors, text
-from healthcode.web.requests import NO_STORE
 
 QUEUE_PATH = "/staff/reviews"
 # Pages and photos with a person's full document data must not stay in any cache.

@@ -8,8 +8,8 @@ from litestar.response import Template
 
 from healthcode.config import Settings
 from healthcode.domain.phone import normalize_mobile
+from healthcode.kit.deps import DbSession
 from healthcode.sms.provider import read_outbox
-from healthcode.web.deps import DbSession
 
 
 @get("/sms-outbox", name="dev_outbox")

@@ -11,13 +11,13 @@ from litestar.response import Redirect, Template
 
 from healthcode.domain.errors import DomainError
 from healthcode.domain.roles import Role
+from healthcode.kit.deps import STAFF_COOKIE, ClientIp, ClockDep, DbSession, SettingsDep, StaffOrNone, app_context
+from healthcode.kit.forms import FormData, field_errors, text
+from healthcode.kit.requests import fresh_csrf_cookie
 from healthcode.sessions.service import SessionStore
 from healthcode.staff.admin.pages import DESKS
 from healthcode.staff.admin.pages import router as admin_router
 from healthcode.staff.service import StaffService
-from healthcode.web.deps import STAFF_COOKIE, ClientIp, ClockDep, DbSession, SettingsDep, StaffOrNone, app_context
-from healthcode.web.forms import FormData, field_errors, text
-from healthcode.web.requests import fresh_csrf_cookie
 
 COOKIE_PATH = "/staff"
 __all__ = ["DESKS", "router"]

@@ -15,9 +15,9 @@ from healthcode.apikeys.api import STAFF_API_SECURITY, StaffApiCaller, staff_api
 from healthcode.domain.api_keys import Scope
 from healthcode.domain.errors import InvalidInput, InvalidInputs
 from healthcode.domain.i18n import N_
+from healthcode.kit.deps import ClockDep, DbSession, SettingsDep
 from healthcode.statistics.filters import parse_filter
 from healthcode.statistics.service import StatisticsService
-from healthcode.web.deps import ClockDep, DbSession, SettingsDep
 
 
 class ColourDay(msgspec.Struct):

@@ -15,13 +15,13 @@ from litestar.response import Response, Template
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
+from healthcode.kit.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
+from healthcode.kit.desks import Desk
+from healthcode.kit.forms import field_errors
+from healthcode.kit.requests import NO_STORE
 from healthcode.statistics.charts import Chart, Series, bar_chart
 from healthcode.statistics.filters import Filter, default_filter, parse_filter
 from healthcode.statistics.service import CHARTS, DOWNLOADS, LABELS, Overview, StatisticsService, Table, unknown_chart
-from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
-from healthcode.web.features import Desk
-from healthcode.web.forms import field_errors
-from healthcode.web.requests import NO_STORE
 
 DESK_PATH = "/staff/statistics"
 StartQuery = Annotated[str, QueryParameter(name="from", required=False)]

@@ -9,10 +9,10 @@ from litestar import Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import JSONBody, MultipartBody
 
+from healthcode.kit.deps import ClockDep, CurrentResident, DbSession, RowId, SettingsDep
 from healthcode.support.desk.service import ticket_not_found
 from healthcode.support.schemas import TicketFiled, TicketIn, TicketOut, ticket_filed, ticket_out
 from healthcode.support.service import SupportService
-from healthcode.web.deps import ClockDep, CurrentResident, DbSession, RowId, SettingsDep
 
 
 @dataclass

@@ -19,12 +19,12 @@ from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.domain.phone import mask_mobile
 from healthcode.domain.tickets import TEXT_MAX_LENGTH, TicketCategory, parse_category, parse_error_code, status_label
+from healthcode.kit.deps import ClockDep, CurrentResident, DbSession, SettingsDep
+from healthcode.kit.errors import STATUS, translated
+from healthcode.kit.forms import FormData, field_errors, text
 from healthcode.support.desk.pages import DESKS
 from healthcode.support.desk.pages import router as desk_router
 from healthcode.support.service import CardFacts, SupportService
-from healthcode.web.deps import ClockDep, CurrentResident, DbSession, SettingsDep
-from healthcode.web.errors import STATUS, translated
-from healthcode.web.forms import FormData, field_errors, text
 
 LIST_PATH = "/support/tickets"
 __all__ = ["DESKS", "router"]

@@ -23,11 +23,11 @@ from healthcode.declarations.service import own_part
 from healthcode.domain.documents import DocumentType
 from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.kit.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
+from healthcode.kit.errors import STATUS
+from healthcode.kit.forms import FormData, field_errors, text
+from healthcode.kit.requests import NO_STORE
 from healthcode.walkins.service import WalkIn, make_walk_in_service
-from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
-from healthcode.web.errors import STATUS
-from healthcode.web.forms import FormData, field_errors, text
-from healthcode.web.requests import NO_STORE
 
 DESK_PATH = "/staff/walk-ins"
 CERTIFICATES_PATH = "/staff/certificates"

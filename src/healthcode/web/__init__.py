@@ -1,1 +1,3 @@
-"""The HTTP face: assembles every feature's routes, templates, static files and error mapping."""
+"""The assembly above the features: finds them (routes, desks, jobs, runtimes), builds the app
+with its OpenAPI document, security headers and middleware, and runs the background jobs. What
+features build their pages and API on is the kit (:mod:`healthcode.kit`), below them."""

@@ -21,19 +21,19 @@ from healthcode.config import Settings
 from healthcode.db.engine import make_engine, make_sessionmaker
 from healthcode.db.lean import lean_reads
 from healthcode.domain.clock import Clock, SystemClock
+from healthcode.kit.assets import STATIC_DIR, hashed_asset
+from healthcode.kit.deps import DEPENDENCIES
+from healthcode.kit.errors import EXCEPTION_HANDLERS
+from healthcode.kit.overload import Load, overload_middleware
+from healthcode.kit.own_changes import own_changes_middleware
+from healthcode.kit.requests import API_PREFIX, PlatformRequest, language_middleware
+from healthcode.kit.state import AppContext
+from healthcode.kit.templating import make_environment
 from healthcode.web import common
-from healthcode.web.assets import STATIC_DIR, hashed_asset
-from healthcode.web.deps import DEPENDENCIES
-from healthcode.web.errors import EXCEPTION_HANDLERS
 from healthcode.web.features import discover
 from healthcode.web.headers import security_headers
 from healthcode.web.jobs import Jobs
 from healthcode.web.openapi import describe, security_components
-from healthcode.web.overload import Load, overload_middleware
-from healthcode.web.own_changes import own_changes_middleware
-from healthcode.web.requests import API_PREFIX, PlatformRequest, language_middleware
-from healthcode.web.state import AppContext
-from healthcode.web.templating import make_environment
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:

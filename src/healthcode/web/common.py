@@ -14,8 +14,8 @@ from sqlalchemy import text
 from healthcode.domain.errors import NotFound, Unavailable
 from healthcode.domain.i18n import N_
 from healthcode.i18n import LANGUAGES
-from healthcode.web.deps import app_context
-from healthcode.web.requests import LANGUAGE_COOKIE, LARGE_TEXT_COOKIE, safe_next
+from healthcode.kit.deps import app_context
+from healthcode.kit.requests import LANGUAGE_COOKIE, LARGE_TEXT_COOKIE, safe_next
 
 ONE_YEAR = 365 * 86400
 

@@ -21,19 +21,10 @@ from litestar import Router
 import healthcode
 from healthcode.background import Job
 from healthcode.config import Settings
-from healthcode.domain.roles import Role
+from healthcode.kit.desks import Desk
 
-NOT_FEATURES = {"web", "cli", "domain", "db", "i18n"}
+NOT_FEATURES = {"web", "kit", "cli", "domain", "db", "i18n"}
 ENTRY_MODULES = ("api", "pages")
-
-
-@dataclass(frozen=True)
-class Desk:
-    """A back-office page for staff holding ``role``; ``label`` is an English msgid."""
-
-    role: Role
-    path: str
-    label: str
 
 
 @dataclass(frozen=True)

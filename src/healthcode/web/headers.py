@@ -3,7 +3,7 @@ referrer, and which device features a page may ask for.
 
 The Content-Security-Policy allows no inline script or style but the few the code page carries
 inside itself (so its QR needs one round trip), named by the SHA-256 of their text
-(:func:`healthcode.web.assets.inline_hash`). Only the checkpoint desk and the walk-in registration
+(:func:`healthcode.kit.assets.inline_hash`). Only the checkpoint desk and the walk-in registration
 (photos of the document) may ask for the camera.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
-from healthcode.web.assets import inline_hash
+from healthcode.kit.assets import inline_hash
 
 INLINE_SCRIPTS = ("vendor/qrcode-generator-1.4.4.min.js", "code.js")
 INLINE_STYLES = ("site.css", "mongolian.css")  # mongolian.css: the code page in Mongolian

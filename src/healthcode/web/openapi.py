@@ -1,5 +1,5 @@
 """The OpenAPI document tells the truth (issue 12.7): every operation lists the errors it can
-answer, in the one shape they all have (:mod:`healthcode.web.errors`), which calls need a login
+answer, in the one shape they all have (:mod:`healthcode.kit.errors`), which calls need a login
 and how to give it, and what the signed lists hold.
 
 Litestar builds the document from the handlers; this completes it once, when the app is made:
@@ -24,13 +24,14 @@ from litestar.openapi.spec import (
 )
 from litestar.openapi.spec.enums import OpenAPIType
 
+from healthcode.apikeys.api import STAFF_API_KEY
 from healthcode.domain.cards import Relationship
 from healthcode.domain.declarations import CaseStatus, Symptom
 from healthcode.domain.documents import DocumentType
 from healthcode.domain.passage import Decision, PassException
 from healthcode.domain.tickets import TEXT_MAX_LENGTH, TicketCategory
+from healthcode.kit.deps import RESIDENT_COOKIE
 from healthcode.recodes.service import MAX_APPEAL
-from healthcode.web.deps import RESIDENT_COOKIE
 
 ERROR = "Error"
 PUBLIC_PATHS = frozenset(
@@ -137,11 +138,6 @@ INPUTS: dict[str, dict[str, Schema]] = {
 }
 """What the inputs take, beyond their types: the vocabularies and bounds the server checks (rules
 JSON Schema cannot say, such as a document's check digit, answer 422 with a specific message)."""
-
-
-STAFF_API_KEY = "staff_api_key"
-"""The security scheme of the staff API (an operation's handler names it; its calls also answer 403
-for a key without the scope)."""
 
 
 STAFF_API_DESCRIPTIONS = {

@@ -8,7 +8,7 @@
 - :mod:`.engine`: :func:`evaluate`, pure: ``now`` and the zone are parameters.
 """
 
-from healthcode.domain.colours.colour import Colour
+from healthcode.domain.colours.colour import COLOUR_WORDS, Colour
 from healthcode.domain.colours.engine import Decision, Reason, evaluate
 from healthcode.domain.colours.facts import (
     CASE_STATUSES,
@@ -28,6 +28,7 @@ from healthcode.domain.colours.vocabulary import PREDICATE_NAMES, SOURCES
 
 __all__ = [
     "CASE_STATUSES",
+    "COLOUR_WORDS",
     "LIST_KINDS",
     "PREDICATE_NAMES",
     "RISK_LEVELS",

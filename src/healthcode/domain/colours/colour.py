@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from healthcode.domain.i18n import N_
+
 
 class Colour(StrEnum):
     """A code's colour. The values are stored and sent in the API and tokens: append only.
@@ -23,3 +25,5 @@ class Colour(StrEnum):
 
 
 _RANKS = {Colour.GREEN: 0, Colour.YELLOW: 1, Colour.RED: 2}
+COLOUR_WORDS = {Colour.GREEN: N_("Green code"), Colour.YELLOW: N_("Yellow code"), Colour.RED: N_("Red code")}
+"""Each colour's name as residents and staff read it (English msgids, for translation)."""

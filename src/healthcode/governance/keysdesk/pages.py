@@ -17,11 +17,11 @@ from healthcode.codes.keys import ACTIVE, NEXT, PUBLISH_AHEAD_S
 from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.governance.keys import KeyAdmin
+from healthcode.kit.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
+from healthcode.kit.errors import STATUS, translated
+from healthcode.kit.forms import FormData, text
+from healthcode.kit.requests import NO_STORE
 from healthcode.sessions.service import Principal
-from healthcode.web.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
-from healthcode.web.errors import STATUS, translated
-from healthcode.web.forms import FormData, text
-from healthcode.web.requests import NO_STORE
 
 KEYS_PATH = "/staff/admin/keys"
 ISSUERS_PATH = "/staff/admin/issuers"

@@ -17,7 +17,7 @@ from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import Redirect, Template
 
 from healthcode.colours.rulesets import describe_rule
-from healthcode.colours.service import COLOUR_WORDS
+from healthcode.domain.colours import COLOUR_WORDS
 from healthcode.domain.colours.facts_json import FactsReader
 from healthcode.domain.errors import Conflict, Forbidden, InvalidInput
 from healthcode.domain.i18n import N_
@@ -35,11 +35,11 @@ from healthcode.governance.rules import (
     explain,
     parse,
 )
+from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
+from healthcode.kit.errors import STATUS, translated
+from healthcode.kit.forms import FormData, text
+from healthcode.kit.requests import NO_STORE
 from healthcode.sessions.service import Principal
-from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
-from healthcode.web.errors import STATUS, translated
-from healthcode.web.forms import FormData, text
-from healthcode.web.requests import NO_STORE
 
 RULES_PATH = "/staff/admin/rules"
 FORM_OVERHEAD = 64 * 1024

@@ -23,14 +23,14 @@ from healthcode.domain.clock import Clock
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
+from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
+from healthcode.kit.desks import Desk
+from healthcode.kit.errors import STATUS
+from healthcode.kit.forms import FormData, field_errors, text
+from healthcode.kit.requests import NO_STORE
 from healthcode.sessions.service import Principal
 from healthcode.staff.admin.service import StaffAdminService
 from healthcode.staff.service import StaffService
-from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
-from healthcode.web.errors import STATUS
-from healthcode.web.features import Desk
-from healthcode.web.forms import FormData, field_errors, text
-from healthcode.web.requests import NO_STORE
 
 ACCOUNTS_PATH = "/staff/admin/accounts"
 SITES_PATH = "/staff/admin/sites"

@@ -16,14 +16,14 @@ from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
 from healthcode.domain.tickets import TEXT_MAX_LENGTH, TicketCategory, status_label
+from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
+from healthcode.kit.desks import Desk
+from healthcode.kit.errors import STATUS, translated
+from healthcode.kit.forms import FormData, field_errors, text
+from healthcode.kit.requests import NO_STORE
 from healthcode.support.desk.case import OUTCOMES, CaseFacts
 from healthcode.support.desk.fixes import FixDesk
 from healthcode.support.desk.service import DeskService, TicketDetail
-from healthcode.web.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
-from healthcode.web.errors import STATUS, translated
-from healthcode.web.features import Desk
-from healthcode.web.forms import FormData, field_errors, text
-from healthcode.web.requests import NO_STORE
 
 DESK_PATH = "/staff/support"
 DESKS = [Desk(Role.SUPPORT, DESK_PATH, N_("Support tickets"))]

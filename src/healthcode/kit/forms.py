@@ -7,7 +7,7 @@ from typing import Any
 from litestar.params import URLEncodedBody
 
 from healthcode.domain.errors import DomainError, InvalidInputs
-from healthcode.web.errors import translated
+from healthcode.kit.errors import translated
 
 FormData = URLEncodedBody[dict[str, Any]]
 

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from healthcode.config import Settings
 from healthcode.domain.clock import Clock
 from healthcode.i18n import current_language
+from healthcode.kit.requests import API_PREFIX, client_ip
+from healthcode.kit.state import AppContext
 from healthcode.sessions.service import Principal, PrincipalKind, SessionStore, not_logged_in
-from healthcode.web.requests import API_PREFIX, client_ip
-from healthcode.web.state import AppContext
 
 DbSession = NamedDependency[AsyncSession]
 SettingsDep = NamedDependency[Settings]

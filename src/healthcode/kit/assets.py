@@ -64,7 +64,7 @@ def _asset(path: Path, resolve: Callable[[str], str] | None = None) -> Asset:
 
 @cache
 def _assets() -> dict[str, Asset]:
-    """Every file under ``web/static``, read once (stylesheets last: they may name the others)."""
+    """Every file under ``kit/static``, read once (stylesheets last: they may name the others)."""
     files = sorted(p for p in STATIC_DIR.rglob("*") if p.is_file())
     found = {asset.path: asset for asset in (_asset(p) for p in files if p.suffix != ".css")}
 
@@ -81,17 +81,17 @@ def _by_hashed_name() -> dict[str, Asset]:
 
 
 def asset_url(path: str) -> str:
-    """The URL of ``web/static/<path>`` under its digest name (a missing file is a bug: KeyError)."""
+    """The URL of ``kit/static/<path>`` under its digest name (a missing file is a bug: KeyError)."""
     return f"{ASSETS_PATH}/{_assets()[path].hashed_name}"
 
 
 def asset_bytes(path: str) -> bytes:
-    """The bytes of ``web/static/<path>``, as read at start-up."""
+    """The bytes of ``kit/static/<path>``, as read at start-up."""
     return _assets()[path].content
 
 
 def inline_asset(path: str) -> Markup:
-    """The text of ``web/static/<path>``, to put inside a ``<style>`` or ``<script>`` element
+    """The text of ``kit/static/<path>``, to put inside a ``<style>`` or ``<script>`` element
     (a file that could close that element early is refused)."""
     text = asset_bytes(path).decode()
     if re.search(r"</(script|style)", text, re.IGNORECASE):
@@ -100,7 +100,7 @@ def inline_asset(path: str) -> Markup:
 
 
 def inline_hash(path: str) -> str:
-    """The Content-Security-Policy source naming ``web/static/<path>`` inlined (``sha256-…``)."""
+    """The Content-Security-Policy source naming ``kit/static/<path>`` inlined (``sha256-…``)."""
     return "sha256-" + base64.b64encode(hashlib.sha256(asset_bytes(path)).digest()).decode()
 
 

@@ -9,21 +9,21 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from healthcode.colours.service import COLOUR_WORDS
 from healthcode.config import Settings
+from healthcode.domain.colours import COLOUR_WORDS
 from healthcode.domain.devices import device_name
 from healthcode.domain.i18n import N_
 from healthcode.domain.names import is_chinese_character
 from healthcode.i18n import LANGUAGES, awaits_review, current_language, in_language, ngettext, translate
-from healthcode.web.assets import asset_url, inline_asset
-from healthcode.web.requests import LARGE_TEXT_COOKIE, language_tag
+from healthcode.kit.assets import asset_url, inline_asset
+from healthcode.kit.requests import LARGE_TEXT_COOKIE, language_tag
 
 PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def template_dirs() -> list[Path]:
-    """``web/templates`` first (the base layout), then each feature's own folder."""
-    return [PACKAGE / "web" / "templates", *sorted(p for p in PACKAGE.glob("*/templates") if p.parent.name != "web")]
+    """``kit/templates`` first (the base layout), then each feature's own folder."""
+    return [PACKAGE / "kit" / "templates", *sorted(p for p in PACKAGE.glob("*/templates") if p.parent.name != "kit")]
 
 
 def make_environment(settings: Settings) -> Environment:

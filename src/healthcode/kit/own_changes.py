@@ -23,9 +23,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from healthcode.db.lean import REPLICA_PROBE_S
+from healthcode.kit.deps import RESIDENT_COOKIE, bearer_or_cookie
+from healthcode.kit.state import AppContext
 from healthcode.sessions.service import token_hash
-from healthcode.web.deps import RESIDENT_COOKIE, bearer_or_cookie
-from healthcode.web.state import AppContext
 
 log = logging.getLogger("healthcode.web")
 PREFIX = "hc:changed:"

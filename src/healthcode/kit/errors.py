@@ -20,7 +20,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from healthcode.domain.errors import DomainError, ErrorKind
 from healthcode.domain.i18n import N_
 from healthcode.i18n import translate
-from healthcode.web.requests import fresh_csrf_cookie, is_api_path, safe_next, set_language
+from healthcode.kit.requests import fresh_csrf_cookie, is_api_path, safe_next, set_language
 
 STATUS = {
     ErrorKind.INVALID: 422,

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from healthcode.config import Settings
 from healthcode.db.lean import LeanReads
 from healthcode.domain.clock import Clock
-from healthcode.web.features import Desk
-from healthcode.web.overload import Load
+from healthcode.kit.desks import Desk
+from healthcode.kit.overload import Load
 
 
 @dataclass
@@ -30,7 +30,7 @@ class AppContext:
     lean: LeanReads
     """The hot endpoints' one read, on the driver itself (:mod:`healthcode.db.lean`)."""
     load: Load
-    """This worker's requests in flight and its bound (:mod:`healthcode.web.overload`)."""
+    """This worker's requests in flight and its bound (:mod:`healthcode.kit.overload`)."""
     redis: Redis | None
     """What every server shares (``HEALTHCODE_REDIS_URL``), or None: each process keeps its own."""
     runtimes: dict[str, Any] = field(default_factory=dict)
