@@ -11,7 +11,7 @@ from tests.browser.test_cards_in_browser import apply, citizen, photo, upload_al
 def test_agent_answers_a_ticket_and_the_resident_reads_the_reply(
     browser: Any, page: Any, live_server: LiveServer
 ) -> None:
-    log_in(page, live_server, "15000150061")
+    log_in(page, live_server, "15000150461")
     page.goto(f"{live_server.url}/support/tickets/new?category=other")
     page.get_by_label("遇到了什么问题？需要什么帮助？").fill("收不到验证码，提示发送次数过多")
     page.get_by_role("button", name="提交工单").click()
@@ -48,14 +48,14 @@ def test_a_card_on_an_old_phone_is_moved_to_the_new_one_from_the_ticket(
     """FAQ 8: the card is bound to an old phone; the resident, on the new phone, files a ticket for
     the occupied phone with a photo of their document; the agent looks at the photo and re-binds."""
     number = citizen("15010219720202345")
-    log_in(page, live_server, "15000150071")  # the old phone
+    log_in(page, live_server, "15000150471")  # the old phone
     apply(page, "赵六一", "resident_id", number)
     upload_all(page)
     wait_for_approval(page)
 
     context = new_context(browser, base_url=live_server.url, viewport={"width": 360, "height": 640}, locale="zh-CN")
     phone = context.new_page()
-    log_in(phone, live_server, "15000150072")  # the new phone
+    log_in(phone, live_server, "15000150472")  # the new phone
     phone.goto("/support/tickets/new?category=phone_taken")
     phone.get_by_label("姓名").fill("赵六一")
     phone.get_by_label("证件类型").select_option("resident_id")
