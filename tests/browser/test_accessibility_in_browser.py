@@ -163,7 +163,8 @@ def test_a_failed_form_takes_focus_to_a_summary_of_its_errors(page: Any, live_se
     page.get_by_label("证件号码").fill("123")
     page.get_by_role("button", name="下一步：拍照上传").click()
     summary = page.locator("#error-summary")
-    assert page.evaluate(FOCUSED_ID) == "error-summary"
+    summary.wait_for()  # the answer's page, not the form still on screen while it loads
+    page.wait_for_function(f"({FOCUSED_ID}) === 'error-summary'", timeout=5000)
     assert page.title().startswith("出错：")
     assert ("alert", "请更正以下问题") in accessibility_tree(page)
     assert summary.get_by_role("link").all_inner_texts() == ["请按证件填写姓名。"]
