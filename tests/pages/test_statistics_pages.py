@@ -102,8 +102,9 @@ async def test_other_roles_are_refused(
     client: Client, db: AsyncSession, settings: Settings, clock: FixedClock, role: str
 ) -> None:
     await sign_in(client, db, settings, clock, role)
-    page = await client.get("/staff/statistics")
+    page = await client.get("/staff/statistics", headers={"Accept-Language": "en"})
     assert page.status_code == 403
+    assert "This page needs the role: Administrator / Health authority." in page.text
     assert 'href="/staff/statistics"' not in (await client.get("/staff")).text
     assert (await client.get("/staff/statistics/colours.csv")).status_code == 403
 

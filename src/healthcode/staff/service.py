@@ -169,16 +169,19 @@ class StaffService(AuditedService):
         await self.db.commit()
         return StaffSignedIn(token, session, account)
 
-    async def authorize(self, principal: Principal | None, role: Role) -> StaffAccount:
-        """The signed-in staff account if it holds ``role``; pages turn the 401 into the sign-in
-        page. Administrators do not hold other roles implicitly: each duty is granted."""
+    async def authorize(self, principal: Principal | None, role: Role, *or_roles: Role) -> StaffAccount:
+        """The signed-in staff account if it holds ``role`` (or one of ``or_roles``); pages turn
+        the 401 into the sign-in page, the 403 names every role that would do. Administrators do
+        not hold other roles implicitly: each duty is granted."""
         if principal is None:
             raise staff_not_signed_in()
         account = await self.db.get(StaffAccount, principal.id)
         if account is None or not account.active:
             raise staff_not_signed_in()
-        if role.value not in account.roles:
-            raise Forbidden("staff_role_missing", N_("This page needs the role: {role}."), role=translate(role.label))
+        wanted = (role, *or_roles)
+        if not any(each.value in account.roles for each in wanted):
+            names = " / ".join(translate(each.label) for each in wanted)
+            raise Forbidden("staff_role_missing", N_("This page needs the role: {role}."), role=names)
         return account
 
     async def get(self, staff_id: int) -> StaffAccount:

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, func, select
 
 from healthcode.audit.service import AuditedService
 from healthcode.db.models import Application, Site, StatisticsDay, StatisticsScanHour
-from healthcode.domain.errors import Forbidden, NotFound
+from healthcode.domain.errors import NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.regions import current_regions
 from healthcode.domain.roles import Role
@@ -292,10 +292,7 @@ class StatisticsService(AuditedService):
 
     async def _authorize(self, principal: Principal | None) -> int:
         staff = StaffService(self.db, self.settings, self.clock)
-        try:
-            return (await staff.authorize(principal, Role.ADMIN)).id
-        except Forbidden:
-            return (await staff.authorize(principal, Role.AUTHORITY)).id
+        return (await staff.authorize(principal, Role.ADMIN, Role.AUTHORITY)).id
 
     async def _audit_view(self, staff_id: int, wanted: Filter, shown: str, **detail: Any) -> None:
         await self.audit.record(
