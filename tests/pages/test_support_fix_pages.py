@@ -97,6 +97,7 @@ async def test_agent_sees_the_picture_on_request_and_rebinds_the_card(
     await logged_in(client, db, NEW_PHONE)
     mine = await client.get("/support/tickets")
     assert "此卡已改绑到本手机" in mine.text  # written in the region's language, as its SMS
+    assert "✓ Picture sent with the ticket" in mine.text, "the resident sees the picture went with the ticket"
     home = await client.get("/")
     assert "张*丰" in home.text
 
