@@ -97,8 +97,9 @@ def key_memory(request: Request[Any, Any, Any]) -> KeyMemory:
 async def code_issuer(request: Request[Any, Any, Any]) -> CodeIssuer:
     """What shows a code for this request, the code endpoint and the code page alike."""
     context = app_context(request)
-    key = await active_signing_key(context.sessionmaker, context.settings, context.clock, runtime(request).keys)
-    return CodeIssuer(context.lean, context.settings, context.clock, key, runtime(request).changed_lately)
+    codes = runtime(request)
+    key = await active_signing_key(context.sessionmaker, context.settings, context.clock, codes.keys)
+    return CodeIssuer(context.lean, context.settings, context.clock, key, codes.changed_lately)
 
 
 @post(

@@ -9,7 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from healthcode.cards.service import make_card_service
-from healthcode.codes.api import code_issuer, runtime
+from healthcode.codes.api import code_issuer, key_memory
 from healthcode.codes.keys import KeyService
 from healthcode.codes.live import code_for
 from healthcode.domain.cards import LinkStatus, Relationship
@@ -47,7 +47,7 @@ async def family_codes(
     request: Request[Any, Any, Any], resident: CurrentResident, db: DbSession, settings: SettingsDep, clock: ClockDep
 ) -> Template:
     """显示家人: every issued family card's live code on the guardian's phone."""
-    key = await KeyService(db, settings, clock, runtime(request).keys).signing_key()
+    key = await KeyService(db, settings, clock, key_memory(request)).signing_key()
     views = await make_card_service(db, settings, clock).all_for(resident.id)
     codes, undeclared = [], []
     for view in views:

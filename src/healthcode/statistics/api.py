@@ -4,7 +4,6 @@ colour at the end of each day, read from the rollups like the statistics page (s
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import msgspec
@@ -24,7 +23,7 @@ class ColourDay(msgspec.Struct):
     """Cards by colour at the end of ``date`` (the day's last count), in ``region`` (with the
     regions inside it) or, when null, everywhere; ``none`` counts cards not declared yet."""
 
-    date: date
+    date: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]
     region: str | None
     green: int
     yellow: int
@@ -64,7 +63,7 @@ async def colours(
         raise InvalidInputs(missing)
     wanted = parse_filter(clock.now().astimezone(settings.zone).date(), start, end, region)
     rows = await StatisticsService(db, settings, clock).colours_by_day(wanted.start, wanted.end, wanted.region or None)
-    return ColoursOut([ColourDay(**{**row, "date": date.fromisoformat(row["date"])}) for row in rows])
+    return ColoursOut([ColourDay(**row) for row in rows])
 
 
 router = Router(
