@@ -1,5 +1,6 @@
 """Security headers (SPEC §12): no inline script but the code page's own, no framing, the camera
-only at the checkpoint desk, HSTS in production, a fresh CSRF token at every login."""
+only at the checkpoint desk, HSTS in production, nothing stored that does not say it may be, a
+fresh CSRF token at every login."""
 
 import re
 import stat
@@ -32,6 +33,20 @@ async def test_every_response_carries_the_policy(client: Client) -> None:
     script_sources = re.search(r"script-src ([^;]+)", policy)
     assert script_sources
     assert f"'{inline_hash('code.js')}'" in script_sources.group(1), "the code page's own inline script, by hash"
+
+
+async def test_what_does_not_say_how_to_cache_it_is_not_stored(client: Client) -> None:
+    for path in ("/login", "/api/v1/nothing", "/healthz", "/api/v1/me"):
+        assert (await client.get(path)).headers.get_list("cache-control") == ["no-store"], path
+    asset = await client.get("/static/site.css")
+    assert asset.headers.get_list("cache-control") == ["no-cache"], "its own, not overwritten"
+
+
+async def test_the_security_headers_come_once(client: Client) -> None:
+    for path in ("/static/site.css", "/api/v1/nothing"):
+        headers = (await client.get(path)).headers
+        assert headers.get_list("x-content-type-options") == ["nosniff"], path
+        assert len(headers.get_list("content-security-policy")) == 1, path
 
 
 async def test_the_api_docs_page_runs_its_own_scripts(client: Client) -> None:

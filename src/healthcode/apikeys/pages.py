@@ -22,7 +22,6 @@ from healthcode.i18n import translate
 from healthcode.kit.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
 from healthcode.kit.desks import Desk
 from healthcode.kit.forms import FormData, field_errors, text
-from healthcode.kit.requests import NO_STORE
 from healthcode.sessions.service import Principal
 
 DESK_PATH = "/staff/api-keys"
@@ -71,7 +70,6 @@ async def _page(
             "label_max": LABEL_CHARS,
         },
         status_code=status,
-        headers=NO_STORE,
     )
 
 

@@ -23,7 +23,6 @@ from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOr
 from healthcode.kit.desks import Desk
 from healthcode.kit.errors import translated
 from healthcode.kit.forms import FormData, field_errors, text
-from healthcode.kit.requests import NO_STORE
 
 DESK_PATH = "/staff/certificates"
 
@@ -67,7 +66,6 @@ def _desk_page(
             "notice": notice,
         },
         status_code=status,
-        headers=NO_STORE,
     )
 
 
@@ -75,7 +73,7 @@ def _pdf(issued: IssuedCertificate) -> Response[bytes]:
     return Response(
         issued.pdf,
         media_type="application/pdf",
-        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{issued.filename}"'},
+        headers={"Content-Disposition": f'attachment; filename="{issued.filename}"'},
     )
 
 

@@ -64,7 +64,6 @@ from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOr
 from healthcode.kit.desks import Desk as BackOfficeDesk
 from healthcode.kit.errors import translated
 from healthcode.kit.forms import FormData, field_errors, text
-from healthcode.kit.requests import NO_STORE
 
 DESK_PATH = "/staff/checkpoint"
 DESK_FILES: tuple[str, ...] = (
@@ -205,7 +204,6 @@ def result_page(
             "token": token.strip() if scan.reason == "ok" else "",
         },
         status_code=status,
-        headers=NO_STORE,
     )
 
 
@@ -256,7 +254,6 @@ async def desk_page(
             },
         },
         status_code=status,
-        headers=NO_STORE,
     )
 
 
@@ -296,7 +293,7 @@ async def scan(
         here, scanned_of(settings, result), device_of(request), ref if _DEVICE_REF.fullmatch(ref) else None
     )
     if "application/json" in request.headers.get("accept", ""):
-        return Response(ScanOut(logged.id, verification_out(result)), headers=NO_STORE)
+        return Response(ScanOut(logged.id, verification_out(result)))
     return result_page(here, logged, token=token)
 
 

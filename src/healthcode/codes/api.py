@@ -36,7 +36,7 @@ from healthcode.domain.errors import RateLimited
 from healthcode.domain.i18n import N_
 from healthcode.kit.deps import RESIDENT_COOKIE, app_context, bearer_or_cookie
 from healthcode.kit.own_changes import own_changes_check
-from healthcode.kit.requests import NO_STORE, client_ip
+from healthcode.kit.requests import client_ip
 from healthcode.kit.state import AppContext
 
 TRUST_LIST_MAX_AGE_S = 300
@@ -192,7 +192,7 @@ class CodeOut(msgspec.Struct):
 
 
 @get("/api/v1/cards/{card_id:str}/code", summary="A live code for one of my cards", tags=["codes"])
-async def card_code(request: Request[Any, Any, Any], card_id: FromPath[str]) -> Response[CodeOut]:
+async def card_code(request: Request[Any, Any, Any], card_id: FromPath[str]) -> CodeOut:
     """The hot path: one read of the session and the card, one signature. 401 ``unauthenticated``
     without a live login; 404 ``card_not_found`` for a card not on this phone; 409
     ``card_not_approved`` while pending, ``declaration_required`` before the first declaration."""
@@ -200,7 +200,7 @@ async def card_code(request: Request[Any, Any, Any], card_id: FromPath[str]) -> 
     # resolves two or more dependencies of one level in a task group, a task each.
     issuer = await code_issuer(request)
     code = await issuer.live_code(bearer_or_cookie(request, RESIDENT_COOKIE), card_id)
-    return Response(CodeOut(code.token, code.colour, code.expires_at, code.refresh_after), headers=NO_STORE)
+    return CodeOut(code.token, code.colour, code.expires_at, code.refresh_after)
 
 
 router = Router(path="/", route_handlers=[verify, trust_list, revocation_list, card_code], tags=["verification"])

@@ -15,7 +15,6 @@ from healthcode.codes.live import code_for
 from healthcode.domain.cards import LinkStatus, Relationship
 from healthcode.domain.errors import Conflict
 from healthcode.kit.deps import RESIDENT_COOKIE, ClockDep, CurrentResident, DbSession, SettingsDep, app_context
-from healthcode.kit.requests import NO_STORE
 from healthcode.sessions.service import SessionStore
 
 
@@ -38,7 +37,6 @@ async def code_page(request: Request[Any, Any, Any], card_id: FromPath[str]) -> 
     return Template(
         template_name="codes/code.html",
         context={"card": page.card, "code": page.code, "declared_at": page.card.declared_at},
-        headers=NO_STORE,
     )
 
 
@@ -63,7 +61,6 @@ async def family_codes(
     return Template(
         template_name="codes/family.html",
         context={"codes": codes, "undeclared": undeclared, "now": clock.now()},
-        headers=NO_STORE,
     )
 
 

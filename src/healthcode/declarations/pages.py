@@ -17,7 +17,6 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.regions import current_regions, resolve_regions
 from healthcode.kit.deps import ClockDep, CurrentResident, DbSession, SettingsDep
 from healthcode.kit.forms import FormData, field_errors, text
-from healthcode.kit.requests import NO_STORE
 
 YES = "yes"
 
@@ -184,7 +183,6 @@ async def assessment(
             "case_status": CaseStatus(latest.case_status) if latest else None,
             "versions": len(history),
         },
-        headers=NO_STORE,
     )
 
 

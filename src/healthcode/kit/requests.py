@@ -114,8 +114,3 @@ def language_middleware(default: str) -> Any:
 
 def language_tag() -> str:
     return LANGUAGES[current_language.get()].tag
-
-
-# Pages and answers that show personal data or a live code are never kept by caches or the
-# browser's back-forward store.
-NO_STORE = {"Cache-Control": "no-store"}

@@ -21,7 +21,6 @@ from healthcode.domain.roles import Role
 from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
 from healthcode.kit.desks import Desk
 from healthcode.kit.forms import field_errors, text
-from healthcode.kit.requests import NO_STORE
 from healthcode.lists.parsing import COLUMNS, KINDS
 from healthcode.lists.service import MAX_FILE_BYTES, ListImportService, make_list_import_service
 from healthcode.sessions.service import Principal
@@ -159,9 +158,7 @@ async def rejected_rows(
         report,
         media_type="text/csv; charset=utf-8",
         headers={
-            **NO_STORE,
             "Content-Disposition": f'attachment; filename="import-{import_id}-rejected.csv"',
-            "X-Content-Type-Options": "nosniff",
         },
     )
 

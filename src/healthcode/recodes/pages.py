@@ -23,7 +23,6 @@ from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOr
 from healthcode.kit.desks import Desk
 from healthcode.kit.errors import STATUS, translated
 from healthcode.kit.forms import FormData, field_errors, text
-from healthcode.kit.requests import NO_STORE
 from healthcode.recodes.service import MAX_APPEAL, RecodeService, make_recode_service
 from healthcode.sessions.service import Principal
 
@@ -96,7 +95,6 @@ async def _desk_page(
             "answer_max": MAX_APPEAL,
         },
         status_code=status,
-        headers=NO_STORE,
     )
 
 

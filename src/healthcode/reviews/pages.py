@@ -14,7 +14,6 @@ from healthcode.domain.roles import Role
 from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
 from healthcode.kit.desks import Desk
 from healthcode.kit.forms import FormData, field_errors, text
-from healthcode.kit.requests import NO_STORE
 from healthcode.reviews.service import NOTE_MAX, REVIEW_REASONS, ReviewDetail, ReviewService
 
 QUEUE_PATH = "/staff/reviews"
@@ -61,7 +60,6 @@ def _detail_page(
             "note_max": NOTE_MAX,
         },
         status_code=status,
-        headers=NO_STORE,
     )
 
 
@@ -93,7 +91,7 @@ async def photo(
     clock: ClockDep,
 ) -> Response[bytes]:
     media_type, content = await ReviewService(db, settings, clock).photo(staff_or_none, application_id, side)
-    return Response(content, media_type=media_type, headers={**NO_STORE, "X-Content-Type-Options": "nosniff"})
+    return Response(content, media_type=media_type)
 
 
 @post("/{application_id:int}/approve")

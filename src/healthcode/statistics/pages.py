@@ -18,7 +18,6 @@ from healthcode.domain.roles import Role
 from healthcode.kit.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
 from healthcode.kit.desks import Desk
 from healthcode.kit.forms import field_errors
-from healthcode.kit.requests import NO_STORE
 from healthcode.statistics.charts import Chart, Series, bar_chart
 from healthcode.statistics.filters import Filter, default_filter, parse_filter
 from healthcode.statistics.service import CHARTS, DOWNLOADS, LABELS, Overview, StatisticsService, Table, unknown_chart
@@ -104,7 +103,6 @@ def _page(overview: Overview | None, wanted: Filter, form: dict[str, str], error
             "query": query,
         },
         status_code=422 if errors else 200,
-        headers=NO_STORE,
     )
 
 
@@ -158,9 +156,7 @@ async def export(
         out.getvalue().encode("utf-8-sig"),
         media_type="text/csv; charset=utf-8",
         headers={
-            **NO_STORE,
             "Content-Disposition": f'attachment; filename="{name}.csv"',
-            "X-Content-Type-Options": "nosniff",
         },
     )
 

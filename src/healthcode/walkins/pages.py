@@ -26,7 +26,6 @@ from healthcode.domain.i18n import N_
 from healthcode.kit.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
 from healthcode.kit.errors import STATUS
 from healthcode.kit.forms import FormData, field_errors, text
-from healthcode.kit.requests import NO_STORE
 from healthcode.walkins.service import WalkIn, make_walk_in_service
 
 DESK_PATH = "/staff/walk-ins"
@@ -42,7 +41,6 @@ def _register_page(form: dict[str, str], errors: dict[str, str], status: int = 2
         template_name="walkins/register.html",
         context={"form": form, "errors": errors, "document_types": list(DocumentType)},
         status_code=status,
-        headers=NO_STORE,
     )
 
 
@@ -55,7 +53,6 @@ def _walk_in_page(walk_in: WalkIn, errors: dict[str, str] | None = None, status:
             "refresh_seconds": REFRESH_SECONDS if walk_in.state == "checking" and not walk_in.in_review else None,
         },
         status_code=status,
-        headers=NO_STORE,
     )
 
 

@@ -1,5 +1,6 @@
 """Security headers on every response: what the browser may load, show in a frame, send as a
-referrer, and which device features a page may ask for.
+referrer, which device features a page may ask for, and that nothing is stored that does not say
+it may be.
 
 The Content-Security-Policy allows no inline script or style but the few the code page carries
 inside itself (so its QR needs one round trip), named by the SHA-256 of their text
@@ -42,25 +43,50 @@ def content_security_policy() -> str:
     )
 
 
+RawHeaders = list[tuple[bytes, bytes]]
+NO_STORE = (b"cache-control", b"no-store")
+"""What a response says of caching when it says nothing itself: personal data and live codes are
+never kept by caches or the browser's back-forward store. What may be kept says so (the static
+assets, the signed trust and revocation lists, the desk's service worker)."""
+
+
 def security_headers(hsts: bool) -> Callable[[Message, Scope], Awaitable[None]]:
-    """A before-send hook adding the headers to every response, routing errors included;
-    ``hsts`` (production, behind TLS) adds Strict-Transport-Security."""
+    """A before-send hook setting the headers on every response, routing errors included (over
+    anything a handler set), and ``Cache-Control: no-store`` where the response set none;
+    ``hsts`` (production, behind TLS) adds Strict-Transport-Security. The headers are encoded
+    once, here: the hook runs on every answer, the code display's included."""
     policy = content_security_policy()
+
+    def encoded(*, docs: bool, camera: bool) -> RawHeaders:
+        pairs = {
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+            "Referrer-Policy": "same-origin",
+            "Permissions-Policy": CAMERA_FEATURES if camera else NO_FEATURES,
+        }
+        if not docs:  # the API docs page runs the docs' own scripts
+            pairs["Content-Security-Policy"] = policy
+        if hsts:
+            pairs["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        return [(name.lower().encode(), value.encode()) for name, value in pairs.items()]
+
+    variants = {(docs, camera): encoded(docs=docs, camera=camera) for docs in (False, True) for camera in (False, True)}
+    replaced = {name for name, _ in variants[(False, False)]}
 
     async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
-        if scope.get("method") == "OPTIONS" and "allow" in headers:
-            headers["Allow"] = allowed_methods(scope) or headers["allow"]
-        if not scope["path"].startswith(DOCS_PATH):  # the API docs page runs the docs' own scripts
-            headers["Content-Security-Policy"] = policy
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["X-Frame-Options"] = "DENY"
-        headers["Referrer-Policy"] = "same-origin"
-        headers["Permissions-Policy"] = CAMERA_FEATURES if scope["path"].startswith(CAMERA_PATHS) else NO_FEATURES
-        if hsts:
-            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        path: str = scope["path"]
+        if scope.get("method") == "OPTIONS":
+            headers = MutableScopeHeaders.from_message(message)
+            if "allow" in headers:
+                headers["Allow"] = allowed_methods(scope) or headers["allow"]
+        raw: RawHeaders = [(bytes(name).lower(), bytes(value)) for name, value in message.get("headers", ())]
+        kept = [pair for pair in raw if pair[0] not in replaced]
+        if not any(name == b"cache-control" for name, _ in kept):
+            kept.append(NO_STORE)
+        kept += variants[(path.startswith(DOCS_PATH), path.startswith(CAMERA_PATHS))]
+        message["headers"] = kept
 
     return add_headers
 

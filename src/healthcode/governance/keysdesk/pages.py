@@ -20,7 +20,6 @@ from healthcode.governance.keys import KeyAdmin
 from healthcode.kit.deps import ClockDep, DbSession, SettingsDep, StaffOrNone
 from healthcode.kit.errors import STATUS, translated
 from healthcode.kit.forms import FormData, text
-from healthcode.kit.requests import NO_STORE
 from healthcode.sessions.service import Principal
 
 KEYS_PATH = "/staff/admin/keys"
@@ -64,7 +63,6 @@ async def _keys_page(
             "errors": errors or {},
         },
         status_code=status,
-        headers=NO_STORE,
     )
 
 
@@ -137,7 +135,6 @@ async def _issuers_page(
             "trust_key_rows": key_rows,
         },
         status_code=status,
-        headers=NO_STORE,
     )
 
 

@@ -38,7 +38,6 @@ from healthcode.governance.rules import (
 from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOrNone
 from healthcode.kit.errors import STATUS, translated
 from healthcode.kit.forms import FormData, text
-from healthcode.kit.requests import NO_STORE
 from healthcode.sessions.service import Principal
 
 RULES_PATH = "/staff/admin/rules"
@@ -106,7 +105,6 @@ async def _rules_page(
             }
         ),
         status_code=status,
-        headers=NO_STORE,
     )
 
 
@@ -204,7 +202,6 @@ async def _proposal_page(
             }
         ),
         status_code=status,
-        headers=NO_STORE,
     )
 
 

@@ -27,7 +27,6 @@ from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOr
 from healthcode.kit.desks import Desk
 from healthcode.kit.errors import STATUS
 from healthcode.kit.forms import FormData, field_errors, text
-from healthcode.kit.requests import NO_STORE
 from healthcode.sessions.service import Principal
 from healthcode.staff.admin.service import StaffAdminService
 from healthcode.staff.service import StaffService
@@ -71,12 +70,11 @@ def _role_label(value: str) -> str:
     return Role(value).label if value in {role.value for role in Role} else value
 
 
-def _page(name: str, context: dict[str, Any], *, status: int = 200, secret: bool = False) -> Template:
+def _page(name: str, context: dict[str, Any], *, status: int = 200) -> Template:
     return Template(
         template_name=f"staff/admin/{name}.html",
         context={"roles_all": list(Role), "role_label": _role_label, **context},
         status_code=status,
-        headers=NO_STORE if secret else None,
     )
 
 
@@ -137,7 +135,6 @@ async def create_account(
             "qr": _qr(created.provisioning_uri),
             "uri": created.provisioning_uri,
         },
-        secret=True,
     )
 
 
@@ -238,9 +235,7 @@ async def reset_password(
     service = StaffAdminService(db, settings, clock)
     password = await service.reset_password(staff_id, actor=f"staff:{me.id}")
     target = await service.account(staff_id)
-    return _page(
-        "secret", {"account": target.account, "heading": N_("New password"), "password": password}, secret=True
-    )
+    return _page("secret", {"account": target.account, "heading": N_("New password"), "password": password})
 
 
 @post("/accounts/{staff_id:int}/authenticator")
@@ -258,7 +253,6 @@ async def reset_authenticator(
             "qr": _qr(enrolled.provisioning_uri),
             "uri": enrolled.provisioning_uri,
         },
-        secret=True,
     )
 
 

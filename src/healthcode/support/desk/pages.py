@@ -20,7 +20,6 @@ from healthcode.kit.deps import ClockDep, DbSession, RowId, SettingsDep, StaffOr
 from healthcode.kit.desks import Desk
 from healthcode.kit.errors import STATUS, translated
 from healthcode.kit.forms import FormData, field_errors, text
-from healthcode.kit.requests import NO_STORE
 from healthcode.support.desk.case import OUTCOMES, CaseFacts
 from healthcode.support.desk.fixes import FixDesk
 from healthcode.support.desk.service import DeskService, TicketDetail
@@ -98,7 +97,6 @@ def _ticket_page(
             "application_states": APPLICATION_STATES,
         },
         status_code=code,
-        headers=NO_STORE,
     )
 
 
@@ -136,7 +134,7 @@ async def screenshot(
     ticket_id: RowId, staff_or_none: StaffOrNone, db: DbSession, settings: SettingsDep, clock: ClockDep
 ) -> Response[bytes]:
     media_type, content = await DeskService(db, settings, clock).screenshot(staff_or_none, ticket_id)
-    return Response(content, media_type=media_type, headers={**NO_STORE, "X-Content-Type-Options": "nosniff"})
+    return Response(content, media_type=media_type)
 
 
 async def _fix(
