@@ -180,27 +180,29 @@ async def live_token(db: AsyncSession, settings: Settings, clock: Clock, public_
 
 @contextlib.contextmanager
 def counted_reads(app: Litestar) -> Iterator[tuple[list[str], list[str]]]:
-    """The statements an app runs meanwhile: on its lean read path, and through its ORM engine."""
+    """The statements an app runs meanwhile: on its lean read path (primary or replica), and
+    through its ORM engine. The lean path is watched in place: what holds it keeps holding it."""
     context = app.state["hc"]
     reads, lean, orm = context.lean, [], []
+    primary, replica = reads.fetchrow, reads.fetchrow_from_replica
 
-    class Counting:
-        async def fetchrow(self, sql: str, *args: Any) -> Any:
-            lean.append(sql)
-            return await reads.fetchrow(sql, *args)
+    async def from_primary(sql: str, *args: Any) -> Any:
+        lean.append(sql)
+        return await primary(sql, *args)
 
-        async def fetchrow_from_replica(self, sql: str, *args: Any) -> Any:
-            return await self.fetchrow(sql, *args)
+    async def from_replica(sql: str, *args: Any) -> Any:
+        lean.append(sql)
+        return await replica(sql, *args)
 
     def count(*args: Any) -> None:
         orm.append(str(args[2]))
 
     event.listen(context.engine.sync_engine, "before_cursor_execute", count)
-    context.lean = Counting()
+    reads.fetchrow, reads.fetchrow_from_replica = from_primary, from_replica
     try:
         yield lean, orm
     finally:
-        context.lean = reads
+        del reads.fetchrow, reads.fetchrow_from_replica
         event.remove(context.engine.sync_engine, "before_cursor_execute", count)
 
 

@@ -138,6 +138,13 @@ class Settings(BaseSettings):
         description="PostgreSQL streaming replicas (asyncpg URLs) for the code display's reads, JSON list; "
         "needs HEALTHCODE_REDIS_URL, through which a resident's own changes are read from the primary",
     )
+    database_lean_connections: int = Field(
+        32,
+        ge=1,
+        le=500,
+        description="PostgreSQL connections each server worker keeps for the code display's one read (opened "
+        "as needed; as many for each replica): fewer make displays queue for one under load",
+    )
     replica_max_lag_s: float = Field(
         2.0,
         gt=0,

@@ -66,6 +66,8 @@ class CodesRuntime:
     changed_lately: Callable[[str], Awaitable[bool]] | None
     """Given read replicas: whether a session has just changed something (kit/own_changes.py)."""
     published: dict[str, Published] = field(default_factory=dict)
+    issuer: CodeIssuer | None = None
+    """The code issuer of the active key, kept until the key changes (the display's every request)."""
 
 
 def make_runtime(context: AppContext) -> CodesRuntime:
@@ -99,7 +101,10 @@ async def code_issuer(request: Request[Any, Any, Any]) -> CodeIssuer:
     context = app_context(request)
     codes = runtime(request)
     key = await active_signing_key(context.sessionmaker, context.settings, context.clock, codes.keys)
-    return CodeIssuer(context.lean, context.settings, context.clock, key, codes.changed_lately)
+    issuer = codes.issuer
+    if issuer is None or issuer.key is not key:
+        issuer = codes.issuer = CodeIssuer(context.lean, context.settings, context.clock, key, codes.changed_lately)
+    return issuer
 
 
 @post(

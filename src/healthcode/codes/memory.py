@@ -16,6 +16,7 @@ from healthcode.domain.tokens import SigningKey
 
 SIGNING_CACHE_S = 120
 """How long a worker signs with the active key it last read before asking the database again."""
+_SIGNING_FRESH = timedelta(seconds=SIGNING_CACHE_S)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class KeyMemory:
     def signing_key(self, now: datetime) -> SigningKey | None:
         """The active key read less than :data:`SIGNING_CACHE_S` ago, or None."""
         active = self.active
-        if active is not None and timedelta(0) <= now - active.read_at < timedelta(seconds=SIGNING_CACHE_S):
+        if active is not None and now >= active.read_at and now - active.read_at < _SIGNING_FRESH:
             return active.key
         return None
 

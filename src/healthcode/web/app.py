@@ -44,7 +44,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     features = discover(settings)
     probe_engine = make_engine(settings.database_url, poolclass=NullPool)
-    lean = lean_reads(settings.database_url, settings.database_replica_urls, settings.replica_max_lag_s)
+    lean = lean_reads(
+        settings.database_url,
+        settings.database_replica_urls,
+        settings.replica_max_lag_s,
+        settings.database_lean_connections,
+    )
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     load = Load(settings.max_in_flight, settings.max_delay_ms / 1000)
     context = AppContext(
