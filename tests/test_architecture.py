@@ -74,3 +74,21 @@ def test_the_assembly_sits_above_the_features_and_the_kit_below_them() -> None:
             ]
     assert above == []
     assert below == []
+
+
+def test_one_runtime_is_built_by_the_app_and_the_cli_alike() -> None:
+    """Engines, the lean read path and the features' runtimes are made in one place,
+    ``web/runtime.py``, which ``create_app``, every CLI command and ``healthcode worker`` build
+    from (the migrations' own engine aside)."""
+    makers = ("make_engine", "lean_reads", "make_runtime", "Jobs")
+    calls: dict[str, set[str]] = {}
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                if name in makers:
+                    calls.setdefault(name, set()).add(str(path.relative_to(SRC)))
+    assert calls.pop("make_engine") == {"web/runtime.py", "db/migrations/env.py"}
+    assert calls == {"lean_reads": {"web/runtime.py"}, "Jobs": {"web/runtime.py"}}
+    builders = {str(path.relative_to(SRC)) for path in SRC.rglob("*.py") if "build_runtime(" in path.read_text()}
+    assert builders == {"web/runtime.py", "web/app.py", "cli/runtime.py", "cli/main.py"}

@@ -16,12 +16,14 @@ from typing import Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.cli.runtime import CLOCK, console, errors, settings, with_db
+from healthcode.cli.runtime import CLOCK, console, errors, settings, with_context
+from healthcode.codes.api import codes_runtime
 from healthcode.codes.keys import ACTIVE, NEXT, PUBLISH_AHEAD_S, KeyService, KeyStateError
 from healthcode.codes.trust import TrustListError, trusted_lists
 from healthcode.config import Settings
 from healthcode.db.models import SigningKeyRecord
 from healthcode.domain.tokens.keys import b64url
+from healthcode.kit.state import AppContext
 
 app = typer.Typer(help="Signing keys of code tokens; trusted issuers.", no_args_is_help=True)
 
@@ -41,6 +43,11 @@ def _when(moment: datetime | None, config: Settings) -> str:
     return f"{moment.astimezone(config.zone):%Y-%m-%d %H:%M}" if moment else ""
 
 
+def _service(db: AsyncSession, context: AppContext) -> KeyService:
+    """Keys through the runtime's key memory, as the administrators' key page changes them."""
+    return KeyService(db, context.settings, context.clock, codes_runtime(context).keys)
+
+
 def _retired(record: SigningKeyRecord, service: KeyService, config: Settings) -> str:
     return (
         f"key {record.kid} retired: signs nothing after {_when(record.not_after, config)}, "
@@ -52,23 +59,23 @@ def _retired(record: SigningKeyRecord, service: KeyService, config: Settings) ->
 def generate(actor: str = typer.Option("", "--actor", help=ACTOR_HELP)) -> None:
     """Make the first signing key (refused while one is active: rotate it instead)."""
 
-    async def work(db: AsyncSession, config: Settings) -> None:
+    async def work(db: AsyncSession, context: AppContext) -> None:
         try:
-            record = await KeyService(db, config, CLOCK).generate(_actor(actor))
+            record = await _service(db, context).generate(_actor(actor))
         except KeyStateError as error:
             raise _refuse(error) from None
         console.print(f"key {record.kid} is active for issuer {record.issuer}", markup=False, soft_wrap=True)
 
-    with_db(work)
+    with_context(work)
 
 
 @app.command("prepare")
 def prepare(actor: str = typer.Option("", "--actor", help=ACTOR_HELP)) -> None:
     """Publish the next key in the trust list now; `keys rotate` makes it sign (wait 5 minutes)."""
 
-    async def work(db: AsyncSession, config: Settings) -> None:
+    async def work(db: AsyncSession, context: AppContext) -> None:
         try:
-            record = await KeyService(db, config, CLOCK).prepare(_actor(actor))
+            record = await _service(db, context).prepare(_actor(actor))
         except KeyStateError as error:
             raise _refuse(error) from None
         console.print(
@@ -78,7 +85,7 @@ def prepare(actor: str = typer.Option("", "--actor", help=ACTOR_HELP)) -> None:
             soft_wrap=True,
         )
 
-    with_db(work)
+    with_context(work)
 
 
 @app.command("rotate")
@@ -86,8 +93,8 @@ def rotate(actor: str = typer.Option("", "--actor", help=ACTOR_HELP)) -> None:
     """Make the prepared key (or a new one) active; the old one stays in the trust list while its
     tokens can be valid."""
 
-    async def work(db: AsyncSession, config: Settings) -> None:
-        service = KeyService(db, config, CLOCK)
+    async def work(db: AsyncSession, context: AppContext) -> None:
+        service = _service(db, context)
         try:
             old, new = await service.rotate(_actor(actor))
         except KeyStateError as error:
@@ -100,9 +107,9 @@ def rotate(actor: str = typer.Option("", "--actor", help=ACTOR_HELP)) -> None:
                 markup=False,
                 soft_wrap=True,
             )
-        console.print(_retired(old, service, config), markup=False, soft_wrap=True)
+        console.print(_retired(old, service, context.settings), markup=False, soft_wrap=True)
 
-    with_db(work)
+    with_context(work)
 
 
 @app.command("retire")
@@ -112,18 +119,18 @@ def retire(
 ) -> None:
     """Retire the active key without a successor: no code can be issued until `keys generate`."""
 
-    async def work(db: AsyncSession, config: Settings) -> None:
-        service = KeyService(db, config, CLOCK)
+    async def work(db: AsyncSession, context: AppContext) -> None:
+        service = _service(db, context)
         try:
             record = await service.retire(kid, _actor(actor))
         except KeyStateError as error:
             raise _refuse(error) from None
-        console.print(_retired(record, service, config), markup=False, soft_wrap=True)
+        console.print(_retired(record, service, context.settings), markup=False, soft_wrap=True)
         console.print(
             "no key is active now: run `healthcode keys generate` before issuing codes", markup=False, soft_wrap=True
         )
 
-    with_db(work)
+    with_context(work)
 
 
 def _key_json(record: SigningKeyRecord, service: KeyService) -> dict[str, Any]:
@@ -146,8 +153,8 @@ def _key_json(record: SigningKeyRecord, service: KeyService) -> dict[str, Any]:
 def list_keys(as_json: bool = typer.Option(False, "--json", help="One JSON object per line")) -> None:
     """Every signing key: status, window, and until when it stays in the trust list."""
 
-    async def work(db: AsyncSession, config: Settings) -> None:
-        service = KeyService(db, config, CLOCK)
+    async def work(db: AsyncSession, context: AppContext) -> None:
+        service, config = _service(db, context), context.settings
         records = await service.all()
         if as_json:
             for record in records:
@@ -173,7 +180,7 @@ def list_keys(as_json: bool = typer.Option(False, "--json", help="One JSON objec
                 f"{record.kid}  {record.status:<7}  {record.issuer}  {window}  {trust}", markup=False, soft_wrap=True
             )
 
-    with_db(work)
+    with_context(work)
 
 
 @app.command("trusted")

@@ -11,11 +11,10 @@ from pathlib import Path
 import typer
 
 from healthcode.cli import audit, data, demo, keys, lists, rules, sites, sms, staff, verify
-from healthcode.cli.runtime import console, run_domain, settings
+from healthcode.cli.runtime import CLOCK, console, run_domain, settings
 from healthcode.db.backup import backup, restore
-from healthcode.db.engine import make_engine, make_sessionmaker
 from healthcode.db.migrate import upgrade
-from healthcode.domain.clock import SystemClock
+from healthcode.web.runtime import build_runtime
 
 app = typer.Typer(help="City health-code platform.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -64,20 +63,18 @@ def worker() -> None:
     HEALTHCODE_JOBS_IN_SERVER=false. SIGTERM or Ctrl-C stops it; work in progress is rolled back
     and taken up again by another worker (a list import once its lease expires).
     """
-    from healthcode.web.jobs import Jobs
-
     config = settings()
 
     async def main() -> None:
-        engine = make_engine(config.database_url)
+        runtime = build_runtime(config, CLOCK)
         running = asyncio.current_task()
         if running is not None:
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, running.cancel)
         console.print(f"worker running the background jobs every {config.jobs_interval_s} s")
         try:
-            await Jobs(engine, make_sessionmaker(engine), config, SystemClock()).run_forever()
+            await runtime.jobs.run_forever()
         finally:
-            await engine.dispose()
+            await runtime.close()
 
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(main())

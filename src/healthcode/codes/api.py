@@ -85,10 +85,15 @@ def make_runtime(context: AppContext) -> CodesRuntime:
     return CodesRuntime(keys, verifier, limiter, own_changes_check(context))
 
 
+def codes_runtime(context: AppContext) -> CodesRuntime:
+    """The codes runtime of an app's or a command's context."""
+    found: CodesRuntime = context.runtimes["codes"]
+    return found
+
+
 def runtime(request: Request[Any, Any, Any]) -> CodesRuntime:
     """The app's codes runtime (requests of one app share it)."""
-    found: CodesRuntime = app_context(request).runtimes["codes"]
-    return found
+    return codes_runtime(app_context(request))
 
 
 def key_memory(request: Request[Any, Any, Any]) -> KeyMemory:
