@@ -173,7 +173,8 @@ def rig(residents: int, workers: int, postgres: str = "", *, replica: bool = Fal
     """A fresh database with ``residents`` logged-in residents, the server (``workers``
     processes, ``settings`` as HEALTHCODE_* variables) on a free port of 127.0.0.1, stopped after.
     With ``replica``, the database is ``scripts/cluster``'s: a primary with a streaming replica
-    that code display reads, and Redis."""
+    that code display reads, and Redis. On PostgreSQL the servers run as deployed (docs/deploy.md):
+    the background jobs in a ``healthcode worker`` of their own, not on the servers' event loops."""
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     root = Path(tempfile.mkdtemp(prefix="hc-load-"))
@@ -195,6 +196,7 @@ def rig(residents: int, workers: int, postgres: str = "", *, replica: bool = Fal
             "HEALTHCODE_VERIFY_RATE_PER_MINUTE": "100000000",
             "HEALTHCODE_CODE_TTL_S": "3600",  # the verification pool's tokens outlive the run
             "PYTHONPATH": str(ROOT),
+            "HEALTHCODE_JOBS_IN_SERVER": "false" if postgres or replica else "true",
             **shared,  # with a replica: the cluster's replica, Redis and secrets
             **{f"HEALTHCODE_{name.upper()}": value for name, value in settings.items()},
         }
@@ -212,6 +214,12 @@ def rig(residents: int, workers: int, postgres: str = "", *, replica: bool = Fal
     server = subprocess.Popen(
         [str(BIN / "granian"), *serve, APP], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(root / "server.log").open("w")
     )
+    log = (root / "worker.log").open("w")
+    worker = (
+        None
+        if not (postgres or replica)
+        else subprocess.Popen([str(BIN / "healthcode"), "worker"], stdout=log, stderr=log)
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -226,8 +234,10 @@ def rig(residents: int, workers: int, postgres: str = "", *, replica: bool = Fal
         (root / "load.lua").write_text(LUA)
         yield Rig(base, root / "load.lua", str(root / "people.txt"), str(root / "tokens.txt"))
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for process in (server, worker):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=10)
         if replica:
             subprocess.run([*cluster, "stop", str(root / "cluster")], check=False, capture_output=True)
 
