@@ -3,14 +3,15 @@
 With ``HEALTHCODE_DATABASE_REPLICA_URLS``, after a resident's session changes something (any
 request but GET, HEAD and OPTIONS answered below 400), every server is told through Redis, for
 as long as a replica may lag (``HEALTHCODE_REPLICA_MAX_LAG_S`` and one probe): that session's
-code display reads the primary meanwhile (:func:`changed_lately`). A declaration shows its colour
-at once; what others change (a recode, a link ended by the card's owner) reaches a replica's
-reader within that same bound. Without replicas this does nothing.
+code display reads the primary meanwhile (:class:`ChangedLately`, which asks Redis for many
+displays at once). A declaration shows its colour at once; what others change (a recode, a link
+ended by the card's owner) reaches a replica's reader within that same bound. Without replicas
+this does nothing.
 """
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -32,13 +33,43 @@ PREFIX = "hc:changed:"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def changed_lately(redis: Redis, digest: str) -> bool:
-    """Whether the session whose token hashes to ``digest`` changed something within a replica's
-    bound (a Redis that cannot be reached answers yes: the primary is always right)."""
-    try:
-        return bool(await redis.exists(PREFIX + digest))
-    except (RedisError, OSError):
-        return True
+class ChangedLately:
+    """Whether the session whose token hashes to a digest changed something within a replica's
+    bound, asked of Redis in batches: the displays that ask while one question is on its way go
+    together in the next (one ``MGET``), so a busy worker makes one round trip for many displays
+    instead of one each (a round trip cost a display about 130 us of CPU). Each answer is Redis's
+    at the moment of asking, as one ``EXISTS`` per display would be; a Redis that cannot be
+    reached answers yes (the primary is always right)."""
+
+    def __init__(self, redis: Redis):
+        self.redis = redis
+        self._waiting: dict[str, list[asyncio.Future[bool]]] = {}
+        self._asking: asyncio.Task[None] | None = None
+
+    async def __call__(self, digest: str) -> bool:
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(digest, []).append(answer)
+        if self._asking is None:
+            self._asking = asyncio.create_task(self._ask())
+        return await answer
+
+    async def _ask(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, {}
+                answers = dict.fromkeys(batch, True)
+                try:
+                    values = await self.redis.mget([PREFIX + digest for digest in batch])
+                    answers = {digest: value is not None for digest, value in zip(batch, values, strict=True)}
+                except (RedisError, OSError) as error:
+                    log.warning("could not ask Redis for own changes, reading the primary: %s", error)
+                finally:  # every display waiting gets its answer, even if this task is cancelled
+                    for digest, futures in batch.items():
+                        for future in futures:
+                            if not future.done():
+                                future.set_result(answers[digest])
+        finally:
+            self._asking = None
 
 
 def _replicas_redis(context: AppContext) -> Redis | None:
@@ -49,7 +80,7 @@ def _replicas_redis(context: AppContext) -> Redis | None:
 def own_changes_check(context: AppContext) -> Callable[[str], Awaitable[bool]] | None:
     """What the code display asks before it reads a replica, or None without replicas."""
     redis = _replicas_redis(context)
-    return None if redis is None else functools.partial(changed_lately, redis)
+    return None if redis is None else ChangedLately(redis)
 
 
 def own_changes_middleware(context: AppContext) -> list[Any]:
