@@ -80,3 +80,33 @@ async def test_a_limiter_without_redis_says_so_once_a_minute(caplog: pytest.LogC
             assert await limiter.hit("client", second) == 0
     await gone.aclose()
     assert [r.getMessage().startswith("rate limit kept in this process") for r in caplog.records] == [True, True]
+
+
+async def test_requests_counted_together_are_counted_one_by_one(redis_url: str) -> None:
+    """Verifications arriving at once share one script call, and each is counted as if alone:
+    the first RATE of a client pass, in the order they came, and another client is not touched."""
+    import asyncio
+
+    from redis.asyncio import Redis
+
+    from healthcode.codes.ratelimit import SharedRateLimiter
+
+    redis = Redis.from_url(redis_url)
+    limiter = SharedRateLimiter(redis, f"hc:test:{uuid.uuid4()}:", rate=RATE)
+    calls: list[int] = []
+    count = limiter._count
+
+    async def counted(hits: list[tuple[str, float]]) -> list[int]:
+        calls.append(len(hits))
+        return await count(hits)
+
+    limiter._batcher.ask = counted
+    try:
+        hits = [("busy", 100.0 + n / 1000) for n in range(RATE + 3)] + [("other", 100.0)]
+        waits = await asyncio.gather(*(limiter.hit(key, now) for key, now in hits))
+    finally:
+        await redis.aclose()
+    assert list(waits[:RATE]) == [0] * RATE
+    assert all(wait >= 1 for wait in waits[RATE:-1]), waits
+    assert waits[-1] == 0, "another client's allowance is its own"
+    assert calls == [len(hits)], "one script call for requests that came together"

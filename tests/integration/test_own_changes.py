@@ -25,7 +25,7 @@ async def test_displays_asking_together_get_their_own_answers_in_few_round_trips
         digests = ["changed" if n % 10 == 0 else f"quiet-{n}" for n in range(200)]
         answers = await asyncio.gather(*(changed_lately(digest) for digest in digests))
         assert answers == [digest == "changed" for digest in digests]
-        assert sum(asked) == len(set(digests)), "each session asked once per question"
+        assert sum(asked) == len(digests), "every display asked, in one question or two"
         assert len(asked) <= 2, asked
         assert await changed_lately("quiet-1") is False, "and the next display asks again"
         await redis.delete(PREFIX + "changed")
@@ -38,6 +38,6 @@ async def test_a_redis_out_of_reach_sends_every_display_to_the_primary() -> None
     unreachable = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
     try:
         changed_lately = ChangedLately(unreachable)
-        assert await asyncio.gather(changed_lately("a"), changed_lately("b")) == [True, True]
+        assert list(await asyncio.gather(changed_lately("a"), changed_lately("b"))) == [True, True]
     finally:
         await unreachable.aclose()

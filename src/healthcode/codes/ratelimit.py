@@ -10,9 +10,11 @@ O(1) and says exactly when the next request will pass.
 
 It allows ``rate`` requests per ``period`` seconds, in a burst of up to ``rate`` at once, then one
 every ``period / rate`` seconds. In memory the limit is per process: with several workers a client
-may get up to that many times the rate. In Redis one script call per request keeps the same state
-for every process of every server; if Redis cannot be reached, the process falls back to its own
-memory (a verification is never refused because the limiter is down) and logs it.
+may get up to that many times the rate. In Redis a script keeps the same state for every process of
+every server, one call for the requests a process counts together (:class:`healthcode.batching.Batcher`:
+those that arrive while the previous call is on its way); if Redis cannot be reached, the process
+falls back to its own memory (a verification is never refused because the limiter is down) and
+logs it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from healthcode.batching import Batcher
 
 log = logging.getLogger("healthcode.codes")
 
@@ -69,18 +73,24 @@ class RateLimiter:
             self._tat.clear()
 
 
-# KEYS[1] the client's key; ARGV now, interval and burst in seconds. The same arithmetic as
-# RateLimiter.hit_now, atomic in Redis; the key expires once the client's allowance is full again.
+# KEYS the clients' keys, one per request counted (a key may come more than once); ARGV interval
+# and burst in seconds, then each request's time. The same arithmetic as RateLimiter.hit_now,
+# request after request, atomic in Redis; a key expires once the client's allowance is full again.
 _GCRA = """
-local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local burst = tonumber(ARGV[3])
-local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or ARGV[1]), now)
-if tat - now > burst then
-  return math.max(1, math.ceil(tat - burst - now))
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local waits = {}
+for i, key in ipairs(KEYS) do
+  local now = tonumber(ARGV[i + 2])
+  local tat = math.max(tonumber(redis.call('GET', key) or ARGV[i + 2]), now)
+  if tat - now > burst then
+    waits[i] = math.max(1, math.ceil(tat - burst - now))
+  else
+    redis.call('SET', key, tostring(tat + interval), 'PX', math.ceil((tat + interval - now) * 1000))
+    waits[i] = 0
+  end
 end
-redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', math.ceil((tat + interval - now) * 1000))
-return 0
+return waits
 """
 
 
@@ -92,16 +102,21 @@ class SharedRateLimiter:
         self.prefix = prefix
         self.script: Any = redis.register_script(_GCRA)
         self._warned_at = -math.inf
+        self._batcher: Batcher[tuple[str, float], int] = Batcher(self._count, self._count_here, (RedisError, OSError))
 
     async def hit(self, key: str, now: float) -> int:
+        return await self._batcher((key, now))
+
+    async def _count(self, hits: list[tuple[str, float]]) -> list[int]:
         local = self.local
-        try:
-            wait = await self.script(
-                keys=[self.prefix + key], args=[repr(now), repr(local.interval), repr(local.burst)]
-            )
-        except (RedisError, OSError) as error:
-            if now - self._warned_at >= WARN_EVERY_S:  # once a minute, not once a request
-                self._warned_at = now
-                log.warning("rate limit kept in this process: Redis is unreachable (%s)", error)
-            return local.hit_now(key, now)
-        return int(wait)
+        keys = [self.prefix + key for key, _ in hits]
+        times = [repr(now) for _, now in hits]
+        waits = await self.script(keys=keys, args=[repr(local.interval), repr(local.burst), *times])
+        return [int(wait) for wait in waits]
+
+    def _count_here(self, hit: tuple[str, float], error: BaseException) -> int:
+        key, now = hit
+        if now - self._warned_at >= WARN_EVERY_S:  # once a minute, not once a request
+            self._warned_at = now
+            log.warning("rate limit kept in this process: Redis is unreachable (%s)", error)
+        return self.local.hit_now(key, now)

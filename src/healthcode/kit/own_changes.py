@@ -11,7 +11,6 @@ this does nothing.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -23,6 +22,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from healthcode.batching import Batcher
 from healthcode.db.lean import REPLICA_PROBE_S
 from healthcode.kit.deps import RESIDENT_COOKIE, bearer_or_cookie
 from healthcode.kit.state import AppContext
@@ -35,41 +35,28 @@ READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 class ChangedLately:
     """Whether the session whose token hashes to a digest changed something within a replica's
-    bound, asked of Redis in batches: the displays that ask while one question is on its way go
-    together in the next (one ``MGET``), so a busy worker makes one round trip for many displays
-    instead of one each (a round trip cost a display about 130 us of CPU). Each answer is Redis's
-    at the moment of asking, as one ``EXISTS`` per display would be; a Redis that cannot be
-    reached answers yes (the primary is always right)."""
+    bound, asked of Redis in batches (:class:`~healthcode.batching.Batcher`, one ``MGET`` for the
+    displays that ask together). Each answer is Redis's at the moment of asking, as one ``EXISTS``
+    per display would be; a Redis that cannot be reached answers yes (the primary is always
+    right)."""
 
     def __init__(self, redis: Redis):
         self.redis = redis
-        self._waiting: dict[str, list[asyncio.Future[bool]]] = {}
-        self._asking: asyncio.Task[None] | None = None
+        self._batcher: Batcher[str, bool] = Batcher(self._ask, self._read_the_primary, (RedisError, OSError))
+        self._warned: BaseException | None = None
 
     async def __call__(self, digest: str) -> bool:
-        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(digest, []).append(answer)
-        if self._asking is None:
-            self._asking = asyncio.create_task(self._ask())
-        return await answer
+        return await self._batcher(digest)
 
-    async def _ask(self) -> None:
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, {}
-                answers = dict.fromkeys(batch, True)
-                try:
-                    values = await self.redis.mget([PREFIX + digest for digest in batch])
-                    answers = {digest: value is not None for digest, value in zip(batch, values, strict=True)}
-                except (RedisError, OSError) as error:
-                    log.warning("could not ask Redis for own changes, reading the primary: %s", error)
-                finally:  # every display waiting gets its answer, even if this task is cancelled
-                    for digest, futures in batch.items():
-                        for future in futures:
-                            if not future.done():
-                                future.set_result(answers[digest])
-        finally:
-            self._asking = None
+    async def _ask(self, digests: list[str]) -> list[bool]:
+        values = await self.redis.mget([PREFIX + digest for digest in digests])
+        return [value is not None for value in values]
+
+    def _read_the_primary(self, digest: str, error: BaseException) -> bool:
+        if error is not self._warned:  # once a failed question, not once a display
+            self._warned = error
+            log.warning("could not ask Redis for own changes, reading the primary: %s", error)
+        return True
 
 
 def _replicas_redis(context: AppContext) -> Redis | None:

@@ -1,0 +1,68 @@
+"""Many callers, one round trip: what the hot paths ask of Redis, asked in batches.
+
+A :class:`Batcher` sends one question at a time. Callers that ask while it is on its way wait
+together for the next, which carries all their items; each gets its own answer. At low load every
+caller is its own batch (no added wait); under load one round trip serves tens of requests, where
+one each cost a code display or a verification about 130 us of CPU in the client library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+log = logging.getLogger("healthcode")
+Item = TypeVar("Item")
+Answer = TypeVar("Answer")
+
+
+class Batcher(Generic[Item, Answer]):
+    """Answers each item with ``ask`` over a batch of items (one answer per item, in order). When
+    ``ask`` fails, each item of that batch is answered by ``fallback(item, error)`` (an error not
+    among the expected ``failures`` is logged with its traceback too); every waiting caller gets an
+    answer, even if the batch's task is cancelled."""
+
+    def __init__(
+        self,
+        ask: Callable[[list[Item]], Awaitable[Sequence[Answer]]],
+        fallback: Callable[[Item, BaseException], Answer],
+        failures: tuple[type[BaseException], ...],
+    ):
+        self.ask = ask
+        self.fallback = fallback
+        self.failures = failures
+        self._waiting: list[tuple[Item, asyncio.Future[Answer]]] = []
+        self._asking: asyncio.Task[None] | None = None
+
+    async def __call__(self, item: Item) -> Answer:
+        answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, answer))
+        if self._asking is None:
+            self._asking = asyncio.create_task(self._ask_while_waiting())
+        return await answer
+
+    async def _ask_while_waiting(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                await self._answer(batch)
+        finally:
+            self._asking = None
+
+    async def _answer(self, batch: list[tuple[Item, asyncio.Future[Answer]]]) -> None:
+        items = [item for item, _ in batch]
+        answers: Sequence[Answer] | None = None
+        failure: BaseException = asyncio.CancelledError()
+        try:
+            answers = await self.ask(items)
+        except self.failures as error:
+            failure = error
+        except Exception as error:
+            log.exception("a batched question failed; its callers get the fallback")
+            failure = error
+        finally:
+            for index, (item, future) in enumerate(batch):
+                if not future.done():
+                    future.set_result(answers[index] if answers is not None else self.fallback(item, failure))

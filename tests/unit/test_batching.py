@@ -1,0 +1,38 @@
+"""Many callers, one round trip (healthcode.batching): callers that ask together share a
+question; a failed question answers each of them with the fallback, and the next still asks."""
+
+import asyncio
+
+import pytest
+
+from healthcode.batching import Batcher
+
+
+async def test_callers_asking_together_share_one_question_and_get_their_own_answers() -> None:
+    asked: list[list[int]] = []
+
+    async def ask(items: list[int]) -> list[int]:
+        asked.append(items)
+        await asyncio.sleep(0)
+        return [item * 10 for item in items]
+
+    batcher: Batcher[int, int] = Batcher(ask, lambda item, error: -1, (OSError,))
+    assert list(await asyncio.gather(*(batcher(n) for n in range(5)))) == [0, 10, 20, 30, 40]
+    assert asked == [[0, 1, 2, 3, 4]]
+    assert await batcher(7) == 70, "alone, a caller is its own batch"
+
+
+async def test_a_failed_question_answers_every_caller_with_the_fallback(caplog: pytest.LogCaptureFixture) -> None:
+    failures = [OSError("down"), ValueError("unexpected")]
+
+    async def ask(items: list[str]) -> list[str]:
+        if failures:
+            raise failures.pop(0)
+        return [item.upper() for item in items]
+
+    batcher: Batcher[str, str] = Batcher(ask, lambda item, error: f"{item}:{type(error).__name__}", (OSError,))
+    assert list(await asyncio.gather(batcher("a"), batcher("b"))) == ["a:OSError", "b:OSError"]
+    with caplog.at_level("ERROR", logger="healthcode"):
+        assert await batcher("c") == "c:ValueError"
+    assert "a batched question failed" in caplog.text, "an unexpected failure is logged"
+    assert await batcher("d") == "D", "and the next question is asked"
