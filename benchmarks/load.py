@@ -214,12 +214,10 @@ def rig(residents: int, workers: int, postgres: str = "", *, replica: bool = Fal
     server = subprocess.Popen(
         [str(BIN / "granian"), *serve, APP], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(root / "server.log").open("w")
     )
-    log = (root / "worker.log").open("w")
-    worker = (
-        None
-        if not (postgres or replica)
-        else subprocess.Popen([str(BIN / "healthcode"), "worker"], stdout=log, stderr=log)
-    )
+    worker = None
+    if postgres or replica:
+        log = (root / "worker.log").open("w")
+        worker = subprocess.Popen([str(BIN / "healthcode"), "worker"], stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):

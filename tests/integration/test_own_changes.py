@@ -4,6 +4,7 @@ be reached sends every display to the primary."""
 
 import asyncio
 
+import pytest
 from redis.asyncio import Redis
 
 from healthcode.kit.own_changes import PREFIX, ChangedLately
@@ -41,3 +42,15 @@ async def test_a_redis_out_of_reach_sends_every_display_to_the_primary() -> None
         assert list(await asyncio.gather(changed_lately("a"), changed_lately("b"))) == [True, True]
     finally:
         await unreachable.aclose()
+
+
+async def test_a_redis_out_of_reach_is_told_once_not_once_a_display(caplog: pytest.LogCaptureFixture) -> None:
+    unreachable = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    try:
+        changed_lately = ChangedLately(unreachable)
+        with caplog.at_level("WARNING", logger="healthcode.web"):
+            for digest in ("a", "b", "c"):  # three questions, each failing
+                assert await changed_lately(digest) is True
+    finally:
+        await unreachable.aclose()
+    assert len([r for r in caplog.records if "own changes" in r.getMessage()]) == 1

@@ -104,7 +104,7 @@ def key_memory(request: Request[Any, Any, Any]) -> KeyMemory:
 async def code_issuer(request: Request[Any, Any, Any]) -> CodeIssuer:
     """What shows a code for this request, the code endpoint and the code page alike."""
     context = app_context(request)
-    codes = runtime(request)
+    codes = codes_runtime(context)
     key = await active_signing_key(context.sessionmaker, context.settings, context.clock, codes.keys)
     issuer = codes.issuer
     if issuer is None or issuer.key is not key:
@@ -124,7 +124,7 @@ async def verify(request: Request[Any, Any, Any], data: JSONBody[VerificationReq
     issuer and expiry come back whenever a trusted key vouched for the token (also when it expired or
     was revoked). 429 ``verify_rate_limited`` with ``Retry-After`` beyond the per-client limit."""
     context = app_context(request)
-    codes = runtime(request)
+    codes = codes_runtime(context)
     wait = await codes.limiter.hit(client_ip(request, context.settings.proxy_networks), context.clock.now().timestamp())
     if wait:
         raise RateLimited(
@@ -151,7 +151,7 @@ async def published(
     """A signed public document: rebuilt when older than the verifiers' refresh interval or after
     a key change, answered with its ETag (304 for a matching ``If-None-Match``)."""
     context = app_context(request)
-    codes = runtime(request)
+    codes = codes_runtime(context)
     now = context.clock.now()
     cached = codes.published.get(path)
     fresh = timedelta(seconds=context.settings.verify_refresh_s)

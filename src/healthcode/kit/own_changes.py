@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,6 +32,8 @@ from healthcode.sessions.service import token_hash
 log = logging.getLogger("healthcode.web")
 PREFIX = "hc:changed:"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
+WARN_EVERY_S = 60
+"""Least seconds between two warnings that Redis cannot be asked."""
 
 
 class ChangedLately:
@@ -43,7 +46,7 @@ class ChangedLately:
     def __init__(self, redis: Redis):
         self.redis = redis
         self._batcher: Batcher[str, bool] = Batcher(self._ask, self._read_the_primary, (RedisError, OSError))
-        self._warned: BaseException | None = None
+        self._warned_at = -math.inf
 
     async def __call__(self, digest: str) -> bool:
         return await self._batcher(digest)
@@ -53,8 +56,9 @@ class ChangedLately:
         return [value is not None for value in values]
 
     def _read_the_primary(self, digest: str, error: BaseException) -> bool:
-        if error is not self._warned:  # once a failed question, not once a display
-            self._warned = error
+        now = time.monotonic()
+        if now - self._warned_at >= WARN_EVERY_S:  # once a minute while Redis is down, not once a display
+            self._warned_at = now
             log.warning("could not ask Redis for own changes, reading the primary: %s", error)
         return True
 

@@ -81,9 +81,10 @@ def security_headers(hsts: bool) -> Callable[[Message, Scope], Awaitable[None]]:
             headers = MutableScopeHeaders.from_message(message)
             if "allow" in headers:
                 headers["Allow"] = allowed_methods(scope) or headers["allow"]
-        raw: RawHeaders = [(bytes(name).lower(), bytes(value)) for name, value in message.get("headers", ())]
-        kept = [pair for pair in raw if pair[0] not in replaced]
-        if not any(name == b"cache-control" for name, _ in kept):
+        kept: RawHeaders = [
+            (name, value) for name, value in message.get("headers", ()) if bytes(name).lower() not in replaced
+        ]
+        if not any(bytes(name).lower() == b"cache-control" for name, _ in kept):
             kept.append(NO_STORE)
         kept += variants[(path.startswith(DOCS_PATH), path.startswith(CAMERA_PATHS))]
         message["headers"] = kept
