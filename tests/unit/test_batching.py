@@ -1,5 +1,6 @@
 """Many callers, one round trip (healthcode.batching): callers that ask together share a
-question; a failed question answers each of them with the fallback, and the next still asks."""
+question; a failed question answers each of them with the fallback, or raises its error to each
+without one, and the next still asks."""
 
 import asyncio
 
@@ -36,3 +37,34 @@ async def test_a_failed_question_answers_every_caller_with_the_fallback(caplog: 
         assert await batcher("c") == "c:ValueError"
     assert "a batched question failed" in caplog.text, "an unexpected failure is logged"
     assert await batcher("d") == "D", "and the next question is asked"
+
+
+async def test_without_a_fallback_each_caller_gets_the_error_and_the_next_still_asks() -> None:
+    failures = [LookupError("gone")]
+
+    async def ask(items: list[str]) -> list[str]:
+        await asyncio.sleep(0)
+        if failures:
+            raise failures.pop(0)
+        return [item * 2 for item in items]
+
+    batcher: Batcher[str, str] = Batcher(ask)
+    answers = await asyncio.gather(batcher("a"), batcher("b"), return_exceptions=True)
+    assert [type(answer) for answer in answers] == [LookupError, LookupError]
+    assert await batcher("c") == "cc"
+
+
+async def test_callers_of_a_cancelled_question_are_cancelled_too() -> None:
+    started = asyncio.Event()
+
+    async def ask(items: list[str]) -> list[str]:
+        started.set()
+        await asyncio.sleep(10)
+        return items
+
+    batcher: Batcher[str, str] = Batcher(ask)
+    waiting = asyncio.gather(batcher("a"), batcher("b"), return_exceptions=True)
+    await started.wait()
+    assert batcher._asking is not None
+    batcher._asking.cancel()
+    assert [type(answer) for answer in await waiting] == [asyncio.CancelledError, asyncio.CancelledError]
