@@ -79,10 +79,13 @@ class Figures:
 
 
 def cpu_seconds(marker: str) -> float:
-    """User and system CPU time of the processes whose command line contains ``marker``."""
+    """User and system CPU time of the processes whose command line contains ``marker`` (this
+    harness's own, which names the database's URL, left out)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
     for pid in filter(str.isdigit, os.listdir("/proc")):
+        if int(pid) == os.getpid():
+            continue
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -91,6 +94,20 @@ def cpu_seconds(marker: str) -> float:
         if marker in command:
             total += int(fields[11]) + int(fields[12])
     return total / tick
+
+
+def settle(markers: tuple[str, ...], quiet: float = 0.05, longest_s: float = 120.0) -> float:
+    """Wait until the processes named by ``markers`` (the database, the worker) have used less than
+    ``quiet`` of a core for a second: the worker's first passes (statistics, recolouring) and the
+    database's autovacuum of the fresh rows would otherwise run during the first measurement.
+    Returns how long it took."""
+    start = time.monotonic()
+    while time.monotonic() - start < longest_s:
+        before = sum(map(cpu_seconds, markers))
+        time.sleep(1.0)
+        if sum(map(cpu_seconds, markers)) - before < quiet:
+            break
+    return time.monotonic() - start
 
 
 def free_port() -> int:
@@ -230,6 +247,8 @@ def rig(residents: int, workers: int, postgres: str = "", *, replica: bool = Fal
         tokens = [str(get(f"{base}/api/v1/cards/{p.card}/code", p.token)["token"]) for p in people[:2000]]
         (root / "tokens.txt").write_text("".join(f"{token}\n" for token in tokens))
         (root / "load.lua").write_text(LUA)
+        if worker is not None:
+            print(f"database and worker quiet after {settle(('postgres', 'healthcode worker')):.0f} s", file=sys.stderr)
         yield Rig(base, root / "load.lua", str(root / "people.txt"), str(root / "tokens.txt"))
     finally:
         for process in (server, worker):
