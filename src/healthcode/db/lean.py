@@ -140,7 +140,7 @@ class AsyncpgLeanReads(_Primary):
 
     def __init__(self, dsn: str, size: int):
         self.dsn = dsn
-        self._slots: asyncio.Queue[Any] = asyncio.Queue()
+        self._slots: asyncio.Queue[Any] = asyncio.LifoQueue()  # the last used first: few kept busy and warm
         for _ in range(size):
             self._slots.put_nowait(None)
         self._batchers: dict[str, Batcher[tuple[Any, ...], Sequence[Any] | None]] = {}
