@@ -139,11 +139,12 @@ class Settings(BaseSettings):
         "needs HEALTHCODE_REDIS_URL, through which a resident's own changes are read from the primary",
     )
     database_lean_connections: int = Field(
-        32,
+        8,
         ge=1,
         le=500,
         description="PostgreSQL connections each server worker keeps for the code display's one read (opened "
-        "as needed; as many for each replica): fewer make displays queue for one under load",
+        "as needed; as many for each replica): the displays that arrive together share one, so a worker keeps "
+        "about one busy per kind of read",
     )
     replica_max_lag_s: float = Field(
         2.0,
