@@ -7,12 +7,15 @@ asyncpg statement costs 0.03-0.04 ms and one round trip. :class:`LeanReads` runs
 written once in SQL with PostgreSQL's ``$1, $2`` parameters:
 
 - on PostgreSQL through asyncpg connections of its own (``HEALTHCODE_DATABASE_LEAN_CONNECTIONS``
-  per process, opened on first need; asyncpg prepares each statement once per connection);
+  per process, opened on first need; asyncpg prepares each statement once per connection), the
+  reads of one statement that arrive together in one statement over arrays of their parameters
+  (:func:`batched_statement`: one backend woken for tens of displays);
 - on SQLite through one connection of the standard ``sqlite3`` module, read-only and in
   autocommit, on the event loop's own thread: an indexed read of a WAL database takes tens of
   microseconds, less than handing it to aiosqlite's thread and back.
 
-Each call reads the latest committed state: there is no cache here. Only reads go this way;
+Each call reads the latest committed state (a batched read, the state when its batch's statement
+runs, after the call): there is no cache here. Only reads go this way;
 everything that writes uses the ORM session.
 """
 
