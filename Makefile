@@ -24,8 +24,11 @@ run: $(STAMP)
 	$(BIN)/healthcode demo --url http://127.0.0.1:$(PORT)
 	$(BIN)/healthcode serve --host 127.0.0.1 --port $(PORT)
 
-## Lint, types, the whole suite on SQLite, the database tests on PostgreSQL, the unit tests on the lowest versions allowed
-test: lint test-sqlite test-pg test-lowest
+## Lint, types, the whole suite on SQLite, the database tests on PostgreSQL, the unit tests on the lowest versions allowed.
+## The three legs run side by side (the suite alone keeps one core busy, its browser tests wait a lot);
+## each leg's output shows when it ends. `make test-sqlite` alone shows its progress as it goes.
+test: lint
+	$(MAKE) --no-print-directory --jobs=3 --output-sync=target test-sqlite test-pg test-lowest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts scripts/cluster
