@@ -71,6 +71,26 @@ async def test_a_failed_batch_raises_its_error_to_each_caller_and_the_next_reads
     assert tuple(await reads.fetchrow(DOUBLED, 7, "y") or ()) == (14, "y"), "and the connection serves on"
 
 
+async def test_a_read_never_answers_with_what_was_there_before_it_was_asked(
+    reads: AsyncpgLeanReads, database_url: str
+) -> None:
+    """A read that waits for the batch on its way goes in the next, which runs after: a change
+    committed before the read was asked is in its answer (the display's bounds, ADR 15)."""
+    writer = await asyncpg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(False))
+    try:
+        await writer.execute("CREATE TABLE probe (id int PRIMARY KEY, colour text)")
+        await writer.execute("INSERT INTO probe VALUES (1, 'green')")
+        slow = "SELECT colour, pg_sleep($2) IS NULL FROM probe WHERE id = $1"
+        on_its_way = asyncio.create_task(reads.fetchrow(slow, 1, 0.5))
+        await asyncio.sleep(0.2)  # the first batch's statement is running
+        await writer.execute("UPDATE probe SET colour = 'red' WHERE id = 1")
+        asked_after = await reads.fetchrow(slow, 1, 0.0)
+        assert tuple(await on_its_way or ()) == ("green", False)
+        assert tuple(asked_after or ()) == ("red", False)
+    finally:
+        await writer.close()
+
+
 def test_the_batched_statement_runs_the_statement_once_per_item() -> None:
     assert batched_statement("SELECT a FROM t WHERE b = $2 AND c < $1 LIMIT 1", ["int4", "public.x"]) == (
         "SELECT _batch.i, _row.* FROM unnest($1::int4[], $2::public.x[]) WITH ORDINALITY AS _batch(p1, p2, i)"
