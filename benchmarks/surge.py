@@ -9,8 +9,9 @@ can serve, and how fast it recovers.
 3. After: code display as in step 1, from the moment the surge stops, for 5 s: back to normal
    means its rate and p99 are those of step 1 again.
 
-Built on the load harness (:mod:`benchmarks.load`): the same server, residents and wrk script.
-Only ever targets 127.0.0.1.
+Built on the load harness (:mod:`benchmarks.load`): the same server, residents and wrk script, on
+SQLite or, with ``--postgres URL``, on PostgreSQL with the jobs in a worker as deployed. Only ever
+targets 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -40,10 +41,11 @@ def main() -> None:
         "--set", action="append", default=[], metavar="NAME=VALUE", help="a server setting (max_delay_ms=300)"
     )
     parser.add_argument("--surge", type=int, default=2, help="how many times the steady connections the surge brings")
+    parser.add_argument("--postgres", default="", help="an asyncpg URL of a PostgreSQL server to use instead of SQLite")
     args = parser.parse_args()
     settings = dict(item.split("=", 1) for item in args.set)
     surge_connections = args.surge * args.connections
-    with rig(args.residents, args.workers, **settings) as r:
+    with rig(args.residents, args.workers, args.postgres, **settings) as r:
         steady = wrk(f"{r.base}/", args.seconds, args.connections, r.script, r.people, "api")
         displays = subprocess.Popen(
             wrk_command(f"{r.base}/", SURGE_S, surge_connections, r.script, r.people, "api"),
@@ -58,7 +60,8 @@ def main() -> None:
         surge, crowd = figures_of(displays.communicate()[0]), figures_of(pages.communicate()[0])
         after = wrk(f"{r.base}/", AFTER_S, args.connections, r.script, r.people, "api")
     given = ", ".join(args.set) or "default settings"
-    print(f"{args.workers} workers, {args.residents} residents, {given}, wrk on the same machine")
+    database = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"{database}, {args.workers} workers, {args.residents} residents, {given}, wrk on the same machine")
     print(f"  steady   code display {steady.rps:>6.0f} req/s  p99 {steady.p99_ms:>6.1f} ms  ({args.connections} conn.)")
     print(
         f"  surge    code display {surge.rps:>6.0f} req/s  p99 {surge.p99_ms:>6.1f} ms  "
