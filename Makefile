@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOWEST := .venv-lowest
 
-.PHONY: install run test test-sqlite test-pg test-lowest audit lint format bench bench-network bench-photos bench-desk bench-stats load surge messages clean
+.PHONY: install run test test-sqlite test-browser test-sqlite-rest test-pg test-lowest audit lint format bench bench-network bench-photos bench-desk bench-stats load surge messages clean
 
 $(STAMP): pyproject.toml
 	@echo "Installing the platform and its Python packages into $(VENV) (about two minutes the first time)..."
@@ -25,10 +25,11 @@ run: $(STAMP)
 	$(BIN)/healthcode serve --host 127.0.0.1 --port $(PORT)
 
 ## Lint, types, the whole suite on SQLite, the database tests on PostgreSQL, the unit tests on the lowest versions allowed.
-## The three legs run side by side (the suite alone keeps one core busy, its browser tests wait a lot);
-## each leg's output shows when it ends. `make test-sqlite` alone shows its progress as it goes.
+## The legs run side by side, the SQLite suite in two halves (alone it keeps one core of two busy, and
+## its browser tests wait a lot); each shows its output when it ends. `make test-sqlite` is the whole
+## SQLite suite in one run, its progress shown as it goes.
 test: lint
-	$(MAKE) --no-print-directory --jobs=3 --output-sync=target test-sqlite test-pg test-lowest
+	$(MAKE) --no-print-directory --jobs=4 --output-sync=target test-browser test-sqlite-rest test-pg test-lowest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts scripts/cluster
@@ -37,6 +38,12 @@ lint: $(STAMP)
 
 test-sqlite: $(STAMP)
 	$(BIN)/pytest
+
+test-browser: $(STAMP)
+	$(BIN)/pytest -m browser
+
+test-sqlite-rest: $(STAMP)
+	$(BIN)/pytest -m "not browser"
 
 # Starts a throwaway PostgreSQL (scripts/pg-test-server) unless HEALTHCODE_TEST_POSTGRES_URL is set.
 test-pg: $(STAMP)
