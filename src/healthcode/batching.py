@@ -20,7 +20,8 @@ Answer = TypeVar("Answer")
 
 
 class Batcher(Generic[Item, Answer]):
-    """Answers each item with ``ask`` over a batch of items (one answer per item, in order). When
+    """Answers each item with ``ask`` over a batch of items (one answer per item, in order; an
+    answer that is an exception is raised to that item's caller alone). When
     ``ask`` fails, each item of that batch is answered by ``fallback(item, error)`` (an error not
     among the expected ``failures`` is logged with its traceback too), or, without a fallback, each
     caller gets the error raised; every waiting caller gets an answer, even if the batch's task is
@@ -28,7 +29,7 @@ class Batcher(Generic[Item, Answer]):
 
     def __init__(
         self,
-        ask: Callable[[list[Item]], Awaitable[Sequence[Answer]]],
+        ask: Callable[[list[Item]], Awaitable[Sequence[Answer | BaseException]]],
         fallback: Callable[[Item, BaseException], Answer] | None = None,
         failures: tuple[type[BaseException], ...] = (),
     ):
@@ -55,7 +56,7 @@ class Batcher(Generic[Item, Answer]):
 
     async def _answer(self, batch: list[tuple[Item, asyncio.Future[Answer]]]) -> None:
         items = [item for item, _ in batch]
-        answers: Sequence[Answer] | None = None
+        answers: Sequence[Answer | BaseException] | None = None
         failure: BaseException = asyncio.CancelledError()
         try:
             answers = await self.ask(items)
@@ -70,7 +71,11 @@ class Batcher(Generic[Item, Answer]):
                 if future.done():
                     continue
                 if answers is not None:
-                    future.set_result(answers[index])
+                    answer = answers[index]
+                    if isinstance(answer, BaseException):
+                        future.set_exception(answer)
+                    else:
+                        future.set_result(answer)
                 elif self.fallback is not None:
                     future.set_result(self.fallback(item, failure))
                 elif isinstance(failure, asyncio.CancelledError):

@@ -148,6 +148,21 @@ async def test_changes_through_the_api_need_the_bearer_token_not_the_cookie(
 
 
 @pytest.mark.settings(realname_delay_s=0)
+async def test_a_card_identifier_no_card_can_have_is_not_found(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    """Text the database would refuse (a NUL, a lone surrogate's bytes) is a card not on this
+    phone, after the session is checked; the card itself still shows."""
+    headers, card = await issued(client, db, settings, clock)
+    for hostile in ("a%00b", card[:-1] + "%00", "%ED%A0%80", card.upper(), card + "0"):
+        url = f"/api/v1/cards/{hostile}/code"
+        assert (await client.get(url)).status_code == 401
+        refused = await client.get(url, headers=headers)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (404, "card_not_found"), hostile
+    assert (await client.get(f"/api/v1/cards/{card}/code", headers=headers)).status_code == 200
+
+
+@pytest.mark.settings(realname_delay_s=0)
 async def test_the_display_survives_the_database_dropping_its_connections(
     client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
 ) -> None:

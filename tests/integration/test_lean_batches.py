@@ -64,11 +64,22 @@ async def test_reads_arriving_together_share_one_statement_and_get_their_own_row
 
 
 async def test_a_failed_batch_raises_its_error_to_each_caller_and_the_next_reads(reads: AsyncpgLeanReads) -> None:
-    together = await asyncio.gather(
-        *(reads.fetchrow(DOUBLED, n, "x") for n in (1, 2, 2_000_000_000, 4)), return_exceptions=True
-    )
-    assert all(isinstance(error, asyncpg.NumericValueOutOfRangeError) for error in together), together
+    missing = "SELECT n FROM nowhere WHERE n = $1"
+    together = await asyncio.gather(*(reads.fetchrow(missing, n) for n in range(4)), return_exceptions=True)
+    assert all(isinstance(error, asyncpg.UndefinedTableError) for error in together), together
     assert tuple(await reads.fetchrow(DOUBLED, 7, "y") or ()) == (14, "y"), "and the connection serves on"
+
+
+async def test_a_parameter_the_database_refuses_fails_its_own_read_alone(reads: AsyncpgLeanReads) -> None:
+    """One request's text with a NUL in it, another's number out of range (PostgreSQL refuses
+    both), among others read together."""
+    sizes = watched(reads)
+    asked = ((1, "a"), (2, "b\x00"), (2_000_000_000, "c"), (4, "d"))
+    answers = await asyncio.gather(*(reads.fetchrow(DOUBLED, *each) for each in asked), return_exceptions=True)
+    assert sizes == [4]
+    assert isinstance(answers[1], asyncpg.CharacterNotInRepertoireError), answers
+    assert isinstance(answers[2], asyncpg.NumericValueOutOfRangeError), answers
+    assert [tuple(answers[0]), tuple(answers[3])] == [(2, "a"), (8, "d")]  # type: ignore[arg-type]
 
 
 async def test_a_read_never_answers_with_what_was_there_before_it_was_asked(

@@ -68,3 +68,13 @@ async def test_callers_of_a_cancelled_question_are_cancelled_too() -> None:
     assert batcher._asking is not None
     batcher._asking.cancel()
     assert [type(answer) for answer in await waiting] == [asyncio.CancelledError, asyncio.CancelledError]
+
+
+async def test_an_answer_that_is_an_error_is_raised_to_its_caller_alone() -> None:
+    async def ask(items: list[int]) -> list[int | BaseException]:
+        return [ValueError(item) if item < 0 else item for item in items]
+
+    batcher: Batcher[int, int] = Batcher(ask)
+    answers = await asyncio.gather(batcher(1), batcher(-2), batcher(3), return_exceptions=True)
+    assert list(answers[0::2]) == [1, 3]
+    assert isinstance(answers[1], ValueError)

@@ -15,6 +15,7 @@ from typing import Any
 from healthcode.config import Settings
 from healthcode.db.lean import LeanReads, lean_datetime
 from healthcode.domain.clock import Clock
+from healthcode.domain.crypto import OPAQUE_ID
 from healthcode.domain.errors import Conflict, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.tokens import CodeClaims, SigningKey, TokenKind, issue_token, new_token_id
@@ -113,7 +114,10 @@ class CodeIssuer:
         if not session_token or len(session_token) > MAX_TOKEN_LENGTH:
             raise not_logged_in()
         digest = token_hash(session_token)
-        params = (digest, public_id, self.clock.now(), *more)
+        # An identifier no card can have is read as none (the session is still checked first):
+        # text the database would refuse (a NUL) never reaches the statement.
+        card = public_id if OPAQUE_ID.fullmatch(public_id) else ""
+        params = (digest, card, self.clock.now(), *more)
         replica = self.changed_lately is not None and not await self.changed_lately(digest)
         row = await self.reads.fetchrow_from_replica(sql, *params) if replica else None
         if row is None or row[_LINK] is None:

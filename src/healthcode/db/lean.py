@@ -161,17 +161,30 @@ class AsyncpgLeanReads(_Primary):
             batcher = self._batchers[sql] = Batcher(lambda batch: self._fetch_batch(sql, batch))
         return await batcher(args)
 
-    async def _fetch_batch(self, sql: str, batch: list[tuple[Any, ...]]) -> list[Sequence[Any] | None]:
+    async def _fetch_batch(self, sql: str, batch: list[tuple[Any, ...]]) -> list[Sequence[Any] | BaseException | None]:
         """Each item's first row: alone, the statement itself; together, the statement once per
-        item of the arrays of their parameters (:func:`batched_statement`)."""
+        item of the arrays of their parameters (:func:`batched_statement`). When the database
+        refuses a batch's parameters (a NUL or a lone surrogate in one request's text), each item
+        is read alone, so that only the item at fault fails."""
         if len(batch) == 1:
             return [await self._on_a_connection(lambda connection: connection.fetchrow(sql, *batch[0]))]
-        rows = await self._on_a_connection(lambda connection: self._fetch_each(connection, sql, batch))
-        found: list[Sequence[Any] | None] = [None] * len(batch)
+        try:
+            rows = await self._on_a_connection(lambda connection: self._fetch_each(connection, sql, batch))
+        except asyncpg.DataError:
+            return [await self._alone(sql, item) for item in batch]
+        found: list[Sequence[Any] | BaseException | None] = [None] * len(batch)
         for row in rows:
             if found[row[0] - 1] is None:  # the first, as fetchrow's
                 found[row[0] - 1] = row[1:]
         return found
+
+    async def _alone(self, sql: str, item: tuple[Any, ...]) -> Sequence[Any] | BaseException | None:
+        try:
+            row: Sequence[Any] | None = await self._on_a_connection(lambda connection: connection.fetchrow(sql, *item))
+            return row
+        except asyncpg.DataError as error:
+            refused: BaseException = error  # this item's own: raised to its caller alone
+            return refused
 
     async def _fetch_each(self, connection: Any, sql: str, batch: list[tuple[Any, ...]]) -> list[Any]:
         batched = self._batched.get(sql)

@@ -229,6 +229,10 @@ def blind_index(key: bytes, value: str, *, purpose: str) -> str:
     return hmac.new(key, message, sha256).hexdigest()
 
 
+OPAQUE_ID = re.compile(r"[0-9a-f]{32}")
+"""The form of every :func:`opaque_id`."""
+
+
 def opaque_id() -> str:
     """A card's identifier in URLs, pages and the API: 128 random bits, 32 hex characters. Random,
     so it says nothing of the person and two cards' identifiers share nothing (the national card
