@@ -11,12 +11,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 log = logging.getLogger("healthcode")
 Item = TypeVar("Item")
 Answer = TypeVar("Answer")
+
+
+WARN_EVERY_S = 60.0
+"""Least seconds between two warnings that a batch's fallback was taken."""
+
+
+class Seldom:
+    """Whether it is time to warn again: at most once every :data:`WARN_EVERY_S` of the caller's
+    clock, so that a fallback taken by every request while Redis is down warns once a minute."""
+
+    def __init__(self) -> None:
+        self._last = -math.inf
+
+    def due(self, now: float) -> bool:
+        if now - self._last < WARN_EVERY_S:
+            return False
+        self._last = now
+        return True
 
 
 class Batcher(Generic[Item, Answer]):

@@ -26,12 +26,10 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from healthcode.batching import Batcher
+from healthcode.batching import Batcher, Seldom
 
 log = logging.getLogger("healthcode.codes")
 
-WARN_EVERY_S = 60
-"""Least seconds between two warnings that Redis is unreachable."""
 MAX_CLIENTS = 100_000
 """Clients remembered at once; past this, clients whose allowance is full again are forgotten."""
 
@@ -101,7 +99,7 @@ class SharedRateLimiter:
         self.local = RateLimiter(rate, period)
         self.prefix = prefix
         self.script: Any = redis.register_script(_GCRA)
-        self._warned_at = -math.inf
+        self._warning = Seldom()
         self._batcher: Batcher[tuple[str, float], int] = Batcher(self._count, self._count_here, (RedisError, OSError))
 
     async def hit(self, key: str, now: float) -> int:
@@ -116,7 +114,6 @@ class SharedRateLimiter:
 
     def _count_here(self, hit: tuple[str, float], error: BaseException) -> int:
         key, now = hit
-        if now - self._warned_at >= WARN_EVERY_S:  # once a minute, not once a request
-            self._warned_at = now
+        if self._warning.due(now):
             log.warning("rate limit kept in this process: Redis is unreachable (%s)", error)
         return self.local.hit_now(key, now)

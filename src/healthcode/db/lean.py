@@ -154,8 +154,7 @@ class AsyncpgLeanReads(_Primary):
         way go together in the next (:class:`~healthcode.batching.Batcher`): one statement and one
         round trip for all of them (:meth:`_fetch_batch`)."""
         if not args:
-            row: Sequence[Any] | None = await self._on_a_connection(lambda connection: connection.fetchrow(sql))
-            return row
+            return await self._read(sql, args)
         batcher = self._batchers.get(sql)
         if batcher is None:
             batcher = self._batchers[sql] = Batcher(lambda batch: self._fetch_batch(sql, batch))
@@ -167,7 +166,7 @@ class AsyncpgLeanReads(_Primary):
         refuses a batch's parameters (a NUL or a lone surrogate in one request's text), each item
         is read alone, so that only the item at fault fails."""
         if len(batch) == 1:
-            return [await self._on_a_connection(lambda connection: connection.fetchrow(sql, *batch[0]))]
+            return [await self._alone(sql, batch[0])]
         try:
             rows = await self._on_a_connection(lambda connection: self._fetch_each(connection, sql, batch))
         except asyncpg.DataError:
@@ -179,12 +178,16 @@ class AsyncpgLeanReads(_Primary):
         return found
 
     async def _alone(self, sql: str, item: tuple[Any, ...]) -> Sequence[Any] | BaseException | None:
+        """One item's read; a parameter the database refuses is its own answer, raised to its caller."""
         try:
-            row: Sequence[Any] | None = await self._on_a_connection(lambda connection: connection.fetchrow(sql, *item))
-            return row
+            return await self._read(sql, item)
         except asyncpg.DataError as error:
-            refused: BaseException = error  # this item's own: raised to its caller alone
+            refused: BaseException = error
             return refused
+
+    async def _read(self, sql: str, args: tuple[Any, ...]) -> Sequence[Any] | None:
+        row: Sequence[Any] | None = await self._on_a_connection(lambda connection: connection.fetchrow(sql, *args))
+        return row
 
     async def _fetch_each(self, connection: Any, sql: str, batch: list[tuple[Any, ...]]) -> list[Any]:
         batched = self._batched.get(sql)

@@ -23,7 +23,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from healthcode.batching import Batcher
+from healthcode.batching import Batcher, Seldom
 from healthcode.db.lean import REPLICA_PROBE_S
 from healthcode.kit.deps import RESIDENT_COOKIE, bearer_or_cookie
 from healthcode.kit.state import AppContext
@@ -32,8 +32,6 @@ from healthcode.sessions.service import token_hash
 log = logging.getLogger("healthcode.web")
 PREFIX = "hc:changed:"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
-WARN_EVERY_S = 60
-"""Least seconds between two warnings that Redis cannot be asked."""
 
 
 class ChangedLately:
@@ -46,7 +44,7 @@ class ChangedLately:
     def __init__(self, redis: Redis):
         self.redis = redis
         self._batcher: Batcher[str, bool] = Batcher(self._ask, self._read_the_primary, (RedisError, OSError))
-        self._warned_at = -math.inf
+        self._warning = Seldom()
 
     async def __call__(self, digest: str) -> bool:
         return await self._batcher(digest)
@@ -56,9 +54,7 @@ class ChangedLately:
         return [value is not None for value in values]
 
     def _read_the_primary(self, digest: str, error: BaseException) -> bool:
-        now = time.monotonic()
-        if now - self._warned_at >= WARN_EVERY_S:  # once a minute while Redis is down, not once a display
-            self._warned_at = now
+        if self._warning.due(time.monotonic()):
             log.warning("could not ask Redis for own changes, reading the primary: %s", error)
         return True
 
