@@ -81,10 +81,14 @@ def security_headers(hsts: bool) -> Callable[[Message, Scope], Awaitable[None]]:
             headers = MutableScopeHeaders.from_message(message)
             if "allow" in headers:
                 headers["Allow"] = allowed_methods(scope) or headers["allow"]
-        kept: RawHeaders = [
-            (name, value) for name, value in message.get("headers", ()) if bytes(name).lower() not in replaced
-        ]
-        if not any(bytes(name).lower() == b"cache-control" for name, _ in kept):
+        kept: RawHeaders = []
+        cached = False
+        for name, value in message.get("headers", ()):
+            lower = bytes(name).lower()
+            if lower not in replaced:
+                kept.append((name, value))
+                cached = cached or lower == b"cache-control"
+        if not cached:
             kept.append(NO_STORE)
         kept += variants[(path.startswith(DOCS_PATH), path.startswith(CAMERA_PATHS))]
         message["headers"] = kept
