@@ -165,23 +165,19 @@ def measured(run: Callable[[], Figures]) -> Figures:
     return replace(figures, app_cpu_us=(cpu_seconds(APP) - app) * per, db_cpu_us=(cpu_seconds("postgres") - db) * per)
 
 
+def run_sql(url: str, *statements: str) -> None:
+    """Statements outside a transaction on the database of ``url`` (an asyncpg SQLAlchemy URL)."""
+    import psycopg
+
+    with psycopg.connect(url.replace("+asyncpg", ""), autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
 def fresh_postgres(url: str) -> str:
-    """A new, empty database ``hc_load`` on the server of ``url`` (an asyncpg SQLAlchemy URL)."""
-    import psycopg
-
-    with psycopg.connect(url.replace("+asyncpg", ""), autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS hc_load WITH (FORCE)")
-        conn.execute("CREATE DATABASE hc_load")
+    """A new, empty database ``hc_load`` on the server of ``url``."""
+    run_sql(url, "DROP DATABASE IF EXISTS hc_load WITH (FORCE)", "CREATE DATABASE hc_load")
     return url.rsplit("/", 1)[0] + "/hc_load"
-
-
-def vacuumed(url: str) -> None:
-    """The fresh rows vacuumed and analysed, as a database in service has them: else autovacuum
-    does it during a measurement (and the first reads of each row set its hint bits)."""
-    import psycopg
-
-    with psycopg.connect(url.replace("+asyncpg", ""), autocommit=True) as conn:
-        conn.execute("VACUUM (ANALYZE)")
 
 
 @dataclass(frozen=True)
@@ -203,6 +199,7 @@ def rig(residents: int, workers: int, postgres: str = "", *, replica: bool = Fal
     the background jobs in a ``healthcode worker`` of their own, not on the servers' event loops."""
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
+    deployed = bool(postgres or replica)  # on PostgreSQL, as deployed: the jobs in a worker of their own
     root = Path(tempfile.mkdtemp(prefix="hc-load-"))
     root.chmod(0o755)  # the cluster's databases run as the postgres user inside
     port = free_port()
@@ -222,7 +219,7 @@ def rig(residents: int, workers: int, postgres: str = "", *, replica: bool = Fal
             "HEALTHCODE_VERIFY_RATE_PER_MINUTE": "100000000",
             "HEALTHCODE_CODE_TTL_S": "3600",  # the verification pool's tokens outlive the run
             "PYTHONPATH": str(ROOT),
-            "HEALTHCODE_JOBS_IN_SERVER": "false" if postgres or replica else "true",
+            "HEALTHCODE_JOBS_IN_SERVER": "false" if deployed else "true",
             **shared,  # with a replica: the cluster's replica, Redis and secrets
             **{f"HEALTHCODE_{name.upper()}": value for name, value in settings.items()},
         }
@@ -236,14 +233,15 @@ def rig(residents: int, workers: int, postgres: str = "", *, replica: bool = Fal
             [str(BIN / "healthcode"), "keys", "generate", "--actor", "load"], check=True, capture_output=True
         )
     people = asyncio.run(populate(Settings(), residents, sessions=True))
-    if postgres or replica:
-        vacuumed(os.environ["HEALTHCODE_DATABASE_URL"])
+    if deployed:  # the fresh rows vacuumed and analysed, as a database in service has them: else
+        # autovacuum does it during a measurement (and the first reads of each row set hint bits)
+        run_sql(os.environ["HEALTHCODE_DATABASE_URL"], "VACUUM (ANALYZE)")
     serve = ["--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     server = subprocess.Popen(
         [str(BIN / "granian"), *serve, APP], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(root / "server.log").open("w")
     )
     worker = None
-    if postgres or replica:
+    if deployed:
         log = (root / "worker.log").open("w")
         worker = subprocess.Popen([str(BIN / "healthcode"), "worker"], stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
