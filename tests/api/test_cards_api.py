@@ -217,3 +217,19 @@ async def test_photo_upload_when_every_decoding_slot_is_busy_is_503_with_retry_a
     assert busy.json()["error"]["message"] == "现在正在核验的照片较多，请过几秒钟再上传您的照片。"
     missing = (await client.get(f"/api/v1/cards/{card['card_id']}", headers=headers)).json()["application"]
     assert missing["missing_photos"] == ["front", "back"]
+
+
+@pytest.mark.settings(realname_delay_s=0)
+async def test_a_card_identifier_no_card_can_have_is_not_found_on_every_card_path(
+    client: Client, db: AsyncSession
+) -> None:
+    """Text PostgreSQL would refuse (a NUL) in a card's path is a card not on this phone, as any
+    unknown card is: never a 500 (it was one on PostgreSQL)."""
+    headers = await auth(client, db)
+    card = await apply(client, headers, name="张三", document_type="resident_id", document_number=ADULT)
+    for path in (f"/api/v1/cards/{card['card_id']}%00", "/api/v1/cards/a%00b", "/api/v1/cards/a%00b/declarations"):
+        refused = await client.get(path, headers=headers)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (404, "card_not_found"), path
+    client.cookies.set("hc_session", headers["Authorization"].removeprefix("Bearer "))
+    assert (await client.get("/cards/a%00b")).status_code == 404
+    assert (await client.get(f"/api/v1/cards/{card['card_id']}", headers=headers)).status_code == 200

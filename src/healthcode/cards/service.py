@@ -15,7 +15,7 @@ from healthcode.db.models import Application, ApplicationPhoto, Card, CardHolder
 from healthcode.domain import cards as rules
 from healthcode.domain.cards import REJECTION_REASONS, ApplicationKind, LinkStatus, Relationship
 from healthcode.domain.clock import Clock
-from healthcode.domain.crypto import blind_index, card_id, opaque_id
+from healthcode.domain.crypto import OPAQUE_ID, blind_index, card_id, opaque_id
 from healthcode.domain.documents import (
     DocumentType,
     birth_date_of,
@@ -76,6 +76,29 @@ def document_index(settings: Settings, document_type: DocumentType, number: str)
     """The keyed hash that finds a card by its document without storing the number in clear."""
     kind = "citizen" if document_type.carries_citizen_number else document_type.health_card_code
     return blind_index(settings.index_key_bytes, f"{kind}:{number}", purpose="document")
+
+
+def not_on_this_phone() -> NotFound:
+    """A resident asked for a card that is not on their phone (or no card at all)."""
+    return NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
+
+
+async def card_by_public_id(db: AsyncSession, public_id: str) -> Card | None:
+    """The card with this public identifier, or None. Text no card's identifier can be (not of
+    :data:`~healthcode.domain.crypto.OPAQUE_ID`'s form, such as a NUL PostgreSQL would refuse in a
+    path) is no card, without a query."""
+    if not OPAQUE_ID.fullmatch(public_id):
+        return None
+    card: Card | None = await db.scalar(select(Card).where(Card.public_id == public_id))
+    return card
+
+
+async def existing_card(db: AsyncSession, public_id: str) -> Card:
+    """:func:`card_by_public_id` for staff desks: 404 ``card_not_found`` when there is none."""
+    card = await card_by_public_id(db, public_id)
+    if card is None:
+        raise NotFound("card_not_found", N_("No such card."), field="card_id")
+    return card
 
 
 async def card_by_document(
@@ -293,6 +316,8 @@ class CardService:
 
     async def get(self, resident_id: int, public_id: str) -> CardView:
         """One of the resident's cards; another person's card reads as not found."""
+        if not OPAQUE_ID.fullmatch(public_id):
+            raise not_on_this_phone()
         row = (
             await self.db.execute(
                 select(Card, CardHolder)
@@ -305,7 +330,7 @@ class CardService:
             )
         ).first()
         if row is None:
-            raise NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
+            raise not_on_this_phone()
         card, holder = row
         return await self._view(card, holder)
 

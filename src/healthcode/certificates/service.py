@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from healthcode.audit.service import AuditedService
-from healthcode.cards.service import card_by_document
+from healthcode.cards.service import card_by_document, existing_card
 from healthcode.certificates.pdf import PAPER_SIZES_MM, CertificateContent, render_certificate
 from healthcode.codes.keys import KeyService
 from healthcode.codes.live import card_claims
@@ -117,16 +117,10 @@ class CertificateService(AuditedService):
     async def person(self, principal: Principal | None, public_id: str) -> Person:
         """A card by its public ID (the desk after a lookup); audited like a lookup."""
         staff = await self.authorize(principal)
-        card = await self._card(public_id)
+        card = await existing_card(self.db, public_id)
         await self.audit.record(f"staff:{staff.id}", "certificates.view", f"card:{card.public_id}")
         await self.db.commit()
         return await self._person(card)
-
-    async def _card(self, public_id: str) -> Card:
-        card = await self.db.scalar(select(Card).where(Card.public_id == public_id))
-        if card is None:
-            raise NotFound("card_not_found", N_("No such card."), field="card_id")
-        return card
 
     async def _person(self, card: Card) -> Person:
         rows = await self.db.scalars(
@@ -164,7 +158,7 @@ class CertificateService(AuditedService):
         (A4 or A5). Commits."""
         staff = await self.authorize(principal)
         check_paper(paper)
-        card = await self._card(public_id)
+        card = await existing_card(self.db, public_id)
         issued = await self._issue(staff, card, reprint_of=None, paper=paper)
         await self.audit.record(
             f"staff:{staff.id}",

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from healthcode.cards.service import not_on_this_phone
 from healthcode.config import Settings
 from healthcode.db.lean import LeanReads, lean_datetime
 from healthcode.domain.clock import Clock
 from healthcode.domain.crypto import OPAQUE_ID
-from healthcode.domain.errors import Conflict, NotFound
+from healthcode.domain.errors import Conflict
 from healthcode.domain.i18n import N_
 from healthcode.domain.tokens import CodeClaims, SigningKey, TokenKind, issue_token, new_token_id
 from healthcode.domain.tokens.reference import open_card_reference, seal_card_reference
@@ -129,7 +130,7 @@ class CodeIssuer:
     def _code_of(self, row: Sequence[Any]) -> LiveCode:
         card_row_id, colour, masked_name, masked_document, status, link = row[:6]
         if link is None:
-            raise NotFound("card_not_found", N_("No such card on this phone."), field="card_id")
+            raise not_on_this_phone()
         shown = check_showable(status, link, colour)
         return code_for(self.settings, self.clock, self.key, card_row_id, shown, masked_name, masked_document)
 

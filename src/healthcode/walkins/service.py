@@ -21,6 +21,7 @@ from healthcode.audit.service import AuditedService
 from healthcode.cards.service import (
     OPEN_STATES,
     document_index,
+    existing_card,
     keep_photo,
     missing_photos,
     new_application,
@@ -35,7 +36,7 @@ from healthcode.domain.clock import Clock
 from healthcode.domain.colours import Decision
 from healthcode.domain.declarations import Answers
 from healthcode.domain.documents import DocumentType, normalize_document_number, normalize_name, parse_document_type
-from healthcode.domain.errors import Conflict, DomainError, InvalidInput, InvalidInputs, NotFound
+from healthcode.domain.errors import Conflict, DomainError, InvalidInput, InvalidInputs
 from healthcode.domain.i18n import N_
 from healthcode.domain.roles import Role
 from healthcode.sessions.service import Principal
@@ -144,13 +145,13 @@ class WalkInService(AuditedService):
     async def walk_in(self, principal: Principal | None, public_id: str) -> WalkIn:
         """Where a card's registration at a desk stands (masked data only)."""
         await self.authorize(principal)
-        return await self._walk_in(await self._card(public_id))
+        return await self._walk_in(await existing_card(self.db, public_id))
 
     async def add_photos(self, principal: Principal | None, public_id: str, photos: dict[str, bytes]) -> WalkIn:
         """Keep the photos taken or uploaded at the desk (one per side, each cleaned and sealed);
         once every side is in, the real-name check starts. Commits."""
         staff = await self.authorize(principal)
-        walk_in = await self._walk_in(await self._card(public_id))
+        walk_in = await self._walk_in(await existing_card(self.db, public_id))
         application = walk_in.application
         if application is None or application.state != "awaiting_photos" or not walk_in.at_desk:
             raise Conflict("photos_not_expected", N_("This registration is not waiting for photos."), field="_form")
@@ -232,14 +233,8 @@ class WalkInService(AuditedService):
             raise InvalidInputs(problems)
         return name, *typed
 
-    async def _card(self, public_id: str) -> Card:
-        card = await self.db.scalar(select(Card).where(Card.public_id == public_id))
-        if card is None:
-            raise NotFound("card_not_found", N_("No such card."), field="card_id")
-        return card
-
     async def _issued(self, public_id: str) -> Card:
-        card = await self._card(public_id)
+        card = await existing_card(self.db, public_id)
         if card.status != "approved":
             raise not_issued()
         return card

@@ -14,7 +14,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from healthcode.cards.service import OPEN_STATES, correct_application_name, document_index, make_card_service
+from healthcode.cards.service import (
+    OPEN_STATES,
+    card_by_public_id,
+    correct_application_name,
+    document_index,
+    make_card_service,
+)
 from healthcode.cards.verification import make_verifier
 from healthcode.config import Settings
 from healthcode.db.models import Application, Card, CardHolder, Resident, StaffAccount, Ticket, TicketFix
@@ -227,7 +233,7 @@ class FixDesk(DeskService):
         """The card the ticket names: the card it was filed from, else the card of its document."""
         public_id = json.loads(ticket.context).get("card_id")
         if public_id:
-            return await self.db.scalar(select(Card).where(Card.public_id == public_id))
+            return await card_by_public_id(self.db, public_id)
         if ticket.document_type is None or ticket.document_enc is None:
             return None
         number = self.sealer.open_text(ticket, "document_enc")
