@@ -102,6 +102,27 @@ async def test_a_read_never_answers_with_what_was_there_before_it_was_asked(
         await writer.close()
 
 
+async def test_a_read_after_the_database_ended_its_sessions_gets_a_new_connection(
+    reads: AsyncpgLeanReads, database_url: str
+) -> None:
+    """A restarted or failed-over database ends every session: whether the read comes before the
+    driver has seen the socket close, just after the database's notice of it, or later, it is read
+    again on a new connection."""
+    admin = await asyncpg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(False))
+    try:
+        for turns in range(8):
+            assert tuple(await reads.fetchrow(DOUBLED, 1, "before") or ()) == (2, "before")
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            assert tuple(await reads.fetchrow(DOUBLED, 2, "after") or ()) == (4, "after"), turns
+    finally:
+        await admin.close()
+
+
 def test_the_batched_statement_runs_the_statement_once_per_item() -> None:
     assert batched_statement("SELECT a FROM t WHERE b = $2 AND c < $1 LIMIT 1", ["int4", "public.x"]) == (
         "SELECT _batch.i, _row.* FROM unnest($1::int4[], $2::public.x[]) WITH ORDINALITY AS _batch(p1, p2, i)"

@@ -48,8 +48,15 @@ GENERIC_PLANS = {"plan_cache_mode": "force_generic_plan"}
 per batch (PostgreSQL plans a statement over arrays afresh each time by default: 70-80 us of its
 CPU per batch measured here)."""
 _DOLLAR = re.compile(r"\$(\d+)")
-LOST = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, ConnectionError)
-"""What a read on a connection the database no longer holds raises."""
+LOST = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+    ConnectionError,
+    asyncpg.exceptions.InternalClientError,
+)
+"""What a read on a connection the database no longer holds raises. The last: the database's
+notice that it ended the session arrived, its closing of the socket not yet ("cannot switch to
+state ...; another operation is in progress")."""
 FAILED = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 """What a read of a database that is down, restarting or refusing raises (timeouts included)."""
 
