@@ -193,7 +193,8 @@ class Rig:
 @contextlib.contextmanager
 def rig(residents: int, workers: int, postgres: str = "", *, replica: bool = False, **settings: str) -> Iterator[Rig]:
     """A fresh database with ``residents`` logged-in residents, the server (``workers``
-    processes, ``settings`` as HEALTHCODE_* variables) on a free port of 127.0.0.1, stopped after.
+    processes, ``settings`` as HEALTHCODE_* variables) on a free port of 127.0.0.1, stopped after
+    and its folder removed.
     With ``replica``, the database is ``scripts/cluster``'s: a primary with a streaming replica
     that code display reads, and Redis. On PostgreSQL the servers run as deployed (docs/deploy.md):
     the background jobs in a ``healthcode worker`` of their own, not on the servers' event loops."""
@@ -266,6 +267,7 @@ def rig(residents: int, workers: int, postgres: str = "", *, replica: bool = Fal
                 process.wait(timeout=10)
         if replica:
             subprocess.run([*cluster, "stop", str(root / "cluster")], check=False, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)  # the database, its residents' tokens, the cluster
 
 
 def main() -> None:
