@@ -8,7 +8,8 @@ server measured in the same run (the ratio is the figure), driven the way traffi
   (:mod:`benchmarks.load_app`), ``--workers`` processes on 127.0.0.1.
 - wrk (Debian's ``wrk``) with ``--connections`` connections for ``--seconds`` each; every request
   is a random resident's session and card (the code endpoint, the code page), or a random one of
-  as many live tokens (verification). Non-2xx answers are counted and printed.
+  as many live tokens (verification); pages are asked for gzipped, as phones ask. Non-2xx answers
+  are counted and printed.
 - Besides req/s and latency, the CPU time per request of the server's processes and, on
   PostgreSQL, of the database's: wrk, server and database share this machine's cores, so the
   CPU figures are what sizing another machine starts from.
@@ -56,11 +57,12 @@ function request()
   if mode == "bare" then  -- the same request as the code endpoint's, to another path
     return wrk.format("GET", nil, {Authorization = "Bearer " .. token})
   end
+  local browser = {Cookie = "hc_session=" .. token, ["Accept-Encoding"] = "gzip, deflate, br"}  -- as phones ask
   if mode == "card" then  -- the card's page: one of the other pages people load
-    return wrk.format("GET", "/cards/" .. card, {Cookie = "hc_session=" .. token})
+    return wrk.format("GET", "/cards/" .. card, browser)
   end
   if mode == "page" then
-    return wrk.format("GET", "/cards/" .. card .. "/code", {Cookie = "hc_session=" .. token})
+    return wrk.format("GET", "/cards/" .. card .. "/code", browser)
   end
   return wrk.format("GET", "/api/v1/cards/" .. card .. "/code", {Authorization = "Bearer " .. token})
 end

@@ -13,8 +13,10 @@ from healthcode.codes.keys import KeyService
 from healthcode.config import Settings
 from healthcode.db.models import AuthSession
 from healthcode.domain.clock import FixedClock
+from healthcode.kit.assets import inline_asset
 from tests.factories import card_application, counted_reads, logged_in_resident
 from tests.integration.test_cards import ADULT
+from tests.unit.test_compression import one_member
 
 Client = AsyncTestClient[Litestar]
 pytestmark = pytest.mark.settings(realname_delay_s=0)
@@ -85,3 +87,26 @@ async def test_the_page_makes_one_read(
         assert (await client.get(page)).status_code == 200
     assert statements == []
     assert len(lean) == 1
+
+
+async def test_the_page_is_gzipped_whole_for_clients_that_accept_it(
+    client: Client, db: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    """Its inlined files from blocks made once (healthcode.kit.compression): one gzip member that
+    decodes to the page, its length as sent; a client that does not accept gzip gets the page as is."""
+    page, _ = await code_page(client, db, settings, clock)
+    async with client.stream("GET", page, headers={"Accept-Encoding": "gzip"}) as response:
+        sent = b"".join([chunk async for chunk in response.aiter_raw()])
+    assert response.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in response.headers["vary"].lower()
+    assert int(response.headers["content-length"]) == len(sent)
+    html = one_member(sent).decode()
+    assert inline_asset("vendor/qrcode-generator-1.4.4.min.js") in html
+    assert re.search(r'data-token="HC1:[^"]+"', html)
+    assert len(sent) < len(html) / 2
+
+    plain = await client.get(page, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert "accept-encoding" in plain.headers["vary"].lower()
+    assert int(plain.headers["content-length"]) == len(plain.content)
+    assert inline_asset("vendor/qrcode-generator-1.4.4.min.js") in plain.text

@@ -14,11 +14,12 @@ from healthcode.codes.keys import KeyService
 from healthcode.codes.live import code_for
 from healthcode.domain.cards import LinkStatus, Relationship
 from healthcode.domain.errors import Conflict
+from healthcode.kit.compression import COMPRESSES_ITSELF, PageWithInlinedFiles
 from healthcode.kit.deps import RESIDENT_COOKIE, ClockDep, CurrentResident, DbSession, SettingsDep, app_context
 from healthcode.sessions.service import SessionStore
 
 
-@get("/cards/{card_id:str}/code", name="code")
+@get("/cards/{card_id:str}/code", name="code", opt={COMPRESSES_ITSELF: True})
 async def code_page(request: Request[Any, Any, Any], card_id: FromPath[str]) -> Template | Redirect:
     """The first token is in the page itself, so the QR shows without another request. A card not
     declared yet has no code: the page leads to the declaration, which says why. Read like the code
@@ -34,7 +35,7 @@ async def code_page(request: Request[Any, Any, Any], card_id: FromPath[str]) -> 
     if page.session_to_touch is not None:
         async with app_context(request).sessionmaker() as db:
             await SessionStore(db, issuer.clock).touch(page.session_to_touch)
-    return Template(
+    return PageWithInlinedFiles(
         template_name="codes/code.html",
         context={"card": page.card, "code": page.code, "declared_at": page.card.declared_at},
     )

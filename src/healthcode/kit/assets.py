@@ -93,10 +93,26 @@ def asset_bytes(path: str) -> bytes:
 def inline_asset(path: str) -> Markup:
     """The text of ``kit/static/<path>``, to put inside a ``<style>`` or ``<script>`` element
     (a file that could close that element early is refused)."""
-    text = asset_bytes(path).decode()
+    return _inlinable(path, asset_bytes(path))
+
+
+@cache
+def _inlinable(path: str, content: bytes) -> Markup:
+    """Checked once per file and process (not on every page that inlines it)."""
+    text = content.decode()
     if re.search(r"</(script|style)", text, re.IGNORECASE):
         raise ValueError(f"{path} cannot be inlined: it contains a closing script or style tag")
+    _inlined[path] = content
     return Markup(text)  # noqa: S704 - our own static file, checked above, never user input
+
+
+_inlined: dict[str, bytes] = {}
+
+
+def inlined_files() -> list[bytes]:
+    """The bytes of every file a page of this process has inlined so far
+    (:mod:`healthcode.kit.compression` gzips them once)."""
+    return list(_inlined.values())
 
 
 def inline_hash(path: str) -> str:

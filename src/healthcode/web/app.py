@@ -7,7 +7,6 @@ import contextlib
 import gc
 
 from litestar import Litestar
-from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.logging import LoggingConfig
@@ -19,6 +18,7 @@ from litestar.template import TemplateConfig
 from healthcode.config import Settings
 from healthcode.domain.clock import Clock
 from healthcode.kit.assets import STATIC_DIR, hashed_asset
+from healthcode.kit.compression import COMPRESSION
 from healthcode.kit.deps import DEPENDENCIES
 from healthcode.kit.errors import EXCEPTION_HANDLERS
 from healthcode.kit.overload import overload_middleware
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 path="/static", directories=[STATIC_DIR], cache_control=CacheControlHeader(no_cache=True)
             ),
         ],
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),
+        compression_config=COMPRESSION,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=PlatformRequest,
