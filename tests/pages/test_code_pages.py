@@ -98,6 +98,7 @@ async def test_the_page_is_gzipped_whole_for_clients_that_accept_it(
     async with client.stream("GET", page, headers={"Accept-Encoding": "gzip"}) as response:
         sent = b"".join([chunk async for chunk in response.aiter_raw()])
     assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert "accept-encoding" in response.headers["vary"].lower()
     assert int(response.headers["content-length"]) == len(sent)
     html = one_member(sent).decode()

@@ -19,6 +19,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.config.compression import CompressionConfig
+from litestar.enums import MediaType
 from litestar.response import Template
 from litestar.response.base import ASGIResponse
 
@@ -78,6 +79,9 @@ def gzip_with_inlined(body: bytes, files: list[bytes]) -> bytes:
 class PageWithInlinedFiles(Template):
     """A page whose inlined static files are gzipped once per process (the module's text). Its
     route carries ``opt={COMPRESSES_ITSELF: True}``."""
+
+    def __init__(self, template_name: str, context: dict[str, Any]) -> None:
+        super().__init__(template_name, context=context, media_type=MediaType.HTML)  # not guessed per view
 
     def to_asgi_response(self, app: Any, request: Request[Any, Any, Any], **kwargs: Any) -> ASGIResponse:
         response = super().to_asgi_response(app, request, **kwargs)
