@@ -43,6 +43,12 @@ def test_a_file_that_would_close_its_element_is_never_inlined(monkeypatch: pytes
         inline_asset("code.js")
 
 
+def test_only_the_files_the_security_policy_names_are_inlined() -> None:
+    """Any other would be refused by the browser (and is not gzipped once)."""
+    with pytest.raises(ValueError, match="not one of INLINE_SCRIPTS"):
+        inline_asset("login.js")
+
+
 async def test_only_mongolian_pages_load_the_mongolian_stylesheet_and_font(client: Client) -> None:
     sheet = asset_url("mongolian.css")
     chinese = await client.get("/login")

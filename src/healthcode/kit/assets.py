@@ -90,9 +90,18 @@ def asset_bytes(path: str) -> bytes:
     return _assets()[path].content
 
 
+INLINE_SCRIPTS = ("vendor/qrcode-generator-1.4.4.min.js", "code.js")
+INLINE_STYLES = ("site.css", "mongolian.css")  # mongolian.css: the code page in Mongolian
+"""The files a page may carry inside itself: the Content-Security-Policy names each by its hash
+(:mod:`healthcode.web.headers`), and they are gzipped once (:mod:`healthcode.kit.compression`)."""
+
+
 def inline_asset(path: str) -> Markup:
-    """The text of ``kit/static/<path>``, to put inside a ``<style>`` or ``<script>`` element
-    (a file that could close that element early is refused)."""
+    """The text of ``kit/static/<path>``, to put inside a ``<style>`` or ``<script>`` element.
+    Refused: a file not named above (the browser would not run it), and a file that could close
+    its element early."""
+    if path not in INLINE_SCRIPTS + INLINE_STYLES:
+        raise ValueError(f"{path} cannot be inlined: it is not one of INLINE_SCRIPTS or INLINE_STYLES")
     return _inlinable(path, asset_bytes(path))
 
 
@@ -102,17 +111,12 @@ def _inlinable(path: str, content: bytes) -> Markup:
     text = content.decode()
     if re.search(r"</(script|style)", text, re.IGNORECASE):
         raise ValueError(f"{path} cannot be inlined: it contains a closing script or style tag")
-    _inlined[path] = content
     return Markup(text)  # noqa: S704 - our own static file, checked above, never user input
 
 
-_inlined: dict[str, bytes] = {}
-
-
 def inlined_files() -> list[bytes]:
-    """The bytes of every file a page of this process has inlined so far
-    (:mod:`healthcode.kit.compression` gzips them once)."""
-    return list(_inlined.values())
+    """The bytes of every file a page may carry inside itself."""
+    return [asset_bytes(path) for path in INLINE_SCRIPTS + INLINE_STYLES]
 
 
 def inline_hash(path: str) -> str:

@@ -15,10 +15,8 @@ from collections.abc import Awaitable, Callable
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
-from healthcode.kit.assets import inline_hash
+from healthcode.kit.assets import INLINE_SCRIPTS, INLINE_STYLES, inline_hash
 
-INLINE_SCRIPTS = ("vendor/qrcode-generator-1.4.4.min.js", "code.js")
-INLINE_STYLES = ("site.css", "mongolian.css")  # mongolian.css: the code page in Mongolian
 CAMERA_PATHS = ("/staff/checkpoint", "/staff/walk-ins")
 DOCS_PATH = "/schema"
 NO_FEATURES = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
