@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -204,6 +205,16 @@ def counted_reads(app: Litestar) -> Iterator[tuple[list[str], list[str]]]:
     finally:
         del reads.fetchrow, reads.fetchrow_from_replica
         event.remove(context.engine.sync_engine, "before_cursor_execute", count)
+
+
+def one_gzip_member(compressed: bytes) -> bytes:
+    """The text of ``compressed``, which must be exactly one whole gzip member (its CRC-32 and
+    length checked, nothing after it)."""
+    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    text = decoder.decompress(compressed)
+    assert decoder.eof, "the stream ends with a last block"
+    assert decoder.unused_data == b"", "nothing after the member's trailer"
+    return text
 
 
 def reasons_of(settings: Settings, card: Card) -> list[dict[str, Any]]:

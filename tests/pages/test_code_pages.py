@@ -13,10 +13,10 @@ from healthcode.codes.keys import KeyService
 from healthcode.config import Settings
 from healthcode.db.models import AuthSession
 from healthcode.domain.clock import FixedClock
-from healthcode.kit.assets import inline_asset
-from tests.factories import card_application, counted_reads, logged_in_resident
+from healthcode.kit.assets import asset_bytes, inline_asset
+from healthcode.kit.compression import _deflated
+from tests.factories import card_application, counted_reads, logged_in_resident, one_gzip_member
 from tests.integration.test_cards import ADULT
-from tests.unit.test_compression import one_member
 
 Client = AsyncTestClient[Litestar]
 pytestmark = pytest.mark.settings(realname_delay_s=0)
@@ -101,7 +101,9 @@ async def test_the_page_is_gzipped_whole_for_clients_that_accept_it(
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert "accept-encoding" in response.headers["vary"].lower()
     assert int(response.headers["content-length"]) == len(sent)
-    html = one_member(sent).decode()
+    html = one_gzip_member(sent).decode()
+    for name in ("site.css", "vendor/qrcode-generator-1.4.4.min.js", "code.js"):
+        assert _deflated(asset_bytes(name)) in sent, f"{name}: its blocks made once, not compressed again"
     assert inline_asset("vendor/qrcode-generator-1.4.4.min.js") in html
     assert re.search(r'data-token="HC1:[^"]+"', html)
     assert len(sent) < len(html) / 2

@@ -90,10 +90,10 @@ def asset_bytes(path: str) -> bytes:
     return _assets()[path].content
 
 
+# The files a page may carry inside itself: the Content-Security-Policy names each by its hash
+# (healthcode.web.headers), and they are gzipped once (healthcode.kit.compression).
 INLINE_SCRIPTS = ("vendor/qrcode-generator-1.4.4.min.js", "code.js")
 INLINE_STYLES = ("site.css", "mongolian.css")  # mongolian.css: the code page in Mongolian
-"""The files a page may carry inside itself: the Content-Security-Policy names each by its hash
-(:mod:`healthcode.web.headers`), and they are gzipped once (:mod:`healthcode.kit.compression`)."""
 
 
 def inline_asset(path: str) -> Markup:
