@@ -559,10 +559,28 @@ def test_our_base45_matches_the_reference_package(data: bytes) -> None:
     assert b45decode(text) == data
 
 
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:", max_size=60))
+def test_our_base45_refuses_what_the_reference_package_refuses(text: str) -> None:
+    """Any text of Base45's characters: the same bytes, or refused by both (a triple over 0xFFFF,
+    a last pair over 0xFF, a length that leaves one character)."""
+    try:
+        expected: bytes | None = base45.b45decode(text)
+    except ValueError:
+        expected = None
+    if expected is None:
+        with pytest.raises(MalformedToken):
+            b45decode(text)
+    else:
+        assert b45decode(text) == expected
+
+
 def test_base45_of_the_rfc_examples() -> None:
     assert b45encode(b"AB") == "BB8"
     assert b45encode(b"Hello!!") == "%69 VD92EX0"
     assert b45decode("QED8WEX0") == b"ietf!"
+    assert b45decode("FGW") == b"\xff\xff"
+    with pytest.raises(MalformedToken):
+        b45decode("00GGW")  # 65536 in the second triple
 
 
 # --- keys and the trust list ------------------------------------------------------------------
