@@ -313,9 +313,12 @@ def _int_keyed_map(value: object) -> dict[int, object]:
     if not isinstance(value, dict | cbor2.frozendict):
         raise MalformedToken("expected a CBOR map")
     items: dict[int, object] = dict(value)
-    if not all(_is_int(key) for key in items):
+    if not _ONLY_INT.issuperset(map(type, items)):  # the decoder makes plain ints: a bool is not one
         raise MalformedToken("map keys must be integers")
     return items
+
+
+_ONLY_INT = frozenset((int,))
 
 
 def _field(items: dict[int, object], key: int, kind: type[_T]) -> _T:
