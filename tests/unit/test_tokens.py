@@ -435,7 +435,7 @@ def raw(data: bytes) -> str:
         pytest.param(with_part(0, bytes.fromhex("a20126") + b"\x04\x5f\x48" + KEY.kid + b"\xff"), id="indefinite kid"),
         pytest.param(with_part(0, cbor2.dumps({1: -7, 4: KEY.kid}) + b"\x00"), id="header with trailing byte"),
         pytest.param(with_part(0, cbor2.dumps({1: -7, 4: KEY.kid, "x": 1})), id="header key as text"),
-        pytest.param(with_part(0, cbor2.dumps({1: -7, 4: KEY.kid, True: 1})), id="header key as a bool"),
+        pytest.param(with_part(0, cbor2.dumps({True: -7, 4: KEY.kid})), id="alg under the key true"),
         pytest.param(sign_payload(cbor2.dumps({**cwt(), 8.5: 1})), id="claim key as a float"),
         pytest.param(with_part(1, {4: KEY.kid}), id="kid in the unprotected header"),
         pytest.param(with_part(1, []), id="unprotected header not a map"),
