@@ -142,3 +142,25 @@ async def test_a_new_login_is_found_before_the_replica_has_it(
     new_device = await auth(reading, db)
     shown = await reading.get(f"/api/v1/cards/{card}/code", headers=new_device)
     assert (shown.status_code, shown.json()["colour"]) == (200, "green")
+
+
+async def test_a_parameter_the_database_refuses_leaves_the_replica_serving(
+    database_url: str, replica: tuple[str, asyncpg.Connection]
+) -> None:
+    """One request's text with a NUL is that request's error, not a replica's failure: the
+    replica keeps serving the others (it was left out until the next probe)."""
+    dsn = lambda url: make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)  # noqa: E731
+    reads = ReplicatedLeanReads(dsn(database_url), 2, [dsn(replica[0])], MAX_LAG_S)
+    try:
+        for _ in range(100):
+            await reads.probe(time.monotonic())
+            if reads.fresh:
+                break
+            await asyncio.sleep(0.05)
+        assert reads.fresh, "the replica serves"
+        with pytest.raises(asyncpg.CharacterNotInRepertoireError):
+            await reads.fetchrow_from_replica("SELECT $1::text", "a\x00b")
+        assert reads.fresh, "and still serves"
+        assert tuple(await reads.fetchrow_from_replica("SELECT $1::text", "ab") or ()) == ("ab",)
+    finally:
+        await reads.close()

@@ -57,8 +57,9 @@ LOST = (
 """What a read on a connection the database no longer holds raises. The last: the database's
 notice that it ended the session arrived, its closing of the socket not yet ("cannot switch to
 state ...; another operation is in progress")."""
-FAILED = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
-"""What a read of a database that is down, restarting or refusing raises (timeouts included)."""
+FAILED = (*LOST, OSError, asyncpg.PostgresError)
+"""What a read of a database that is down, restarting or refusing raises (timeouts included): a
+connection lost again on the read's second try among them."""
 
 
 class LeanReads(Protocol):
@@ -279,6 +280,8 @@ class ReplicatedLeanReads(AsyncpgLeanReads):
         replica = self.fresh[self._turn % len(self.fresh)]
         try:
             return await replica.fetchrow(sql, *args)
+        except asyncpg.DataError:
+            raise  # the request's own parameters, refused wherever they are read: the replica is well
         except FAILED as error:
             log.warning("replica read failed, reading the primary: %s", error)
             if replica in self.fresh:
